@@ -1,0 +1,80 @@
+/**
+ * Plain-text rendering of run results and reports for the terminal.
+ */
+import type { FileResult, RunResult } from '../domain/results.js';
+import type { RunReport, RunSummaryView } from '../contract/console-api.js';
+
+const n = (x: number): string => x.toLocaleString('en');
+
+export function formatTotals(totals: Record<string, number> | null): string {
+  if (!totals) return '';
+  return Object.entries(totals)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ') || 'nothing to do';
+}
+
+function fileLine(f: FileResult): string {
+  const c = f.counts;
+  const what = [f.table, f.courseKey].filter(Boolean).join(' · ');
+  const counts = f.status === 'skipped' || (f.kind.endsWith('package') && f.status !== 'failed') ? '' : `  read ${n(c.read)}, loaded ${n(c.loaded)}${c.rejected ? `, rejected ${n(c.rejected)}` : ''}${c.duplicates ? `, already present ${n(c.duplicates)}` : ''}`;
+  return `${f.status.toUpperCase().padEnd(8)}${f.key}${what ? `  (${what})` : ''}${counts}`;
+}
+
+/** The per-file report: flagged files first with their reasons and line numbers. */
+export function formatReport(run: RunSummaryView, files: FileResult[], options: { all?: boolean } = {}): string {
+  const lines: string[] = [];
+  lines.push(`Run ${run.runId} (${run.env}): ${run.status}; started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}`);
+  lines.push(`Files: ${formatTotals(run.totals)}`);
+  if (run.error) lines.push(`The run could not run: ${run.error.message}${run.error.hint ? `\n  → ${run.error.hint}` : ''}`);
+  const flagged = files.filter((f) => f.status === 'failed' || f.status === 'partial');
+  const withWarnings = files.filter((f) => f.warnings.length > 0 && f.status !== 'failed');
+  if (flagged.length > 0) {
+    lines.push('', `Flagged (${flagged.length}):`);
+    for (const f of flagged) {
+      lines.push(fileLine(f));
+      if (f.reason) lines.push(`        ${f.stage ? `[${f.stage}${f.code ? ` ${f.code}` : ''}] ` : f.code ? `[${f.code}] ` : ''}${f.reason}`);
+      if (f.hint) lines.push(`        → ${f.hint}`);
+      if (f.rejectedLines && f.rejectedLines.length > 0) {
+        const shown = f.rejectedLines.slice(0, 10).map((r) => `line ${r.line}: ${r.reason}`);
+        lines.push(...shown.map((s) => `        ${s}`));
+        if (f.counts.rejected > shown.length) lines.push(`        … and ${f.counts.rejected - shown.length} more`);
+      }
+    }
+  }
+  if (withWarnings.length > 0) {
+    lines.push('', `Warnings (${withWarnings.length} files):`);
+    for (const f of withWarnings) for (const w of f.warnings) lines.push(`  ${f.key.split('!').pop()}: [${w.code}] ${w.message}`);
+  }
+  if (options.all) {
+    lines.push('', 'All files:');
+    for (const f of files) lines.push(fileLine(f));
+  }
+  return lines.join('\n');
+}
+
+export function formatRunResult(result: RunResult): string {
+  const view: RunSummaryView = {
+    runId: result.runId,
+    env: result.env,
+    status: result.status,
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt ?? null,
+    totals: result.totals,
+    options: result.options,
+    error: result.error ?? null,
+  };
+  const head = result.options.dryRun
+    ? [`Dry run: ${result.planned.length} files would be processed, ${result.upToDate} are up to date.`, ...result.planned.map((p) => `  ${p.why.padEnd(10)} ${p.key} (${n(p.size)} bytes)`)]
+    : [];
+  return [...head, formatReport(view, result.files)].join('\n');
+}
+
+export function formatRuns(runs: RunSummaryView[]): string {
+  if (runs.length === 0) return 'No runs yet.';
+  return runs.map((r) => `${r.runId}  ${r.status.padEnd(10)} ${r.startedAt}  ${formatTotals(r.totals)}`).join('\n');
+}
+
+export function formatReportView(report: RunReport, all: boolean): string {
+  return formatReport(report.run, report.files, { all });
+}

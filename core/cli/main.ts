@@ -1,0 +1,193 @@
+/**
+ * The `pds` command: a thin adapter over `createConsoleService()` (no pipeline logic here).
+ * Exit codes (DESIGN.md §3): 0 every file loaded; 2 the run finished with files flagged;
+ * 1 the run could not run.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { exitCodeFor, type RunOptions } from '../domain/results.js';
+import { PdsError } from '../errors/index.js';
+import { createConsoleService, type ConsoleService } from '../service/console-service.js';
+import { runDemo } from '../demo/run-demo.js';
+import { formatReportView, formatRunResult, formatRuns } from './format.js';
+import { createProgressView } from './progress.js';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function dateOption(value: string): string {
+  if (!DATE.test(value)) throw new CommanderError(1, 'pds.date', `expected a date like 2026-01-31, got "${value}"`);
+  return value;
+}
+
+function print(json: boolean, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let exitCode = 0;
+  const program = new Command();
+  const service = (): ConsoleService => createConsoleService({ home: program.opts().home, signal: controller.signal });
+
+  program
+    .name('pds')
+    .description('Platform Data Store: fetch, decrypt and load edX research data (weekly tables and daily event logs).')
+    .option('--home <dir>', 'home folder holding config.yaml and the environments (default $PDS_HOME or ~/.pds)')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('demo')
+    .description('generate a realistic encrypted edX delivery, load it into the embedded SQLite of a "demo" environment, and show what landed')
+    .option('--fresh', 'regenerate the demo data and database from scratch')
+    .option('--quiet', 'no progress output')
+    .action(async (opts: { fresh?: boolean; quiet?: boolean }) => {
+      const svc = service();
+      const progress = createProgressView({ quiet: opts.quiet });
+      try {
+        const { result, summary } = await runDemo(svc, { fresh: opts.fresh, onProgress: progress.onProgress, log: (s) => process.stderr.write(`${s}\n`) });
+        progress.stop();
+        process.stdout.write(`${summary}\n`);
+        exitCode = result.status === 'failed' || result.status === 'cancelled' ? 1 : 0;
+      } finally {
+        progress.stop();
+      }
+    });
+
+  const runOptions = (cmd: Command): Command =>
+    cmd
+      .addOption(new Option('--only <what>', 'only weekly packages or only daily event logs').choices(['weekly', 'events']))
+      .option('--from <date>', 'first date to take (file date, YYYY-MM-DD)', dateOption)
+      .option('--to <date>', 'last date to take (file date, YYYY-MM-DD)', dateOption)
+      .option('--dry-run', 'plan only: list what would be fetched and loaded')
+      .option('--json', 'print the run result as JSON')
+      .option('--quiet', 'no progress output');
+
+  runOptions(program.command('run').description('fetch new files from the environment source and load them').requiredOption('--env <name>', 'environment')).action(
+    async (opts: { env: string; only?: 'weekly' | 'events'; from?: string; to?: string; dryRun?: boolean; json?: boolean; quiet?: boolean }) => {
+      const progress = createProgressView({ quiet: opts.quiet || opts.json });
+      const options: RunOptions = { only: opts.only, from: opts.from, to: opts.to, dryRun: opts.dryRun };
+      const result = await service().run(opts.env, options, progress.onProgress);
+      progress.stop();
+      print(Boolean(opts.json), result, () => formatRunResult(result));
+      exitCode = exitCodeFor(result);
+    },
+  );
+
+  runOptions(
+    program
+      .command('load')
+      .description('load local files by hand: encrypted or plain, a weekly zip, a single table file, a daily log')
+      .requiredOption('--env <name>', 'environment')
+      .option('--snapshot-date <date>', 'snapshot date for single table files (default: from the name or folder, else today)', dateOption)
+      .argument('<files...>', 'files to load'),
+  ).action(async (files: string[], opts: { env: string; snapshotDate?: string; json?: boolean; quiet?: boolean; dryRun?: boolean }) => {
+    const progress = createProgressView({ quiet: opts.quiet || opts.json });
+    const result = await service().load(opts.env, files, { snapshotDate: opts.snapshotDate, dryRun: opts.dryRun }, progress.onProgress);
+    progress.stop();
+    print(Boolean(opts.json), result, () => formatRunResult(result));
+    exitCode = exitCodeFor(result);
+  });
+
+  program
+    .command('runs')
+    .description('list recent runs of an environment')
+    .requiredOption('--env <name>', 'environment')
+    .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
+    .option('--json', 'print as JSON')
+    .action(async (opts: { env: string; limit: number; json?: boolean }) => {
+      const runs = await service().listRuns(opts.env, opts.limit);
+      print(Boolean(opts.json), runs, () => formatRuns(runs));
+    });
+
+  program
+    .command('report')
+    .description('per-file outcome and errors of a run (default: the newest)')
+    .requiredOption('--env <name>', 'environment')
+    .argument('[run]', 'run id')
+    .option('--all', 'list every file, not only the flagged ones')
+    .option('--json', 'print as JSON')
+    .action(async (run: string | undefined, opts: { env: string; all?: boolean; json?: boolean }) => {
+      const report = await service().getReport(opts.env, run);
+      print(Boolean(opts.json), report, () => formatReportView(report, Boolean(opts.all)));
+    });
+
+  const key = program.command('key').description('secret keys used to decrypt an environment\'s files');
+  key
+    .command('import')
+    .description('import an armored or binary OpenPGP secret key into an environment')
+    .requiredOption('--env <name>', 'environment')
+    .argument('<file>', 'secret key file (.asc or .gpg)')
+    .option('--json', 'print as JSON')
+    .action(async (file: string, opts: { env: string; json?: boolean }) => {
+      const keys = await service().importKey(opts.env, file);
+      print(Boolean(opts.json), keys, () => keys.map((k) => `imported ${k.keyId} ${k.algorithm} ${k.userIds.join(', ')}${k.protected ? ' (passphrase-protected)' : ''}`).join('\n'));
+    });
+  key
+    .command('list')
+    .description('list the secret keys of an environment')
+    .requiredOption('--env <name>', 'environment')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { env: string; json?: boolean }) => {
+      const keys = await service().listKeys(opts.env);
+      print(Boolean(opts.json), keys, () =>
+        keys.length === 0
+          ? `No keys. Import one with: pds key import --env ${opts.env} KEYFILE.asc`
+          : keys.map((k) => `${k.keyId}  ${k.algorithm}  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}  ${k.userIds.join(', ')}${k.protected ? '  (passphrase-protected)' : ''}`).join('\n'),
+      );
+    });
+
+  program
+    .command('env')
+    .description('list the configured environments')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const envs = await service().listEnvironments();
+      print(Boolean(opts.json), envs, () =>
+        envs.length === 0
+          ? 'No environments. Run `pds demo`, or add one to config.yaml (see README).'
+          : envs
+              .map((e) => `${e.name}: ${e.source} → ${e.relational} + ${e.events}; ${e.keys} key(s)${Object.entries(e.secrets).map(([k, v]) => `; ${k} ${v}`).join('')}${e.lastRun ? `; last run ${e.lastRun.status} ${e.lastRun.startedAt}` : ''}`)
+              .join('\n'),
+      );
+    });
+
+  program
+    .command('db')
+    .description('database targets')
+    .command('check')
+    .description('check connectivity, privileges and schema of the environment\'s targets')
+    .requiredOption('--env <name>', 'environment')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { env: string; json?: boolean }) => {
+      const checks = await service().checkDatabases(opts.env);
+      print(Boolean(opts.json), checks, () => checks.map((c) => `${c.ok ? 'ok    ' : 'FAILED'} ${c.target} (${c.engine}): ${c.detail}`).join('\n'));
+      exitCode = checks.every((c) => c.ok) ? 0 : 1;
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 1;
+    }
+    if (error instanceof PdsError) {
+      process.stderr.write(`pds: ${error.message}${error.hint ? `\n  → ${error.hint}` : ''}\n`);
+      return 1;
+    }
+    process.stderr.write(`pds: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+// Run directly (`node --import tsx core/cli/main.ts …`, used by the tests).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}

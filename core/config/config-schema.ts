@@ -1,0 +1,133 @@
+/**
+ * The configuration file schema (`$PDS_HOME/config.yaml`): named environments, each with its
+ * source, decryption key, targets and course filter. Secrets are references (`env:NAME`,
+ * `file:PATH`), never inline values.
+ */
+import { z } from 'zod';
+
+const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/;
+
+/** A reference to a secret: `env:NAME` (environment variable) or `file:PATH` (file content). */
+export const secretRef = z
+  .string()
+  .regex(SECRET_REF, { message: 'must be a secret reference such as env:PDS_LIVE_PASSPHRASE or file:secrets/live.pass, never the secret itself' });
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date like 2026-01-31' });
+
+const location = z.object({
+  bucket: z.string().min(3, { message: 'must be an S3 bucket name such as course-data' }),
+  prefix: z.string().default(''),
+});
+
+export const s3SourceSchema = z
+  .object({
+    type: z.literal('s3'),
+    /** The org as edX spells it in file names (`MITx`); matched case-insensitively (§1.1). */
+    org: z.string().min(1, { message: 'must be your edX org, e.g. MITx' }),
+    region: z.string().default('us-east-1'),
+    /** For S3-compatible servers (MinIO); leave unset for AWS. */
+    endpoint: z.string().url({ message: 'must be a URL such as http://127.0.0.1:9000' }).optional(),
+    forcePathStyle: z.boolean().optional(),
+    /** Omit both to use the AWS default credential chain (profile, instance role…). */
+    accessKeyId: secretRef.optional(),
+    secretAccessKey: secretRef.optional(),
+    weekly: location.default({ bucket: 'course-data', prefix: '' }),
+    emailOptIn: location.optional(),
+    events: location.optional(),
+    /** Event sites to fetch (§1.1: `edx` for edx.org, `edge` for edge.edx.org). */
+    sites: z.array(z.enum(['edx', 'prod', 'edge'])).default(['edx']),
+  })
+  .strict();
+
+export const localSourceSchema = z
+  .object({
+    type: z.literal('local'),
+    /** A folder laid out like the S3 buckets, or holding the files directly. */
+    path: z.string().min(1),
+  })
+  .strict();
+
+export const sqliteTargetSchema = z
+  .object({
+    type: z.literal('sqlite'),
+    /** Relative paths are under the environment's folder. Default `data.sqlite`. */
+    path: z.string().optional(),
+  })
+  .strict();
+
+export const mariadbTargetSchema = z
+  .object({
+    type: z.literal('mariadb'),
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().positive().default(3306),
+    user: z.string(),
+    password: secretRef.optional(),
+    database: z.string(),
+    socketPath: z.string().optional(),
+    ssl: z
+      .object({ ca: z.string().optional(), rejectUnauthorized: z.boolean().default(true) })
+      .strict()
+      .optional(),
+    connectionLimit: z.number().int().positive().default(4),
+  })
+  .strict();
+
+export const mongodbTargetSchema = z
+  .object({
+    type: z.literal('mongodb'),
+    /** A MongoDB URI; may be a secret reference when it carries credentials. */
+    uri: z.string().min(1),
+    database: z.string().default('pds'),
+    /** Write concern `w` (number or `majority`). */
+    writeConcern: z.union([z.number().int().nonnegative(), z.literal('majority')]).optional(),
+  })
+  .strict();
+
+export const environmentSchema = z
+  .object({
+    description: z.string().optional(),
+    source: z.discriminatedUnion('type', [s3SourceSchema, localSourceSchema]),
+    key: z
+      .object({
+        /** Secret key files; default: every key imported into the environment (`pds key import`). */
+        files: z.array(z.string()).optional(),
+        passphrase: secretRef.optional(),
+      })
+      .strict()
+      .default({}),
+    targets: z
+      .object({
+        relational: z.discriminatedUnion('type', [sqliteTargetSchema, mariadbTargetSchema]).default({ type: 'sqlite' }),
+        events: z.discriminatedUnion('type', [sqliteTargetSchema, mongodbTargetSchema]).default({ type: 'sqlite' }),
+      })
+      .strict()
+      .default({ relational: { type: 'sqlite' }, events: { type: 'sqlite' } }),
+    courses: z
+      .object({
+        /** Globs on the course key (`MITx-6.00*`) or course id; default everything. */
+        include: z.array(z.string()).optional(),
+        exclude: z.array(z.string()).optional(),
+        /** Load edge.edx.org members of the weekly package (`*-edge-*`). */
+        includeEdge: z.boolean().default(true),
+      })
+      .strict()
+      .default({ includeEdge: true }),
+    window: z.object({ from: isoDate.optional(), to: isoDate.optional() }).strict().default({}),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    environments: z.record(
+      z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'environment names are lower-case words like dev, test, live' }),
+      environmentSchema,
+    ),
+  })
+  .strict();
+
+export type PdsConfig = z.infer<typeof configSchema>;
+export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+export type S3SourceSettings = z.infer<typeof s3SourceSchema>;
+export type LocalSourceSettings = z.infer<typeof localSourceSchema>;
+export type RelationalTargetSettings = EnvironmentConfig['targets']['relational'];
+export type EventTargetSettings = EnvironmentConfig['targets']['events'];

@@ -1,0 +1,73 @@
+/**
+ * ConsoleApi: the one typed interface every front end uses (CLI, `pds serve`, the Electron
+ * console). No Node API here: the renderer imports these types. Secrets never cross it: the
+ * console sees whether a secret is set, never its value.
+ */
+import type { FileResult, RunOptions, RunProgress, RunResult, RunStatus } from '../domain/results.js';
+
+export interface KeySummary {
+  keyId: string;
+  fingerprint: string;
+  userIds: string[];
+  algorithm: string;
+  created: string;
+  expires: string | null;
+  /** True when the key is passphrase-protected. */
+  protected: boolean;
+}
+
+export interface EnvironmentSummary {
+  name: string;
+  description?: string;
+  /** e.g. `s3://course-data + s3://edx-course-data/mitx/ (us-east-1)` or `local /data/edx`. */
+  source: string;
+  relational: string;
+  events: string;
+  keys: number;
+  /** Whether each secret reference resolves now (`set` / `not set`), by config path. */
+  secrets: Record<string, 'set' | 'not set'>;
+  lastRun?: { runId: string; status: RunStatus; startedAt: string; finishedAt: string | null };
+}
+
+export interface RunSummaryView {
+  runId: string;
+  env: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  totals: Record<string, number> | null;
+  options: RunOptions;
+  error: { code: string; message: string; hint?: string } | null;
+}
+
+export interface RunReport {
+  run: RunSummaryView;
+  files: FileResult[];
+}
+
+export interface DbCheck {
+  target: 'relational' | 'events';
+  engine: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** What has landed in an environment's stores. */
+export interface DataSummary {
+  tables: { table: string; group: string; rows: number; courses: number }[];
+  events: { total: number; courses: number; topTypes: { type: string; count: number }[] };
+}
+
+export interface ConsoleApi {
+  listEnvironments(): Promise<EnvironmentSummary[]>;
+  /** Runs the plan/fetch/load pipeline for an environment. */
+  run(env: string, options: RunOptions, onProgress?: (event: RunProgress) => void): Promise<RunResult>;
+  listRuns(env: string, limit?: number): Promise<RunSummaryView[]>;
+  /** A run's per-file outcomes; the newest run when `runId` is omitted. */
+  getReport(env: string, runId?: string): Promise<RunReport>;
+  importKey(env: string, path: string): Promise<KeySummary[]>;
+  listKeys(env: string): Promise<KeySummary[]>;
+  checkDatabases(env: string): Promise<DbCheck[]>;
+  /** Rows per table and events per type now in the environment's stores. */
+  getDataSummary(env: string): Promise<DataSummary>;
+}

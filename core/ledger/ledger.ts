@@ -1,0 +1,283 @@
+/**
+ * The ledger: run state in SQLite, one file per environment (DESIGN.md §1). It records what was
+ * fetched, loaded, rejected and why. A stage is recorded only after it committed, so a killed run
+ * started again redoes exactly the work that had not committed.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { FileKind } from '../domain/files.js';
+import {
+  FILE_STATUSES,
+  type FileResult,
+  type FileStatus,
+  type RunOptions,
+  type RunResult,
+  type RunStatus,
+} from '../domain/results.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+/** What the ledger knows about one file. */
+export interface LedgerFile {
+  key: string;
+  parentKey: string | null;
+  location: string;
+  kind: FileKind;
+  size: number | null;
+  etag: string | null;
+  status: FileStatus | 'pending' | 'fetched';
+  stage: string | null;
+  /** Error code of the last outcome. */
+  code: string | null;
+  landing: string | null;
+  attempts: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  env: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  totals: Record<FileStatus, number> | null;
+  options: RunOptions;
+  error: RunResult['error'] | null;
+}
+
+/** At most this many rejected line numbers per file are kept in the ledger (all are in quarantine). */
+const MAX_REJECTED_LINES_KEPT = 1000;
+
+const now = (): string => new Date().toISOString();
+
+export class Ledger {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Opens (creating and migrating) the ledger at `path`. */
+  static open(path: string): Ledger {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 10000');
+    const ledger = new Ledger(db);
+    ledger.migrate();
+    return ledger;
+  }
+
+  /** Applies pending migrations, each in its own transaction. */
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS ledger_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const applied = new Set(
+      (this.db.prepare('SELECT name FROM ledger_migrations').all() as { name: string }[]).map((r) => r.name),
+    );
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.name)) continue;
+      this.db.transaction(() => {
+        this.db.exec(migration.sql);
+        this.db.prepare('INSERT INTO ledger_migrations (name, applied_at) VALUES (?, ?)').run(migration.name, now());
+      })();
+    }
+  }
+
+  /** Names of the applied migrations, in order. */
+  migrations(): string[] {
+    return (this.db.prepare('SELECT name FROM ledger_migrations ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Starts a run record. Runs left `running` by a killed process are marked `failed` first. */
+  startRun(env: string, options: RunOptions): { runId: string; startedAt: string } {
+    const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 8)}`;
+    const startedAt = now();
+    this.db.transaction(() => {
+      this.db
+        .prepare(`UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE status = 'running'`)
+        .run(startedAt, JSON.stringify({ code: 'RUN_INTERRUPTED', message: 'The run was interrupted (process ended) before it finished; the next run completed its work.' }));
+      this.db
+        .prepare('INSERT INTO runs (id, env, started_at, status, options) VALUES (?, ?, ?, ?, ?)')
+        .run(runId, env, startedAt, 'running', JSON.stringify(options));
+    })();
+    return { runId, startedAt };
+  }
+
+  finishRun(runId: string, status: RunStatus, totals: Record<FileStatus, number>, error?: RunResult['error']): string {
+    const finishedAt = now();
+    this.db
+      .prepare('UPDATE runs SET status = ?, finished_at = ?, totals = ?, error = ? WHERE id = ?')
+      .run(status, finishedAt, JSON.stringify(totals), error ? JSON.stringify(error) : null, runId);
+    return finishedAt;
+  }
+
+  getFile(key: string): LedgerFile | undefined {
+    const row = this.db.prepare('SELECT * FROM files WHERE key = ?').get(key) as Record<string, unknown> | undefined;
+    return row ? toLedgerFile(row) : undefined;
+  }
+
+  /** Members recorded under a package. */
+  membersOf(parentKey: string): LedgerFile[] {
+    return (this.db.prepare('SELECT * FROM files WHERE parent_key = ? ORDER BY key').all(parentKey) as Record<string, unknown>[]).map(toLedgerFile);
+  }
+
+  /** Records that a file was fetched (downloaded and verified) into the landing folder. */
+  recordFetched(runId: string, file: { key: string; location: string; kind: FileKind; size: number; etag?: string; landing: string }): void {
+    const at = now();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO files (key, location, kind, size, etag, status, stage, landing, run_id, updated_at, attempts)
+           VALUES (@key, @location, @kind, @size, @etag, 'fetched', 'fetch', @landing, @runId, @at, 1)
+           ON CONFLICT(key) DO UPDATE SET location = @location, kind = @kind, size = @size, etag = @etag,
+             status = 'fetched', stage = 'fetch', landing = @landing, run_id = @runId, updated_at = @at,
+             attempts = attempts + 1, code = NULL, reason = NULL, hint = NULL`,
+        )
+        .run({ ...file, etag: file.etag ?? null, runId, at });
+      this.logStage(runId, file.key, 'fetch', 'ok', { size: file.size });
+    })();
+  }
+
+  /**
+   * Records a file's final outcome for this run (after its load committed or was abandoned), with
+   * its rejected line numbers. One transaction.
+   */
+  recordResult(
+    runId: string,
+    result: FileResult,
+    meta: { location: string; size?: number; etag?: string; landing?: string },
+  ): void {
+    const at = now();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO files (key, parent_key, location, kind, size, etag, status, stage, code, reason, hint, course_key,
+             table_name, snapshot_date, bytes, rows_read, rows_loaded, rows_rejected, rows_duplicate, warnings, quarantine,
+             landing, attempts, run_id, updated_at)
+           VALUES (@key, @parentKey, @location, @kind, @size, @etag, @status, @stage, @code, @reason, @hint, @courseKey,
+             @table, @snapshotDate, @bytes, @read, @loaded, @rejected, @duplicates, @warnings, @quarantine, @landing, 1, @runId, @at)
+           ON CONFLICT(key) DO UPDATE SET parent_key = @parentKey, location = @location, kind = @kind,
+             size = COALESCE(@size, size), etag = COALESCE(@etag, etag), status = @status, stage = @stage, code = @code,
+             reason = @reason, hint = @hint, course_key = @courseKey, table_name = @table, snapshot_date = @snapshotDate,
+             bytes = @bytes, rows_read = @read, rows_loaded = @loaded, rows_rejected = @rejected,
+             rows_duplicate = @duplicates, warnings = @warnings, quarantine = @quarantine,
+             landing = COALESCE(@landing, landing),
+             attempts = CASE WHEN parent_key IS NULL AND status = 'fetched' THEN attempts ELSE attempts + 1 END,
+             run_id = @runId, updated_at = @at`,
+        )
+        .run({
+          key: result.key,
+          parentKey: result.parentKey ?? null,
+          location: meta.location,
+          kind: result.kind,
+          size: meta.size ?? null,
+          etag: meta.etag ?? null,
+          status: result.status,
+          stage: result.stage ?? null,
+          code: result.code ?? null,
+          reason: result.reason ?? null,
+          hint: result.hint ?? null,
+          courseKey: result.courseKey ?? null,
+          table: result.table ?? null,
+          snapshotDate: result.snapshotDate ?? null,
+          bytes: result.counts.bytes,
+          read: result.counts.read,
+          loaded: result.counts.loaded,
+          rejected: result.counts.rejected,
+          duplicates: result.counts.duplicates,
+          warnings: result.warnings.length ? JSON.stringify(result.warnings) : null,
+          quarantine: result.quarantine ?? null,
+          landing: meta.landing ?? null,
+          runId,
+          at,
+        });
+      this.db.prepare('INSERT OR REPLACE INTO run_files (run_id, key, result) VALUES (?, ?, ?)').run(runId, result.key, JSON.stringify(result));
+      this.db.prepare('DELETE FROM rejected_lines WHERE run_id = ? AND key = ?').run(runId, result.key);
+      const insert = this.db.prepare('INSERT INTO rejected_lines (run_id, key, line, code, reason) VALUES (?, ?, ?, ?, ?)');
+      for (const r of (result.rejectedLines ?? []).slice(0, MAX_REJECTED_LINES_KEPT)) insert.run(runId, result.key, r.line, r.code, r.reason);
+      this.logStage(runId, result.key, result.status === 'failed' ? (result.stage ?? 'load') : 'load', result.status === 'failed' ? 'failed' : 'ok', {
+        status: result.status,
+        code: result.code,
+        counts: result.counts,
+      });
+    })();
+  }
+
+  private logStage(runId: string, key: string, stage: string, outcome: 'ok' | 'failed', detail: unknown): void {
+    this.db
+      .prepare('INSERT INTO stage_log (run_id, key, stage, outcome, at, detail) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, key, stage, outcome, now(), JSON.stringify(detail));
+  }
+
+  /** Recent runs, newest first. */
+  listRuns(limit = 20): RunSummary[] {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?').all(limit) as Record<string, unknown>[]).map(toRunSummary);
+  }
+
+  getRun(runId: string): RunSummary | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as Record<string, unknown> | undefined;
+    return row ? toRunSummary(row) : undefined;
+  }
+
+  /** The newest run id, if any. */
+  latestRunId(): string | undefined {
+    return this.listRuns(1)[0]?.runId;
+  }
+
+  /** The file results reported by one run, in the order they finished. */
+  runFiles(runId: string): FileResult[] {
+    return (this.db.prepare('SELECT result FROM run_files WHERE run_id = ? ORDER BY rowid').all(runId) as { result: string }[]).map(
+      (r) => JSON.parse(r.result) as FileResult,
+    );
+  }
+
+  /** Files whose current status is failed or partial (what needs attention now). */
+  flaggedFiles(): LedgerFile[] {
+    return (this.db.prepare(`SELECT * FROM files WHERE status IN ('failed', 'partial') ORDER BY key`).all() as Record<string, unknown>[]).map(toLedgerFile);
+  }
+
+  /** Counts of files per current status. */
+  statusCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.db.prepare('SELECT status, COUNT(*) n FROM files GROUP BY status').all() as { status: string; n: number }[]) out[r.status] = r.n;
+    return out;
+  }
+}
+
+export function emptyTotals(): Record<FileStatus, number> {
+  return Object.fromEntries(FILE_STATUSES.map((s) => [s, 0])) as Record<FileStatus, number>;
+}
+
+function toLedgerFile(row: Record<string, unknown>): LedgerFile {
+  return {
+    key: row.key as string,
+    parentKey: (row.parent_key as string | null) ?? null,
+    location: row.location as string,
+    kind: row.kind as FileKind,
+    size: (row.size as number | null) ?? null,
+    etag: (row.etag as string | null) ?? null,
+    status: row.status as LedgerFile['status'],
+    stage: (row.stage as string | null) ?? null,
+    code: (row.code as string | null) ?? null,
+    landing: (row.landing as string | null) ?? null,
+    attempts: row.attempts as number,
+  };
+}
+
+function toRunSummary(row: Record<string, unknown>): RunSummary {
+  return {
+    runId: row.id as string,
+    env: row.env as string,
+    status: row.status as RunStatus,
+    startedAt: row.started_at as string,
+    finishedAt: (row.finished_at as string | null) ?? null,
+    totals: row.totals ? (JSON.parse(row.totals as string) as Record<FileStatus, number>) : null,
+    options: JSON.parse(row.options as string) as RunOptions,
+    error: row.error ? (JSON.parse(row.error as string) as RunResult['error']) : null,
+  };
+}

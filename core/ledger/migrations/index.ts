@@ -1,0 +1,9 @@
+/** Ledger migrations, append-only and applied in order (STYLE.md "Migrations"). */
+import * as m0001 from './0001-initial.js';
+
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [m0001];

@@ -1,0 +1,24 @@
+/**
+ * What the pipeline stages share during one run.
+ */
+import type { Decryptor } from '../crypto/ports.js';
+import type { EnvironmentConfig } from '../config/config-schema.js';
+import type { EnvironmentPaths } from '../config/config-store.js';
+import type { RunProgress } from '../domain/results.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { ObjectSource } from '../sources/ports.js';
+import type { EventStore, RelationalStore } from '../stores/ports.js';
+
+export interface PipelineContext {
+  env: string;
+  config: EnvironmentConfig;
+  paths: EnvironmentPaths;
+  source: ObjectSource;
+  ledger: Ledger;
+  relational: RelationalStore;
+  events: EventStore;
+  /** Created on first use; a failure is reported per encrypted file, not for the whole run. */
+  decryptor: () => Promise<Decryptor>;
+  signal?: AbortSignal;
+  onProgress: (event: RunProgress) => void;
+}

@@ -1,0 +1,362 @@
+/**
+ * Decrypt → decode → parse → load for one file's content (a downloaded object or a zip member).
+ * Each function returns counts and warnings, or throws a PdsError naming the stage; the executor
+ * (`run-file.ts`) turns that into a FileResult. Every load is one unit of work on the store:
+ * committed only after the whole input was read cleanly (DESIGN.md §6: openpgp reports a
+ * modified or truncated message only at the end of the stream).
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pipeline as pipelineCb, type Readable } from 'node:stream';
+import { isOpenPgpMessage } from '../crypto/sniff.js';
+import { designate } from '../domain/designate.js';
+import { mapHeader } from '../domain/drift.js';
+import { createRowCoercer } from '../domain/coerce.js';
+import type { RecognizedFile } from '../domain/files.js';
+import type { RejectedLine, SqlValue } from '../domain/records.js';
+import type { FileCounts, FileWarning } from '../domain/results.js';
+import { getTableDef, textTableDef } from '../domain/tables.js';
+import { LoadError, ParseError, PdsError } from '../errors/index.js';
+import { readCourseStructure } from '../formats/course-structure.js';
+import { readEmailOptIn } from '../formats/email-opt-in.js';
+import { forumRow, readForum } from '../formats/forum.js';
+import { gunzipStream } from '../formats/gunzip.js';
+import { readLines } from '../formats/lines.js';
+import { readTsv } from '../formats/tsv.js';
+import { readEvents } from '../formats/tracking-log.js';
+import type { LoadOrigin } from '../stores/ports.js';
+import type { PipelineContext } from './context.js';
+import { Quarantine } from './quarantine.js';
+import { isGzip, peek, readAll } from './stream-utils.js';
+
+/** Rows per store write. */
+const BATCH_ROWS = 2000;
+/** Rejected line numbers kept in the result (all lines are in the quarantine file). */
+const MAX_REPORTED_REJECTS = 200;
+
+export interface ContentOutcome {
+  counts: Omit<FileCounts, 'bytes'>;
+  warnings: FileWarning[];
+  rejected: RejectedLine[];
+  quarantine?: string;
+  courseKey?: string;
+  table?: string;
+  snapshotDate?: string;
+}
+
+export interface ContentInput {
+  /** Ledger key of the file. */
+  key: string;
+  file: RecognizedFile;
+  /** The raw (possibly encrypted) bytes. */
+  stream: Readable;
+  /** Snapshot date for weekly content. */
+  snapshotDate?: string;
+  /** Course key override (email opt-in: the org). */
+  courseKey?: string;
+}
+
+/** Decrypts when the content is an OpenPGP message; otherwise passes it through. */
+async function decryptIfNeeded(ctx: PipelineContext, input: ContentInput): Promise<Readable> {
+  const { head, stream } = await peek(input.stream, 64);
+  if (!isOpenPgpMessage(head)) {
+    if (input.file.encrypted) {
+      throw new ParseError(`${input.file.name} is named .gpg but is not an OpenPGP message.`, {
+        code: 'NOT_ENCRYPTED',
+        stage: 'decrypt',
+        file: input.key,
+        hint: 'The file may be damaged or mislabelled; download it again from edX.',
+      });
+    }
+    return stream;
+  }
+  const decryptor = await ctx.decryptor();
+  return decryptor.decrypt(stream, input.file.name);
+}
+
+/** Gunzips when the content starts with the gzip magic number. */
+async function gunzipIfNeeded(input: Readable): Promise<Readable> {
+  const { head, stream } = await peek(input, 2);
+  if (!isGzip(head)) return stream;
+  const gunzip = gunzipStream();
+  // pipeline() destroys the gunzip with the upstream error (e.g. DecryptError), so the consumer sees it.
+  pipelineCb(stream, gunzip, () => undefined);
+  return gunzip;
+}
+
+function newOrigin(key: string): LoadOrigin {
+  return { fileKey: key, loadId: randomUUID() };
+}
+
+function quarantineFor(ctx: PipelineContext, key: string, preamble?: string): Quarantine {
+  return new Quarantine(join(ctx.paths.landing, 'quarantine'), key, preamble);
+}
+
+function outcome(partial: Partial<ContentOutcome> & Pick<ContentOutcome, 'counts'>): ContentOutcome {
+  return { warnings: [], rejected: [], ...partial };
+}
+
+/** Loads an edX TSV table dump as the new snapshot of its course (§3, §4). */
+export async function loadWeeklyTable(ctx: PipelineContext, input: ContentInput): Promise<ContentOutcome> {
+  const { file, key } = input;
+  const tableName = file.table!;
+  const courseKey = input.courseKey ?? file.courseKey!;
+  const snapshotDate = input.snapshotDate!;
+  const plain = await decryptIfNeeded(ctx, input);
+  const warnings: FileWarning[] = [];
+  const rejected: RejectedLine[] = [];
+  const counts = { read: 0, loaded: 0, rejected: 0, duplicates: 0 };
+
+  const items = readTsv(readLines(plain), { fileName: file.name });
+  const first = await items.next();
+  if (first.done || first.value.kind !== 'header') throw new ParseError(`${file.name}: no header row.`, { code: 'TSV_NO_HEADER', file: key, line: 1 });
+  const header = first.value;
+  if (header.empty) {
+    warnings.push({ code: 'EMPTY_FILE', message: `${file.name} is 0 bytes (no header): edX wrote empty tables this way before Nov 2015; loaded as an empty snapshot.` });
+  }
+  if (header.bytesRepr) {
+    warnings.push({ code: 'BYTES_REPR', message: `${file.name} has every value written as a Python b'…' literal (edX export bug of Nov–Dec 2022); the values were unwrapped.` });
+  }
+  const table = getTableDef(tableName) ?? textTableDef(tableName, header.columns);
+  if (!getTableDef(tableName)) {
+    warnings.push({ code: 'UNKNOWN_TABLE', message: `${tableName} is not a documented edX table; loaded with every column as text.` });
+  }
+  const drift = mapHeader(table, header.columns);
+  if (drift.unknown.length > 0) {
+    warnings.push({ code: 'COLUMNS_ADDED', message: `${file.name}: columns not in the documented schema were kept: ${drift.unknown.join(', ')}.` });
+  }
+  if (drift.missing.length > 0 && !header.empty) {
+    warnings.push({ code: 'COLUMNS_MISSING', message: `${file.name}: documented columns absent from the file are NULL: ${drift.missing.join(', ')}.` });
+  }
+  for (const r of drift.renamed) {
+    warnings.push({ code: 'COLUMN_RENAMED', message: `${file.name}: header ${r.from} read as ${r.to}.` });
+  }
+  if (drift.duplicates.length > 0) {
+    throw new ParseError(`${file.name}: the header repeats column(s) ${drift.duplicates.join(', ')}.`, {
+      code: 'TSV_DUPLICATE_COLUMN',
+      file: key,
+      line: 1,
+      hint: 'Report the file to edX; it cannot be mapped by column name.',
+    });
+  }
+
+  const coerce = createRowCoercer(table, drift.columns);
+  const quarantine = quarantineFor(ctx, key, header.columns.join('\t'));
+  await quarantine.clear();
+  const writer = await ctx.relational.beginSnapshot({ table, courseKey, snapshotDate, columns: drift.columns, origin: newOrigin(key) });
+  try {
+    let pending: SqlValue[][] = [];
+    for await (const item of items) {
+      if (item.kind !== 'rows') continue;
+      const bad: RejectedLine[] = [...item.rejected];
+      for (const row of item.rows) {
+        counts.read++;
+        const result = coerce(row.values);
+        if (result.ok) pending.push(result.row);
+        else bad.push({ line: row.line, code: result.code, reason: result.reason, raw: rawTsvLine(row.values) });
+      }
+      counts.read += item.rejected.length;
+      if (bad.length > 0) {
+        counts.rejected += bad.length;
+        await quarantine.add(bad);
+        for (const b of bad) if (rejected.length < MAX_REPORTED_REJECTS) rejected.push(b);
+      }
+      if (pending.length >= BATCH_ROWS) {
+        await writer.write(pending);
+        pending = [];
+        ctx.onProgress({ type: 'file-progress', key, stage: 'load', rows: counts.read });
+      }
+    }
+    if (pending.length > 0) await writer.write(pending);
+    const committed = await writer.commit();
+    counts.loaded = committed.stale ? 0 : committed.rows;
+    if (committed.stale) {
+      warnings.push({ code: 'STALE_SNAPSHOT', message: `A newer snapshot of ${tableName} for ${courseKey} is already loaded; this ${snapshotDate} file changed nothing.` });
+    } else if (committed.rows === 0 && committed.replacedRows > 0) {
+      warnings.push({ code: 'EMPTY_SNAPSHOT', message: `${file.name} is empty: it replaced ${committed.replacedRows} rows of ${tableName} for ${courseKey} with none. Check the package if this is unexpected.` });
+    }
+  } catch (error) {
+    await writer.abort().catch(() => undefined);
+    throw error;
+  } finally {
+    await quarantine.close();
+  }
+  return outcome({ counts, warnings, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: tableName, snapshotDate });
+}
+
+/** Re-encodes decoded TSV values the way edX wrote them (for the quarantine file). */
+function rawTsvLine(values: (string | null)[]): string {
+  return values
+    .map((v) => (v === null ? 'NULL' : v.replace(/\\/g, '\\\\').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(/\n/g, '\\n')))
+    .join('\t');
+}
+
+/** Loads a daily tracking log: raw events plus the designated event tables (§5). */
+export async function loadEventLog(ctx: PipelineContext, input: ContentInput): Promise<ContentOutcome> {
+  const { key, file } = input;
+  const plain = await gunzipIfNeeded(await decryptIfNeeded(ctx, input));
+  const counts = { read: 0, loaded: 0, rejected: 0, duplicates: 0 };
+  const rejected: RejectedLine[] = [];
+  const warnings: FileWarning[] = [];
+  const quarantine = quarantineFor(ctx, key);
+  await quarantine.clear();
+  const origin = newOrigin(key);
+  const events = await ctx.events.beginEvents(origin);
+  let keyed: Awaited<ReturnType<PipelineContext['relational']['beginKeyed']>> | undefined;
+  let repaired = 0;
+  try {
+    keyed = await ctx.relational.beginKeyed(origin);
+    for await (const batch of readEvents(readLines(plain), { fileName: file.name })) {
+      counts.read += batch.events.length + batch.rejected.length;
+      if (batch.rejected.length > 0) {
+        counts.rejected += batch.rejected.length;
+        await quarantine.add(batch.rejected);
+        for (const b of batch.rejected) if (rejected.length < MAX_REPORTED_REJECTS) rejected.push(b);
+      }
+      if (batch.events.length === 0) continue;
+      const written = await events.write(batch.events);
+      counts.loaded += written.inserted;
+      counts.duplicates += written.duplicates;
+      const byTable = new Map<string, SqlValue[][]>();
+      for (const e of batch.events) {
+        if (e.repairs.length > 0) repaired++;
+        for (const d of designate(e)) {
+          let rows = byTable.get(d.table);
+          if (!rows) byTable.set(d.table, (rows = []));
+          rows.push(d.row);
+        }
+      }
+      for (const [name, rows] of byTable) await keyed.write(getTableDef(name)!, rows);
+      ctx.onProgress({ type: 'file-progress', key, stage: 'load', rows: counts.read });
+    }
+    await keyed.commit();
+    await events.commit();
+  } catch (error) {
+    await keyed?.abort().catch(() => undefined);
+    await events.abort().catch(() => undefined);
+    throw error;
+  } finally {
+    await quarantine.close();
+  }
+  if (repaired > 0) warnings.push({ code: 'LINES_REPAIRED', message: `${repaired} lines were read after repair (syslog prefix or invalid JSON escapes, EDX_FORMAT.md §7).` });
+  return outcome({ counts, warnings, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, snapshotDate: file.date });
+}
+
+/** Loads a forum `.mongo` dump as the course's forum snapshot (§4.11). */
+export async function loadForum(ctx: PipelineContext, input: ContentInput): Promise<ContentOutcome> {
+  const { key, file } = input;
+  const courseKey = file.courseKey!;
+  const snapshotDate = input.snapshotDate!;
+  const plain = await decryptIfNeeded(ctx, input);
+  const table = getTableDef('forum_contents')!;
+  const columns = table.columns.map((c) => c.name);
+  const counts = { read: 0, loaded: 0, rejected: 0, duplicates: 0 };
+  const rejected: RejectedLine[] = [];
+  const quarantine = quarantineFor(ctx, key);
+  await quarantine.clear();
+  const writer = await ctx.relational.beginSnapshot({ table, courseKey, snapshotDate, columns, origin: newOrigin(key) });
+  try {
+    for await (const batch of readForum(readLines(plain), { fileName: file.name })) {
+      counts.read += batch.docs.length + batch.rejected.length;
+      if (batch.rejected.length > 0) {
+        counts.rejected += batch.rejected.length;
+        await quarantine.add(batch.rejected);
+        for (const b of batch.rejected) if (rejected.length < MAX_REPORTED_REJECTS) rejected.push(b);
+      }
+      const rows = batch.docs.map((d) => {
+        const r = forumRow(d.doc, d.raw) as Record<string, SqlValue>;
+        return columns.map((c) => r[c] ?? null);
+      });
+      if (rows.length > 0) await writer.write(rows);
+    }
+    const committed = await writer.commit();
+    counts.loaded = committed.stale ? 0 : committed.rows;
+  } catch (error) {
+    await writer.abort().catch(() => undefined);
+    throw error;
+  } finally {
+    await quarantine.close();
+  }
+  return outcome({ counts, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: 'forum_contents', snapshotDate });
+}
+
+/** Loads a course structure JSON as the course's blocks snapshot (§4.10). */
+export async function loadCourseStructure(ctx: PipelineContext, input: ContentInput): Promise<ContentOutcome> {
+  const { key, file } = input;
+  const courseKey = file.courseKey!;
+  const snapshotDate = input.snapshotDate!;
+  const plain = await decryptIfNeeded(ctx, input);
+  const text = (await readAll(plain)).toString('utf8');
+  const { blocks } = readCourseStructure(text, file.name);
+  const table = getTableDef('course_blocks')!;
+  const columns = table.columns.map((c) => c.name);
+  const writer = await ctx.relational.beginSnapshot({ table, courseKey, snapshotDate, columns, origin: newOrigin(key) });
+  let committedRows = 0;
+  try {
+    const rows = blocks.map((b) => columns.map((c) => ((b as unknown as Record<string, SqlValue>)[c] ?? null)));
+    for (let i = 0; i < rows.length; i += BATCH_ROWS) await writer.write(rows.slice(i, i + BATCH_ROWS));
+    const committed = await writer.commit();
+    committedRows = committed.stale ? 0 : committed.rows;
+  } catch (error) {
+    await writer.abort().catch(() => undefined);
+    throw error;
+  }
+  return outcome({ counts: { read: blocks.length, loaded: committedRows, rejected: 0, duplicates: 0 }, courseKey, table: 'course_blocks', snapshotDate });
+}
+
+/** Loads the email opt-in CSV as the org's opt-in snapshot (§3). */
+export async function loadEmailOptIn(ctx: PipelineContext, input: ContentInput): Promise<ContentOutcome> {
+  const { key, file } = input;
+  const courseKey = input.courseKey ?? file.org ?? 'unknown-org';
+  const snapshotDate = input.snapshotDate!;
+  const plain = await decryptIfNeeded(ctx, input);
+  const table = getTableDef('email_opt_in')!;
+  const columns = table.columns.map((c) => c.name);
+  const coerce = createRowCoercer(table, columns);
+  const counts = { read: 0, loaded: 0, rejected: 0, duplicates: 0 };
+  const rejected: RejectedLine[] = [];
+  const quarantine = quarantineFor(ctx, key);
+  await quarantine.clear();
+  const writer = await ctx.relational.beginSnapshot({ table, courseKey, snapshotDate, columns, origin: newOrigin(key) });
+  try {
+    for await (const batch of readEmailOptIn(plain, { fileName: file.name })) {
+      const bad: RejectedLine[] = [...batch.rejected];
+      const rows: SqlValue[][] = [];
+      for (const r of batch.rows) {
+        counts.read++;
+        const result = coerce(columns.map((c) => (r.values[c] === undefined ? null : r.values[c]!)));
+        if (result.ok) rows.push(result.row);
+        else bad.push({ line: r.line, code: result.code, reason: result.reason, raw: r.raw });
+      }
+      counts.read += batch.rejected.length;
+      if (bad.length > 0) {
+        counts.rejected += bad.length;
+        await quarantine.add(bad);
+        for (const b of bad) if (rejected.length < MAX_REPORTED_REJECTS) rejected.push(b);
+      }
+      if (rows.length > 0) await writer.write(rows);
+    }
+    const committed = await writer.commit();
+    counts.loaded = committed.stale ? 0 : committed.rows;
+  } catch (error) {
+    await writer.abort().catch(() => undefined);
+    throw error;
+  } finally {
+    await quarantine.close();
+  }
+  return outcome({ counts, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: 'email_opt_in', snapshotDate });
+}
+
+/** Wraps a non-PdsError thrown while loading (driver errors) as a LoadError. */
+export function asLoadError(error: unknown, key: string): PdsError {
+  if (error instanceof PdsError) return error;
+  const e = error as { code?: string; errno?: number; message?: string };
+  return new LoadError(`Writing ${key} to the database failed${e.code ? ` (${e.code})` : ''}.`, {
+    code: 'LOAD_FAILED',
+    file: key,
+    dbCode: e.code ?? e.errno,
+    cause: error,
+    retryable: true,
+    hint: 'Check that the database is reachable and has space; the next run retries this file.',
+  });
+}

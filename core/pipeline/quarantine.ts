@@ -1,0 +1,64 @@
+/**
+ * Quarantine: rejected lines kept verbatim in a file beside the landing copy, so nothing is lost
+ * and they can be fixed and re-loaded (DESIGN.md §3). Files are created only when a line is
+ * rejected, and are readable by the owner only (they hold learner data in clear).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { once } from 'node:events';
+import type { RejectedLine } from '../domain/records.js';
+
+/** Turns a ledger key into a safe file name (zip members and S3 keys contain `/` and `!`). */
+export function quarantineFileName(key: string): string {
+  const base = key.replace(/\.gpg$/, '').replace(/\.gz$/, '');
+  return base.replace(/[^A-Za-z0-9._+-]+/g, '_').slice(-200);
+}
+
+export class Quarantine {
+  private stream: WriteStream | undefined;
+  private opening: Promise<void> | undefined;
+  /** Path of the quarantine file (it exists once `count > 0`). */
+  readonly path: string;
+  count = 0;
+
+  /**
+   * @param dir the environment's quarantine folder
+   * @param key the ledger key of the file whose lines are kept
+   * @param preamble written first when the file is created (the TSV header, so the file is loadable)
+   */
+  constructor(dir: string, key: string, private readonly preamble?: Uint8Array | string) {
+    this.path = join(dir, quarantineFileName(key));
+  }
+
+  /** Removes a quarantine file left by an earlier attempt at the same file. */
+  async clear(): Promise<void> {
+    await rm(this.path, { force: true });
+  }
+
+  async add(lines: RejectedLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    if (!this.stream) {
+      this.opening ??= (async () => {
+        await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+        this.stream = createWriteStream(this.path, { mode: 0o600 });
+        if (this.preamble !== undefined) this.stream.write(this.preamble), this.stream.write('\n');
+      })();
+      await this.opening;
+    }
+    const out = this.stream!;
+    for (const line of lines) {
+      this.count++;
+      if (!out.write(typeof line.raw === 'string' ? line.raw : Buffer.from(line.raw))) await once(out, 'drain');
+      out.write('\n');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.stream) return;
+    const out = this.stream;
+    this.stream = undefined;
+    out.end();
+    await once(out, 'finish');
+  }
+}

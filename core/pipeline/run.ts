@@ -1,0 +1,114 @@
+/**
+ * One run (DESIGN.md §3): plan against the ledger, then fetch, decrypt, decode, parse and load
+ * each planned object through the executor. Per-file failures never stop the run; only a failure
+ * to list the source (or a bad configuration) does.
+ */
+import { recognizeFileName } from '../domain/file-names.js';
+import type { FileResult, PlannedFile, RunOptions, RunResult, RunStatus } from '../domain/results.js';
+import { CancelledError, PdsError, serializeError } from '../errors/index.js';
+import { emptyTotals } from '../ledger/ledger.js';
+import type { SourceObject } from '../sources/ports.js';
+import type { PipelineContext } from './context.js';
+import { runFile } from './run-file.js';
+import { fileSelected, memberIsRetryable } from './selection.js';
+
+export interface Plan {
+  tasks: { object: SourceObject; planned: PlannedFile }[];
+  upToDate: number;
+}
+
+/** Lists the source and keeps what is new, changed, retryable or unfinished. */
+export async function planRun(ctx: PipelineContext, options: RunOptions): Promise<Plan> {
+  const tasks: Plan['tasks'] = [];
+  let upToDate = 0;
+  for await (const object of ctx.source.list(ctx.signal)) {
+    const file = recognizeFileName(object.key);
+    // Explicit files (`pds load`) are always considered; listings keep only edX files.
+    if (file.kind === 'unknown' && !options.files) continue;
+    if (!fileSelected(ctx.config, file, options)) continue;
+    const known = ctx.ledger.getFile(object.key);
+    let why: PlannedFile['why'] | undefined;
+    if (!known || known.status === 'pending') why = 'new';
+    else if (known.size !== object.size || (known.etag ?? undefined) !== object.etag) why = 'changed';
+    else if (known.status === 'fetched') why = 'incomplete';
+    else if (memberIsRetryable(known)) why = 'retry';
+    else if (file.kind === 'weekly-package' || file.kind === 'email-opt-in-package') {
+      if (ctx.ledger.membersOf(object.key).some((m) => memberIsRetryable(m))) why = 'retry';
+    }
+    if (why) tasks.push({ object, planned: { key: object.key, location: object.location, kind: file.kind, size: object.size, why } });
+    else upToDate++;
+  }
+  // Weekly packages first (oldest first, so a newer snapshot is the one that stays), then logs by date.
+  tasks.sort((a, b) => order(a.object) - order(b.object) || a.object.key.localeCompare(b.object.key));
+  return { tasks, upToDate };
+}
+
+function order(object: SourceObject): number {
+  const kind = recognizeFileName(object.key).kind;
+  return kind === 'weekly-package' || kind === 'email-opt-in-package' ? 0 : kind === 'event-log' ? 2 : 1;
+}
+
+/** Counts files by status; a package's own summary counts only when the package itself failed. */
+function totalsOf(files: FileResult[]): RunResult['totals'] {
+  const totals = emptyTotals();
+  for (const f of files) {
+    const isPackage = f.kind === 'weekly-package' || f.kind === 'email-opt-in-package';
+    if (!isPackage || f.status === 'failed') totals[f.status]++;
+  }
+  return totals;
+}
+
+function statusOf(files: FileResult[]): RunStatus {
+  return files.some((f) => f.status === 'failed' || f.status === 'partial') ? 'flagged' : 'succeeded';
+}
+
+/** Executes a whole run and records it. Throws only when the run could not run at all. */
+export async function executeRun(ctx: PipelineContext, options: RunOptions): Promise<RunResult> {
+  const { runId, startedAt } = ctx.ledger.startRun(ctx.env, options);
+  const files: FileResult[] = [];
+  let plan: Plan = { tasks: [], upToDate: 0 };
+  try {
+    plan = await planRun(ctx, options);
+    ctx.onProgress({
+      type: 'run-started',
+      runId,
+      env: ctx.env,
+      planned: plan.tasks.length,
+      upToDate: plan.upToDate,
+      bytes: plan.tasks.reduce((n, t) => n + t.object.size, 0),
+    });
+    if (!options.dryRun) {
+      for (const task of plan.tasks) {
+        if (ctx.signal?.aborted) throw new CancelledError();
+        files.push(...(await runFile(ctx, runId, task.object, { snapshotDate: options.snapshotDate })));
+      }
+    }
+    const totals = totalsOf(files);
+    const status = statusOf(files);
+    const finishedAt = ctx.ledger.finishRun(runId, status, totals);
+    const result: RunResult = { runId, env: ctx.env, status, startedAt, finishedAt, options, upToDate: plan.upToDate, planned: plan.tasks.map((t) => t.planned), files, totals };
+    ctx.onProgress({ type: 'run-finished', result });
+    return result;
+  } catch (error) {
+    const e = serializeError(error);
+    const status: RunStatus = error instanceof CancelledError ? 'cancelled' : 'failed';
+    const totals = totalsOf(files);
+    const finishedAt = ctx.ledger.finishRun(runId, status, totals, { code: e.code, message: e.message, hint: e.hint });
+    const result: RunResult = {
+      runId,
+      env: ctx.env,
+      status,
+      startedAt,
+      finishedAt,
+      options,
+      upToDate: plan.upToDate,
+      planned: plan.tasks.map((t) => t.planned),
+      files,
+      totals,
+      error: { code: e.code, message: e.message, hint: e.hint },
+    };
+    ctx.onProgress({ type: 'run-finished', result });
+    if (!(error instanceof PdsError)) throw error;
+    return result;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Which files a run takes: the course filter, the date window, the `--only` switch, and which
+ * failed files are worth retrying.
+ */
+import type { EnvironmentConfig } from '../config/config-schema.js';
+import type { RecognizedFile } from '../domain/files.js';
+import type { RunOptions } from '../domain/results.js';
+import type { LedgerFile } from '../ledger/ledger.js';
+
+/** Converts a glob (`*`, `?`) into an anchored, case-insensitive RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`, 'i');
+}
+
+/** True when the course filter of the environment lets this weekly member through. */
+export function courseSelected(config: EnvironmentConfig, file: RecognizedFile): boolean {
+  const { include, exclude, includeEdge } = config.courses;
+  if (!includeEdge && (file.site === 'edge' || /edge/.test(file.env ?? ''))) return false;
+  const key = file.courseKey;
+  if (!key) return true;
+  if (include && include.length > 0 && !include.some((g) => globToRegExp(g).test(key))) return false;
+  if (exclude && exclude.some((g) => globToRegExp(g).test(key))) return false;
+  return true;
+}
+
+const WEEKLY_KINDS = new Set(['weekly-package', 'email-opt-in-package', 'weekly-table', 'course-structure', 'forum', 'olx', 'email-opt-in', 'export-failed']);
+
+/** True when the file passes `--only`, `--from/--to` and the environment's window. */
+export function fileSelected(config: EnvironmentConfig, file: RecognizedFile, options: RunOptions): boolean {
+  if (options.only === 'events' && file.kind !== 'event-log') return false;
+  if (options.only === 'weekly' && !WEEKLY_KINDS.has(file.kind)) return false;
+  const from = options.from ?? config.window.from;
+  const to = options.to ?? config.window.to;
+  if (file.date && from && file.date < from) return false;
+  if (file.date && to && file.date > to) return false;
+  return true;
+}
+
+/**
+ * Failed files are retried on the next run when the failure could be mended outside the file
+ * (network, key import, database down); a file whose content is bad stays flagged until it
+ * changes at the source.
+ */
+const RETRY_STAGES = new Set(['fetch', 'decrypt', 'load', 'record', 'plan', 'config']);
+const NO_RETRY_CODES = new Set(['DECRYPT_INTEGRITY', 'DECRYPT_CORRUPT', 'DECRYPT_TRUNCATED', 'DECRYPT_NOT_OPENPGP', 'NOT_ENCRYPTED', 'EDX_EXPORT_FAILED']);
+
+export function memberIsRetryable(file: Pick<LedgerFile, 'status' | 'stage'> & { code?: string | null }): boolean {
+  if (file.status === 'pending' || file.status === 'fetched') return true;
+  if (file.status !== 'failed') return false;
+  if (file.code && NO_RETRY_CODES.has(file.code)) return false;
+  return RETRY_STAGES.has(file.stage ?? '');
+}

@@ -1,0 +1,259 @@
+/**
+ * The composition root (STYLE.md): wires config, sources, crypto, stores, ledger and pipeline,
+ * and implements ConsoleApi. The CLI, `pds serve` and the Electron worker all call
+ * `createConsoleService()`; none of them holds pipeline logic.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { ConsoleApi, DbCheck, EnvironmentSummary, KeySummary, RunReport, RunSummaryView } from '../contract/console-api.js';
+import type { EnvironmentConfig } from '../config/config-schema.js';
+import { environmentPaths, getEnvironment, loadConfig, resolveHome, resolvePath, resolveSecret } from '../config/config-store.js';
+import { importKeyFile, listKeys, loadKeyFiles } from '../crypto/keys.js';
+import { createOpenPgpDecryptor } from '../crypto/openpgp-decryptor.js';
+import type { Decryptor, KeyInfo } from '../crypto/ports.js';
+import { recognizeFileName } from '../domain/file-names.js';
+import type { RunOptions, RunProgress, RunResult } from '../domain/results.js';
+import { ConfigError, DecryptError } from '../errors/index.js';
+import { Ledger, type RunSummary } from '../ledger/ledger.js';
+import type { PipelineContext } from '../pipeline/context.js';
+import { executeRun } from '../pipeline/run.js';
+import { createLocalSource } from '../sources/local/local-source.js';
+import type { ObjectSource } from '../sources/ports.js';
+import { createS3Source } from '../sources/s3/s3-source.js';
+import { dataSummary } from '../reports/data-summary.js';
+import { openStores } from '../stores/open-stores.js';
+
+export interface ConsoleServiceOptions {
+  /** The home folder; default `$PDS_HOME` or `~/.pds`. */
+  home?: string;
+  /** Cancels running work. */
+  signal?: AbortSignal;
+}
+
+export interface ConsoleService extends ConsoleApi {
+  readonly home: string;
+  /** Loads explicit local files into an environment (`pds load`). */
+  load(env: string, files: string[], options?: RunOptions, onProgress?: (event: RunProgress) => void): Promise<RunResult>;
+}
+
+function toKeySummary(k: KeyInfo): KeySummary {
+  return { keyId: k.keyId, fingerprint: k.fingerprint, userIds: k.userIds, algorithm: k.algorithm, created: k.created, expires: k.expires, protected: k.locked };
+}
+
+function toRunView(r: RunSummary): RunSummaryView {
+  return { runId: r.runId, env: r.env, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt, totals: r.totals, options: r.options, error: r.error ?? null };
+}
+
+/** Builds the S3 source of an environment, resolving its credentials. */
+async function s3Source(env: string, config: Extract<EnvironmentConfig['source'], { type: 's3' }>, home: string): Promise<ObjectSource> {
+  const org = config.org.toLowerCase();
+  const base = `environments.${env}.source`;
+  let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  if (config.accessKeyId || config.secretAccessKey) {
+    if (!config.accessKeyId || !config.secretAccessKey) {
+      throw new ConfigError(`${base}: set both accessKeyId and secretAccessKey, or neither (to use the AWS default credentials).`, { code: 'CONFIG_INVALID', path: base });
+    }
+    credentials = {
+      accessKeyId: await resolveSecret(config.accessKeyId, home, `${base}.accessKeyId`),
+      secretAccessKey: await resolveSecret(config.secretAccessKey, home, `${base}.secretAccessKey`),
+    };
+  }
+  const sites = new Set(config.sites);
+  const orgMatches = (key: string, kind: string): boolean => {
+    const f = recognizeFileName(key);
+    return f.kind === kind && (f.org ?? '').toLowerCase() === org;
+  };
+  return createS3Source({
+    region: config.region,
+    endpoint: config.endpoint,
+    forcePathStyle: config.forcePathStyle ?? Boolean(config.endpoint),
+    credentials,
+    locations: [
+      { name: 'weekly', bucket: config.weekly.bucket, prefix: config.weekly.prefix, match: (key) => orgMatches(key, 'weekly-package') },
+      {
+        name: 'email-opt-in',
+        bucket: config.emailOptIn?.bucket ?? config.weekly.bucket,
+        prefix: config.emailOptIn?.prefix ?? `${config.weekly.prefix}email-opt-in/`,
+        match: (key) => orgMatches(key, 'email-opt-in-package'),
+      },
+      {
+        name: 'events',
+        bucket: config.events?.bucket ?? 'edx-course-data',
+        prefix: config.events?.prefix ?? `${org}/`,
+        match: (key) => {
+          const f = recognizeFileName(key);
+          return f.kind === 'event-log' && (f.org ?? '').toLowerCase() === org && sites.has((f.site ?? 'edx') as 'edx');
+        },
+      },
+    ],
+  });
+}
+
+export function createConsoleService(options: ConsoleServiceOptions = {}): ConsoleService {
+  const home = resolveHome(options.home);
+
+  async function environment(env: string): Promise<{ config: EnvironmentConfig; paths: ReturnType<typeof environmentPaths> }> {
+    const config = getEnvironment(await loadConfig(home), env);
+    return { config, paths: environmentPaths(home, env) };
+  }
+
+  function withLedger<T>(env: string, fn: (ledger: Ledger) => T): T {
+    const ledger = Ledger.open(environmentPaths(home, env).ledger);
+    try {
+      return fn(ledger);
+    } finally {
+      ledger.close();
+    }
+  }
+
+  /** The decryptor of an environment, created on first need. */
+  function lazyDecryptor(env: string, config: EnvironmentConfig, paths: ReturnType<typeof environmentPaths>): () => Promise<Decryptor> {
+    let pending: Promise<Decryptor> | undefined;
+    return () =>
+      (pending ??= (async () => {
+        const files = config.key.files?.map((f) => resolvePath(home, f));
+        const armoredKeys = files ? await Promise.all(files.map((f) => readFile(f))) : await loadKeyFiles(paths.keys);
+        if (armoredKeys.length === 0) {
+          throw new DecryptError(`Environment ${env} has no secret key to decrypt with.`, {
+            code: 'DECRYPT_NO_KEY',
+            hint: `Import the data czar's secret key: pds key import --env ${env} KEYFILE.asc`,
+          });
+        }
+        const passphrase = config.key.passphrase ? await resolveSecret(config.key.passphrase, home, `environments.${env}.key.passphrase`) : undefined;
+        return createOpenPgpDecryptor({ armoredKeys, passphrase });
+      })());
+  }
+
+  async function execute(env: string, source: ObjectSource | undefined, runOptions: RunOptions, onProgress?: (e: RunProgress) => void): Promise<RunResult> {
+    const { config, paths } = await environment(env);
+    const src =
+      source ?? (config.source.type === 's3' ? await s3Source(env, config.source, home) : createLocalSource({ root: resolvePath(home, config.source.path) }));
+    const stores = await openStores(env, config, paths, (ref, path) => resolveSecret(ref, home, path));
+    const ledger = Ledger.open(paths.ledger);
+    try {
+      const ctx: PipelineContext = {
+        env,
+        config,
+        paths,
+        source: src,
+        ledger,
+        relational: stores.relational,
+        events: stores.events,
+        decryptor: lazyDecryptor(env, config, paths),
+        signal: options.signal,
+        onProgress: onProgress ?? (() => undefined),
+      };
+      return await executeRun(ctx, runOptions);
+    } finally {
+      ledger.close();
+      await stores.close();
+    }
+  }
+
+  return {
+    home,
+
+    async listEnvironments(): Promise<EnvironmentSummary[]> {
+      const config = await loadConfig(home);
+      const out: EnvironmentSummary[] = [];
+      for (const [name, env] of Object.entries(config.environments)) {
+        const paths = environmentPaths(home, name);
+        const secrets: Record<string, 'set' | 'not set'> = {};
+        const refs: [string, string | undefined][] = [
+          ['key.passphrase', env.key.passphrase],
+          ...(env.source.type === 's3'
+            ? ([
+                ['source.accessKeyId', env.source.accessKeyId],
+                ['source.secretAccessKey', env.source.secretAccessKey],
+              ] as [string, string | undefined][])
+            : []),
+        ];
+        for (const [path, ref] of refs) {
+          if (!ref) continue;
+          secrets[path] = await resolveSecret(ref, home, path).then(
+            () => 'set' as const,
+            () => 'not set' as const,
+          );
+        }
+        const keys = existsSync(paths.keys) ? (await listKeys(paths.keys)).length : 0;
+        const last = existsSync(paths.ledger) ? withLedger(name, (l) => l.listRuns(1)[0]) : undefined;
+        out.push({
+          name,
+          description: env.description,
+          source:
+            env.source.type === 's3'
+              ? `s3://${env.source.weekly.bucket}/${env.source.weekly.prefix} + s3://${env.source.events?.bucket ?? 'edx-course-data'}/${env.source.events?.prefix ?? `${env.source.org.toLowerCase()}/`} (${env.source.region})`
+              : `local ${resolvePath(home, env.source.path)}`,
+          relational: env.targets.relational.type,
+          events: env.targets.events.type,
+          keys,
+          secrets,
+          lastRun: last ? { runId: last.runId, status: last.status, startedAt: last.startedAt, finishedAt: last.finishedAt } : undefined,
+        });
+      }
+      return out;
+    },
+
+    run(env, runOptions, onProgress) {
+      return execute(env, undefined, runOptions, onProgress);
+    },
+
+    load(env, files, runOptions = {}, onProgress) {
+      return execute(env, createLocalSource({ files }), { ...runOptions, files }, onProgress);
+    },
+
+    async listRuns(env, limit = 20) {
+      await environment(env);
+      return withLedger(env, (l) => l.listRuns(limit).map(toRunView));
+    },
+
+    async getReport(env, runId): Promise<RunReport> {
+      await environment(env);
+      return withLedger(env, (l) => {
+        const id = runId ?? l.latestRunId();
+        const run = id ? l.getRun(id) : undefined;
+        if (!run) {
+          throw new ConfigError(runId ? `Environment ${env} has no run ${runId}.` : `Environment ${env} has no runs yet.`, {
+            code: 'NO_SUCH_RUN',
+            hint: `List runs with: pds runs --env ${env}`,
+          });
+        }
+        return { run: toRunView(run), files: l.runFiles(run.runId) };
+      });
+    },
+
+    async importKey(env, path) {
+      const { paths } = await environment(env);
+      return (await importKeyFile(path, paths.keys)).map(toKeySummary);
+    },
+
+    async listKeys(env) {
+      const { paths } = await environment(env);
+      return existsSync(paths.keys) ? (await listKeys(paths.keys)).map(toKeySummary) : [];
+    },
+
+    async getDataSummary(env) {
+      const { config, paths } = await environment(env);
+      const stores = await openStores(env, config, paths, (ref, path) => resolveSecret(ref, home, path));
+      try {
+        return await dataSummary(stores.relational, stores.events);
+      } finally {
+        await stores.close();
+      }
+    },
+
+    async checkDatabases(env): Promise<DbCheck[]> {
+      const { config, paths } = await environment(env);
+      const checks: DbCheck[] = [];
+      try {
+        const stores = await openStores(env, config, paths, (ref, path) => resolveSecret(ref, home, path));
+        checks.push({ target: 'relational', engine: stores.relational.engine, ok: true, detail: 'connected; schema up to date' });
+        checks.push({ target: 'events', engine: stores.events.engine, ok: true, detail: 'connected; schema up to date' });
+        await stores.close();
+      } catch (error) {
+        checks.push({ target: 'relational', engine: config.targets.relational.type, ok: false, detail: (error as Error).message });
+      }
+      return checks;
+    },
+  };
+}

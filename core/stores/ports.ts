@@ -1,0 +1,93 @@
+/**
+ * Store ports (STYLE.md "Ports"): small interfaces the pipeline writes through. One folder per
+ * engine implements them (`sqlite/`, `mariadb/`, `mongodb/`). Every load is a unit of work that
+ * is either committed whole or aborted leaving the previous state readable (DESIGN.md §3.4).
+ */
+import type { EventRecord, SqlValue } from '../domain/records.js';
+import type { TableDef } from '../domain/schema-types.js';
+
+/** Which file a load comes from, for attribution and bookkeeping. */
+export interface LoadOrigin {
+  /** Ledger key of the file (S3 key, or `package.zip!member`). */
+  fileKey: string;
+  /** Unique id of this attempt at loading the file. */
+  loadId: string;
+}
+
+export interface SnapshotSpec {
+  table: TableDef;
+  /** `{org}-{course}-{run}` from the file name: the unit a snapshot replaces. */
+  courseKey: string;
+  /** `YYYY-MM-DD` of the package. */
+  snapshotDate: string;
+  /** Column names in the order `write()` rows carry them (canonical names, drift included). */
+  columns: string[];
+  origin: LoadOrigin;
+}
+
+export interface SnapshotCommitResult {
+  /** Rows now visible for this course and table. */
+  rows: number;
+  /** Rows the snapshot replaced. */
+  replacedRows: number;
+  /** True when an older-or-equal snapshot was already newer than this one and nothing changed. */
+  stale: boolean;
+}
+
+/** A weekly table snapshot being written; invisible to readers until `commit()`. */
+export interface SnapshotWriter {
+  /** Appends typed rows (values aligned with `SnapshotSpec.columns`). */
+  write(rows: SqlValue[][]): Promise<void>;
+  /** Makes the new snapshot visible atomically, replacing the course's previous one. */
+  commit(): Promise<SnapshotCommitResult>;
+  /** Drops what was written; the previous snapshot stays. Safe to call after a failed write. */
+  abort(): Promise<void>;
+}
+
+/** Rows keyed by an id (events, designated events): inserting an existing id changes nothing. */
+export interface KeyedWriteResult {
+  inserted: number;
+  /** Already present (same id): re-loads and duplicate lines. */
+  duplicates: number;
+}
+
+export interface KeyedRowsWriter {
+  /** Inserts rows of one derived/event table, ignoring ids already present. */
+  write(table: TableDef, rows: SqlValue[][]): Promise<KeyedWriteResult>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** The relational target: weekly tables, designated event tables, blocks, summaries. */
+export interface RelationalStore {
+  /** Short engine name for messages: `sqlite`, `mariadb`. */
+  readonly engine: string;
+  /** Creates or migrates the schema. Idempotent. */
+  init(): Promise<void>;
+  /** Starts replacing one course's snapshot of one table. */
+  beginSnapshot(spec: SnapshotSpec): Promise<SnapshotWriter>;
+  /** Starts a unit of keyed inserts (designated events for one file). */
+  beginKeyed(origin: LoadOrigin): Promise<KeyedRowsWriter>;
+  /** Runs a read-only query for reports (`?` placeholders). */
+  query<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface EventWriter {
+  /** Inserts events, ignoring ids already present. */
+  write(events: EventRecord[]): Promise<KeyedWriteResult>;
+  /** Makes this file's events durable/visible. */
+  commit(): Promise<void>;
+  /** Removes what this attempt inserted (and only that). */
+  abort(): Promise<void>;
+}
+
+/** The raw clickstream target: one record per tracking-log line. */
+export interface EventStore {
+  readonly engine: string;
+  init(): Promise<void>;
+  beginEvents(origin: LoadOrigin): Promise<EventWriter>;
+  /** Event counts grouped by course and canonical type (reports, cross-store checks). */
+  countByCourseAndType(): Promise<{ courseId: string | null; type: string | null; count: number }[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the real servers the integration tests start themselves: MariaDB (Debian package),
+# FerretDB v1 (MongoDB wire protocol, SQLite backend) and MinIO (S3 with signature checks), both
+# built with `go install`, plus GnuPG and Chromium. Idempotent: skips what is already there.
+set -euo pipefail
+
+need_apt=()
+command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
+command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)
+command -v zip >/dev/null 2>&1 || need_apt+=(zip)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+# The Debian package starts a system server on install; the tests start their own.
+if command -v systemctl >/dev/null 2>&1; then systemctl stop mariadb >/dev/null 2>&1 || true; fi
+
+gobin="$(go env GOPATH)/bin"
+if [ ! -x "$gobin/ferretdb" ]; then
+  echo "building FerretDB v1.24.2 (go install)…"
+  go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2
+fi
+if [ ! -x "$gobin/minio" ]; then
+  echo "building MinIO (go install, a few minutes)…"
+  go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c  # the newest module version; pinned for repeatable CI
+fi
+echo "test servers ready: $(mariadbd --version 2>/dev/null || /usr/sbin/mariadbd --version | head -1); ferretdb and minio in $gobin"
