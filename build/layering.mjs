@@ -10,12 +10,13 @@ import { builtinModules } from 'node:module';
 const nodeApis = [...builtinModules.filter((m) => !m.startsWith('_')), ...builtinModules.map((m) => `node:${m}`)];
 const uiPackages = ['electron', 'react', 'react-dom', 'react/*', 'react-dom/*'];
 
+/** `patterns` entries are gitignore-style groups (strings) or `{ regex }` objects. */
 const restrict = (paths, patterns, message) => ({
   'no-restricted-imports': [
     'error',
     {
       paths: paths.map((name) => ({ name, message })),
-      patterns: patterns.map((group) => ({ group: [group], message })),
+      patterns: patterns.map((p) => (typeof p === 'string' ? { group: [p], message } : { ...p, message })),
     },
   ],
 });
@@ -37,7 +38,7 @@ export const layering = [
     files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
     rules: restrict(
       nodeApis,
-      ['**/core/!(domain|contract|errors)/**', '**/electron/**'],
+      [{ regex: '(^|/)core/(?!(domain|contract|errors)/)' }, '**/electron/**'],
       'renderer/ talks only to ConsoleApi: it may import core/domain, core/contract and core/errors types only.',
     ),
   },

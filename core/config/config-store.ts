@@ -48,12 +48,20 @@ const EXAMPLES: Record<string, string> = {
   'targets.events': 'events: { type: mongodb, uri: env:PDS_MONGO_URI, database: edx }',
 };
 
+/** zod's default wording, made plain for the config file's reader. */
+function plainMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key') return 'environment names are lower-case words like dev, test, live';
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return `is required (${issue.expected})`;
+  if (issue.code === 'unrecognized_keys') return `unknown setting(s) ${issue.keys.join(', ')}; check the spelling against the README`;
+  return issue.message;
+}
+
 function describeIssues(issues: z.core.$ZodIssue[], prefix: string, file: string): ConfigError {
   const lines = issues.map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
     const tail = issue.path.slice(2).map(String).join('.');
     const example = EXAMPLES[tail] ?? EXAMPLES[issue.path.slice(2, 4).map(String).join('.')];
-    return `- ${path || '(top level)'}: ${issue.message}${example ? ` (example: ${example})` : ''}`;
+    return `- ${path || '(top level)'}: ${plainMessage(issue)}${example ? ` (example: ${example})` : ''}`;
   });
   const first = issues[0];
   return new ConfigError(`${file} has ${issues.length === 1 ? 'a mistake' : `${issues.length} mistakes`}:\n${lines.join('\n')}`, {

@@ -216,7 +216,7 @@ export class Ledger {
 
   /** Recent runs, newest first. */
   listRuns(limit = 20): RunSummary[] {
-    return (this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?').all(limit) as Record<string, unknown>[]).map(toRunSummary);
+    return (this.db.prepare('SELECT * FROM runs ORDER BY rowid DESC LIMIT ?').all(limit) as Record<string, unknown>[]).map(toRunSummary);
   }
 
   getRun(runId: string): RunSummary | undefined {

@@ -1,0 +1,95 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getEnvironment, loadConfig, resolveSecret, saveConfig, validateConfig } from '../../core/config/config-store.js';
+import { ConfigError } from '../../core/errors/index.js';
+
+async function withHome(fn: (home: string) => Promise<void>): Promise<void> {
+  const home = await mkdtemp(join(tmpdir(), 'pds-config-'));
+  try {
+    await fn(home);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+const s3Env = {
+  source: { type: 's3', org: 'MITx', accessKeyId: 'env:AWS_KEY', secretAccessKey: 'env:AWS_SECRET' },
+  key: { passphrase: 'env:PDS_PASS' },
+};
+
+describe('configuration', () => {
+  test('a missing file is an empty configuration', async () => {
+    await withHome(async (home) => assert.deepEqual(await loadConfig(home), { environments: {} }));
+  });
+
+  test('defaults fill an S3 environment: buckets, region, SQLite targets, all courses', () => {
+    const config = validateConfig({ environments: { live: s3Env } });
+    const live = config.environments.live!;
+    assert.equal(live.source.type, 's3');
+    if (live.source.type !== 's3') return;
+    assert.equal(live.source.region, 'us-east-1');
+    assert.deepEqual(live.source.weekly, { bucket: 'course-data', prefix: '' });
+    assert.deepEqual(live.source.sites, ['edx']);
+    assert.deepEqual(live.targets, { relational: { type: 'sqlite' }, events: { type: 'sqlite' } });
+    assert.equal(live.courses.includeEdge, true);
+  });
+
+  test('an inline secret is refused with the field path and an example', () => {
+    assert.throws(
+      () => validateConfig({ environments: { live: { ...s3Env, key: { passphrase: 'hunter2' } } } }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /environments\.live\.key\.passphrase/);
+        assert.match(e.message, /secret reference/);
+        assert.match(e.message, /example: passphrase: env:PDS_LIVE_PASSPHRASE/);
+        assert.doesNotMatch(e.message, /hunter2/, 'the secret itself never appears in the message');
+        return true;
+      },
+    );
+  });
+
+  test('every mistake is listed, one line each', () => {
+    assert.throws(
+      () => validateConfig({ environments: { Live: { source: { type: 'ftp' } }, dev: { source: { type: 's3' }, window: { from: '2026/01/01' } } } }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        const lines = e.message.split('\n').filter((l) => l.startsWith('- '));
+        assert.ok(lines.length >= 3, e.message);
+        assert.match(e.message, /environments\.Live.*lower-case/);
+        assert.match(e.message, /environments\.dev\.source\.org/);
+        assert.match(e.message, /environments\.dev\.window\.from.*2026-01-31/);
+        return true;
+      },
+    );
+  });
+
+  test('YAML syntax errors name the line', async () => {
+    await withHome(async (home) => {
+      await writeFile(join(home, 'config.yaml'), 'environments:\n  dev:\n    source: [unclosed\n');
+      await assert.rejects(loadConfig(home), (e: unknown) => e instanceof ConfigError && e.code === 'CONFIG_YAML' && /line \d/.test(e.message));
+    });
+  });
+
+  test('save then load round-trips, and an unknown environment names the known ones', async () => {
+    await withHome(async (home) => {
+      await saveConfig(home, validateConfig({ environments: { dev: { source: { type: 'local', path: 'drop' } } } }));
+      const config = await loadConfig(home);
+      assert.equal(getEnvironment(config, 'dev').source.type, 'local');
+      assert.throws(() => getEnvironment(config, 'live'), (e: unknown) => e instanceof ConfigError && /Known environments: dev/.test(e.hint ?? ''));
+    });
+  });
+
+  test('secret references resolve from the environment and from files, and say which field when missing', async () => {
+    await withHome(async (home) => {
+      process.env.PDS_TEST_SECRET = 's3cr3t';
+      assert.equal(await resolveSecret('env:PDS_TEST_SECRET', home, 'x.y'), 's3cr3t');
+      delete process.env.PDS_TEST_SECRET;
+      await assert.rejects(resolveSecret('env:PDS_TEST_SECRET', home, 'environments.live.key.passphrase'), /PDS_TEST_SECRET \(referenced by environments\.live\.key\.passphrase\) is not set/);
+      await writeFile(join(home, 'pass.txt'), 'from-file\n');
+      assert.equal(await resolveSecret('file:pass.txt', home, 'x'), 'from-file');
+    });
+  });
+});
