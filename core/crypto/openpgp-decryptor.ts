@@ -261,7 +261,6 @@ function streamError(cause: unknown, context: StreamContext): unknown {
       code: 'DECRYPT_TRUNCATED',
       file: fileName,
       cause,
-      retryable: true,
       hint: 'Download the file again (an interrupted download leaves a truncated file).',
     });
   }

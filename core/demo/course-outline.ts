@@ -97,6 +97,9 @@ export interface CourseOutline extends CourseIdParts {
   htmls: OutlineBlock[];
   discussions: OutlineBlock[];
   openassessments: OutlineBlock[];
+  /** Usage id → block, and child usage id → parent block (for page URLs of leaves). */
+  byId: Map<string, OutlineBlock>;
+  parentOf: Map<string, OutlineBlock>;
 }
 
 const CHAPTER_NAMES = ['Welcome', 'Foundations', 'Working with Data', 'Sources and Evidence', 'Final Assessment', 'Review'];
@@ -255,6 +258,8 @@ export function courseOutline(courseId: string): CourseOutline {
     htmls: byCategory('html'),
     discussions: byCategory('discussion'),
     openassessments: byCategory('openassessment'),
+    byId,
+    parentOf: new Map(blocks.flatMap((parent) => parent.children.map((child): [string, OutlineBlock] => [child, parent]))),
   };
   cache.set(courseId, outline);
   return outline;

@@ -220,7 +220,7 @@ export function buildDemoRoster(options: BuildDemoRosterOptions): DemoRoster {
       // JSON text in a TSV column (§3): its own escapes (`\"`) get their backslash doubled on export.
       meta: retired
         ? ''
-        : special?.meta ?? (rng.chance(0.15) ? pythonJson({ old_names: [[`${first} "${last[0]}." ${last}`, 'typo', sqlDateTime(joinedMs + DAY_MS)]] }) : ''),
+        : special?.meta ?? (rng.chance(0.15) ? pythonJson({ old_names: [[`${first} "${last[0]}." ${last}`, 'typo', sqlDateTime(joinedMs + DAY_MS, 0)]] }) : ''),
       courseware: 'course.xml',
       gender: hasProfileData ? rng.pick(GENDERS) : rng.chance(0.5) ? null : '',
       mailingAddress: special?.mailingAddress ?? (hasProfileData && rng.chance(0.3) ? `${rng.int(1, 400)} Main Street` : rng.chance(0.5) ? null : ''),
@@ -230,7 +230,7 @@ export function buildDemoRoster(options: BuildDemoRosterOptions): DemoRoster {
       country: retired ? '' : rng.pick(COUNTRIES),
       city: special?.city ?? (hasProfileData && rng.chance(0.5) ? rng.pick(['Boston', 'Pune', 'Lagos', 'Lyon', 'São Paulo', 'Toronto']) : ''),
       bio: special?.bio ?? (hasProfileData && rng.chance(0.2) ? 'Lifelong learner.' : null),
-      profileImageUploadedAt: hasProfileData && rng.chance(0.2) ? sqlDateTime(joinedMs + rng.int(1, 200) * DAY_MS, rng.int(0, 1) * rng.int(1, 999)) : null,
+      profileImageUploadedAt: hasProfileData && rng.chance(0.2) ? sqlDateTime(joinedMs + rng.int(1, 200) * DAY_MS, rng.chance(0.5) ? 0 : rng.int(1, 999_999)) : null,
       state: hasProfileData && rng.chance(0.3) ? rng.pick(['MA', 'CA', 'NY', '']) : null,
       allowCertificate: rng.chance(0.97) ? 1 : 0,
     };
@@ -244,15 +244,15 @@ export function buildDemoRoster(options: BuildDemoRosterOptions): DemoRoster {
       isStaff: special?.username === 'demo_staff' ? 1 : 0,
       isSuperuser: 0,
       isActive: retired ? 0 : rng.chance(0.97) ? 1 : 0,
-      lastLogin: neverLoggedIn ? null : sqlDateTime(lastLoginMs, rng.chance(0.3) ? 0 : rng.int(1, 999)),
-      dateJoined: sqlDateTime(joinedMs, rng.chance(0.2) ? 0 : rng.int(1, 999)),
+      lastLogin: neverLoggedIn ? null : sqlDateTime(lastLoginMs, rng.chance(0.3) ? 0 : rng.int(1, 999_999)),
+      dateJoined: sqlDateTime(joinedMs, rng.chance(0.2) ? 0 : rng.int(1, 999_999)),
       retired,
       profileId: nextProfileId,
       profile,
       languages: hasProfileData && rng.chance(0.4) ? rng.sample(LANGUAGES, rng.int(1, 2)) : [],
       legacyHash: md5Hex(`legacy-${org}-${nextId}`),
       siteAnonymousId: md5Hex(`site-${org}-${nextId}-${rng.hex(8)}`),
-      optIn: rng.chance(0.25) ? null : { optedIn: rng.chance(0.7), setAt: `${sqlDateTime(joinedMs + rng.int(0, 30) * DAY_MS).slice(0, 19)}+00:00` },
+      optIn: rng.chance(0.25) ? null : { optedIn: rng.chance(0.7), setAt: `${sqlDateTime(joinedMs + rng.int(0, 30) * DAY_MS, 0)}+00:00` },
     });
   }
 
@@ -307,7 +307,7 @@ export function buildDemoRoster(options: BuildDemoRosterOptions): DemoRoster {
         id: nextEnrollmentId,
         userId: user.id,
         courseId: course.courseId,
-        created: sqlDateTime(Math.min(createdMs, packageMs - DAY_MS), rng.chance(0.25) ? 0 : rng.int(1, 999)),
+        created: sqlDateTime(Math.min(createdMs, packageMs - DAY_MS), rng.chance(0.25) ? 0 : rng.int(1, 999_999)),
         isActive,
         mode,
         anonymousId: md5Hex(`anon-${course.courseId}-${user.id}-${rng.hex(6)}`),

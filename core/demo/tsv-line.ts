@@ -52,16 +52,16 @@ function pad(n: number, width: number): string {
 }
 
 /**
- * `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC from epoch milliseconds plus extra microseconds
- * (0–999). Microseconds appear only when non-zero, like Python's `str(datetime)` (§3).
+ * `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC. The fraction is `micros` when given (0–999999), else the
+ * milliseconds of `epochMs`; it is written only when non-zero, like Python's `str(datetime)` (§3).
  */
-export function sqlDateTime(epochMs: number, extraMicros = 0): string {
+export function sqlDateTime(epochMs: number, micros?: number): string {
   const d = new Date(Math.floor(epochMs));
   const base =
     `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ` +
     `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
-  const micros = d.getUTCMilliseconds() * 1000 + extraMicros;
-  return micros === 0 ? base : `${base}.${pad(micros, 6)}`;
+  const fraction = micros ?? d.getUTCMilliseconds() * 1000;
+  return fraction === 0 ? base : `${base}.${pad(fraction, 6)}`;
 }
 
 /** `YYYY-MM-DD` (UTC) from epoch milliseconds. */

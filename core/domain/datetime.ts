@@ -11,14 +11,10 @@
  *   times compare correctly as plain strings.
  */
 
-/** A parsed instant in UTC, fraction kept as six decimal digits. */
+/** A parsed instant in UTC as text: `YYYY-MM-DD`, `HH:MM:SS` and exactly six fraction digits. */
 interface UtcParts {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
+  date: string;
+  time: string;
   /** Exactly six digits, e.g. `'302431'`, `'000000'`. */
   fraction: string;
 }
@@ -33,8 +29,9 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1];
 }
 
-/** Reads `count` ASCII digits at `at`; -1 when any is not a digit. */
+/** Reads `count` ASCII digits at `at`; -1 when any is missing or not a digit. */
 function digits(s: string, at: number, count: number): number {
+  if (at + count > s.length) return -1;
   let value = 0;
   for (let i = at; i < at + count; i++) {
     const c = s.charCodeAt(i) - 48;
@@ -48,29 +45,26 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
-/** Parses `YYYY-MM-DD`; null when malformed or not a calendar date. */
-function parseDate(s: string, at: number): { year: number; month: number; day: number } | null {
-  if (s.length < at + 10 || s[at + 4] !== '-' || s[at + 7] !== '-') return null;
+/** True when `s` has a real calendar date `YYYY-MM-DD` at `at`. */
+function isDateAt(s: string, at: number): boolean {
+  if (s.length < at + 10 || s.charCodeAt(at + 4) !== 45 || s.charCodeAt(at + 7) !== 45) return false;
   const year = digits(s, at, 4);
   const month = digits(s, at + 5, 2);
   const day = digits(s, at + 8, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1) return null;
-  if (day > daysInMonth(year, month)) return null;
-  return { year, month, day };
+  return year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 
 /**
- * Parses `YYYY-MM-DD[ T]HH:MM:SS[.f{1,}][Z|±HH[:MM]]`, shifting any offset to UTC.
- * Fractions longer than six digits are cut to microseconds (no rounding: a rounded value could
- * carry into the next second, day or year).
+ * Parses `YYYY-MM-DD[ T]HH:MM:SS[.f{1,}][Z|±HH[:MM]]`, shifting any offset to UTC. Hand-written
+ * rather than a regex: event times are parsed once per event on the hot path. Fractions longer
+ * than six digits are cut to microseconds (rounding could carry into the next second, day or year).
  */
 function parseUtc(input: string): UtcParts | null {
-  const s = input.trim();
-  const date = parseDate(s, 0);
-  if (date === null || s.length < 19) return null;
-  const sep = s[10];
-  if (sep !== ' ' && sep !== 'T' && sep !== 't') return null;
-  if (s[13] !== ':' || s[16] !== ':') return null;
+  const s = input.length > 0 && (input.charCodeAt(0) <= 32 || input.charCodeAt(input.length - 1) <= 32) ? input.trim() : input;
+  if (s.length < 19 || !isDateAt(s, 0)) return null;
+  const sep = s.charCodeAt(10);
+  if (sep !== 32 && sep !== 84 /* T */ && sep !== 116 /* t */) return null;
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return null;
   const hour = digits(s, 11, 2);
   const minute = digits(s, 14, 2);
   const second = digits(s, 17, 2);
@@ -78,68 +72,47 @@ function parseUtc(input: string): UtcParts | null {
 
   let i = 19;
   let fraction = '000000';
-  if (s[i] === '.') {
+  if (s.charCodeAt(i) === 46 /* . */) {
     let end = i + 1;
     while (end < s.length && s.charCodeAt(end) >= 48 && s.charCodeAt(end) <= 57) end++;
     if (end === i + 1) return null;
-    fraction = s.slice(i + 1, Math.min(end, i + 7)).padEnd(6, '0');
+    fraction = end - i - 1 >= 6 ? s.slice(i + 1, i + 7) : s.slice(i + 1, end).padEnd(6, '0');
     i = end;
   }
 
   let offsetMinutes = 0;
   if (i < s.length) {
-    const c = s[i];
-    if ((c === 'Z' || c === 'z') && i + 1 === s.length) {
-      i++;
-    } else if (c === '+' || c === '-') {
-      const rest = s.slice(i + 1);
-      let oh: number;
+    const c = s.charCodeAt(i);
+    if (c === 90 /* Z */ || c === 122 /* z */) {
+      if (i + 1 !== s.length) return null;
+    } else if (c === 43 /* + */ || c === 45 /* - */) {
+      const rest = s.length - i - 1;
+      const oh = digits(s, i + 1, 2);
       let om = 0;
-      if (/^\d{2}$/.test(rest)) {
-        oh = digits(rest, 0, 2);
-      } else if (/^\d{2}:?\d{2}$/.test(rest)) {
-        oh = digits(rest, 0, 2);
-        om = digits(rest, rest.length - 2, 2);
-      } else {
-        return null;
-      }
-      if (oh > 23 || om > 59) return null;
-      offsetMinutes = (c === '+' ? 1 : -1) * (oh * 60 + om);
-      i = s.length;
+      if (rest === 5 && s.charCodeAt(i + 3) === 58) om = digits(s, i + 4, 2);
+      else if (rest === 4) om = digits(s, i + 3, 2);
+      else if (rest !== 2) return null;
+      if (oh < 0 || oh > 23 || om < 0 || om > 59) return null;
+      offsetMinutes = (c === 43 ? 1 : -1) * (oh * 60 + om);
     } else {
       return null;
     }
   }
-  if (i !== s.length) return null;
 
-  if (offsetMinutes === 0) {
-    return { ...date, hour, minute, second, fraction };
-  }
-  // Whole-minute shift on the integer part only: the microseconds are unaffected, and Date.UTC
-  // handles day/month/year carries (including leap years) for us.
+  if (offsetMinutes === 0) return { date: s.slice(0, 10), time: s.slice(11, 19), fraction };
+  // Whole-minute shift of the integer part only: the microseconds are unaffected, and Date
+  // handles day/month/year carries (leap years included).
   const d = new Date(0);
   // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
-  d.setUTCFullYear(date.year, date.month - 1, date.day);
+  d.setUTCFullYear(digits(s, 0, 4), digits(s, 5, 2) - 1, digits(s, 8, 2));
   d.setUTCHours(hour, minute - offsetMinutes, second, 0);
   const year = d.getUTCFullYear();
   if (year < 0 || year > 9999) return null;
   return {
-    year,
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: d.getUTCHours(),
-    minute: d.getUTCMinutes(),
-    second: d.getUTCSeconds(),
+    date: `${pad(year, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`,
+    time: `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`,
     fraction,
   };
-}
-
-function datePart(p: UtcParts): string {
-  return `${pad(p.year, 4)}-${pad(p.month, 2)}-${pad(p.day, 2)}`;
-}
-
-function timePart(p: UtcParts): string {
-  return `${pad(p.hour, 2)}:${pad(p.minute, 2)}:${pad(p.second, 2)}`;
 }
 
 /**
@@ -156,7 +129,7 @@ function timePart(p: UtcParts): string {
 export function normalizeSqlDatetime(s: string): string | null {
   const p = parseUtc(s);
   if (p === null) return null;
-  const base = `${datePart(p)} ${timePart(p)}`;
+  const base = `${p.date} ${p.time}`;
   return p.fraction === '000000' ? base : `${base}.${p.fraction}`;
 }
 
@@ -171,12 +144,12 @@ export function normalizeSqlDatetime(s: string): string | null {
 export function normalizeEventTime(s: string): string | null {
   const p = parseUtc(s);
   if (p === null) return null;
-  return `${datePart(p)}T${timePart(p)}.${p.fraction}Z`;
+  return `${p.date}T${p.time}.${p.fraction}Z`;
 }
 
 /** True when `s` is exactly `YYYY-MM-DD` and names a real calendar date. */
 export function isValidDate(s: string): boolean {
-  return s.length === 10 && parseDate(s, 0) !== null;
+  return s.length === 10 && isDateAt(s, 0);
 }
 
 /**
@@ -184,19 +157,12 @@ export function isValidDate(s: string): boolean {
  * `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC; null for an invalid date or a year outside 0–9999.
  */
 export function sqlDatetimeFromDate(d: Date): string | null {
-  const ms = d.getTime();
-  if (!Number.isFinite(ms)) return null;
+  if (!Number.isFinite(d.getTime())) return null;
   const year = d.getUTCFullYear();
   if (year < 0 || year > 9999) return null;
-  const p: UtcParts = {
-    year,
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: d.getUTCHours(),
-    minute: d.getUTCMinutes(),
-    second: d.getUTCSeconds(),
-    fraction: `${pad(d.getUTCMilliseconds(), 3)}000`,
-  };
-  const base = `${datePart(p)} ${timePart(p)}`;
-  return p.fraction === '000000' ? base : `${base}.${p.fraction}`;
+  const base =
+    `${pad(year, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ` +
+    `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
+  const ms = d.getUTCMilliseconds();
+  return ms === 0 ? base : `${base}.${pad(ms, 3)}000`;
 }

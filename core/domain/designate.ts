@@ -129,6 +129,17 @@ function first(...values: unknown[]): unknown {
   return undefined;
 }
 
+/** A JSON-encoded string (`"…"`) decoded; any other text as it is. */
+function unquote(text: string): string {
+  if (!text.startsWith('"')) return text;
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'string' ? v : text;
+  } catch {
+    return text;
+  }
+}
+
 /** JSON text of a value; undefined stays absent. */
 function json(v: unknown): string | undefined {
   return v === undefined ? undefined : JSON.stringify(v);
@@ -192,7 +203,7 @@ function videoRow(e: EventRecord, type: string): SqlValue[] {
     ...common(e, type),
     video_id: p.id,
     code: p.code,
-    current_time: first(p.currentTime, p.current_time),
+    current_position: first(p.currentTime, p.current_time),
     old_time: p.old_time,
     new_time: p.new_time,
     seek_type: seek ? p.type : undefined,
@@ -220,8 +231,11 @@ function problemRow(e: EventRecord, type: string): SqlValue[] {
     // Browser problem_graded: a list [answers, contents_html] (§5.3); the HTML is not copied.
     answers = parsed[0];
   } else if (typeof parsed === 'string') {
-    // Browser problem_check: the URL-encoded form (§5.3), kept as a JSON string.
     answers = parsed;
+  } else if (parsed === undefined && typeof e.event === 'string' && e.event !== '') {
+    // Browser problem_check: the URL-encoded form inside a JSON-encoded string (§5.3), kept as
+    // a JSON string.
+    answers = unquote(e.event);
   } else {
     answers = p.answers;
   }

@@ -15,10 +15,10 @@
  * Over-long names (`FilenameMixin.get_filename_template`): when the base name is 235 characters
  * or more (255 − 20), the exporter computes `md5(envname)` (of the environment name only, not of
  * the whole name), cuts `{course}-{task}-{envname}` to `255 − 32 − (len(ext) + 20)` characters
- * and writes `{cut}-{md5hex}.{ext}`. The hash therefore identifies the environment, and the task
- * name survives whenever the cut falls after it (it does unless the course part alone is longer
- * than ~180 characters). When the cut falls inside the task name the table cannot be known and
- * the file is reported as `unknown` (with `truncated` and `env` set) rather than guessed.
+ * and writes `{cut}-{md5hex}.{ext}` (always 237 characters). The hash therefore identifies the
+ * environment; the task name is always cut (see `splitTruncatedBase`) and is recovered only when
+ * what is left of it is unambiguous. Otherwise the file is reported as `unknown` with `truncated`
+ * and `env` set, rather than guessed.
  */
 
 import type { FileKind, RecognizedFile } from './files.js';
@@ -191,35 +191,57 @@ function splitMemberBase(base: string): MemberParts | null {
   return best;
 }
 
+/** Minimum length of a cut task name accepted as identifying its task (with a unique match). */
+const MIN_PARTIAL_TASK = 4;
+
 /**
- * Reads an md5-suffixed over-long member name (see the module comment). The environment must be
- * one whose md5 is known: with an unknown environment the remainder after the task cannot be
- * told apart from course text, so only the opaque prefix is returned.
+ * Reads an md5-suffixed over-long member name (see the module comment). The md5 names the
+ * environment; the prefix is `{course}-{task}-{env}` cut short. With the exporter's 255-character
+ * limit the untruncated name is at least 235 characters and the cut keeps at most 200, so the cut
+ * always falls inside `{course}-{task}`: the last hyphen-separated token of the prefix is then a
+ * beginning of the task name. It is accepted when it has at least four characters and exactly one
+ * task that fits the extension and folder begins with it (`-auth_user` could be `auth_userprofile`
+ * cut short: not guessed). `tasks` lists the candidates for the member's extension and folder.
  */
-function splitTruncatedBase(base: string): MemberParts | null {
+function splitTruncatedBase(base: string, tasks: readonly string[]): MemberParts | null {
   const m = MD5_SUFFIX_RE.exec(base);
   if (m === null) return null;
   const env: string | undefined = ENV_BY_MD5[m[1]];
   const prefix = base.slice(0, base.length - 33);
-  if (env === undefined) return { courseKey: prefix, truncated: true };
-  // The prefix is `{course}-{task}-{env}` cut short: find the rightmost `-{task}` whose tail is
-  // a beginning of `-{task}-{env}`.
-  let best: MemberParts | null = null;
-  let bestAt = -1;
-  for (const task of TASKS_LONGEST_FIRST) {
-    const expected = `-${task}-${env}`;
-    for (let at = prefix.lastIndexOf(`-${task}`); at > 0 && at > bestAt; at = prefix.lastIndexOf(`-${task}`, at - 1)) {
-      const tail = prefix.slice(at);
-      if (!expected.startsWith(tail)) continue;
-      // A cut right after `-auth_user` may really be inside `-auth_userprofile`: accept a tail
-      // that ends with the task only when no other task name begins with it.
-      if (tail === `-${task}` && TASKS_LONGEST_FIRST.some((t) => t !== task && t.startsWith(task))) break;
-      best = { courseKey: prefix.slice(0, at), task, env, truncated: true };
-      bestAt = at;
-      break;
+  const opaque: MemberParts = { courseKey: prefix, truncated: true, ...(env === undefined ? {} : { env }) };
+  // `.json` and `.xml.tar.gz` each come from one task only; the cut of these (199 and 193
+  // characters kept) always falls in the course part, so the extension alone names the task and
+  // the course key is the cut course part.
+  if (tasks.length === 1) {
+    const courseKey = prefix.endsWith('-') ? prefix.slice(0, -1) : prefix;
+    return { ...opaque, courseKey, task: tasks[0] };
+  }
+  // With an unknown environment the md5 does not confirm the exporter's scheme: only the
+  // opaque prefix is returned.
+  if (env === undefined) return opaque;
+
+  // A longer name limit would let the cut fall after the task: `-{task}-{env}` cut short.
+  for (const task of tasks) {
+    const at = prefix.lastIndexOf(`-${task}-`);
+    if (at > 0 && `-${task}-${env}`.startsWith(prefix.slice(at))) {
+      return { courseKey: prefix.slice(0, at), task, env, truncated: true };
     }
   }
-  return best ?? { courseKey: prefix, env, truncated: true };
+  const dash = prefix.lastIndexOf('-');
+  if (dash <= 0) return opaque;
+  const partial = prefix.slice(dash + 1);
+  if (partial.length < MIN_PARTIAL_TASK) return opaque;
+  const candidates = tasks.filter((t) => t.startsWith(partial));
+  if (candidates.length !== 1) return opaque;
+  return { courseKey: prefix.slice(0, dash), task: candidates[0], env, truncated: true };
+}
+
+/** Task names a member with this extension in this folder can have. */
+function tasksFor(ext: MemberExtension, folders: string[]): readonly string[] {
+  if (ext === '.json') return ['course_structure'];
+  if (ext === '.xml.tar.gz') return ['course'];
+  if (folders.length === 0) return [...KNOWN_WEEKLY_TABLES, ...ORA_TABLES];
+  return folders[folders.length - 1].toLowerCase() === 'ora' ? ORA_TABLES : KNOWN_WEEKLY_TABLES;
 }
 
 /** Base name (after the last `/` or `\`) and the folder names before it. */
@@ -294,7 +316,7 @@ function recognizeInner(name: string, folders: string[], encrypted: boolean): Re
   if (ext === undefined) return unknown;
   const base = plain.slice(0, plain.length - ext.length);
   // Environment names never look like 32 hex digits, so the suffix alone marks a cut name.
-  const parts = splitTruncatedBase(base) ?? splitMemberBase(base);
+  const parts = splitTruncatedBase(base, tasksFor(ext, folders)) ?? splitMemberBase(base);
   if (parts === null || parts.courseKey === '') return unknown;
 
   const inOraFolder = folders.length > 0 && folders[folders.length - 1].toLowerCase() === 'ora';

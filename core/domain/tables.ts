@@ -539,7 +539,7 @@ const videoEvents = designated(
   [
     vc('video_id', 255, '`event.id`: block id or the escaped `i4x-…` id.'),
     vc('code', 255, 'YouTube id, `html5` or `mobile`.'),
-    dbl('current_time', 'Seconds (`currentTime`/`current_time`).'),
+    dbl('current_position', 'Playhead position in seconds (`currentTime`/`current_time`). Not named current_time: unquoted, CURRENT_TIME is the SQL clock function.'),
     dbl('old_time', 'Seek: position before.'),
     dbl('new_time', 'Seek: position after.'),
     vc('seek_type', 64, 'Seek: `event.type` (e.g. `onSlideSeek`, `onSkipSeek`).'),

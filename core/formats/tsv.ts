@@ -283,8 +283,8 @@ export async function* readTsv(lines: AsyncIterable<Line[]>, _options: ReadTsvOp
     for (; i < batch.length; i++) {
       const { line, bytes } = batch[i];
       let text = bytes.toString('utf8');
-      const raws = carry === null ? [bytes] : [...carry.raws, bytes];
-      const lineNo = carry?.line ?? line;
+      const raws: Buffer[] = carry === null ? [bytes] : [...carry.raws, bytes];
+      const lineNo: number = carry?.line ?? line;
       // U+FFFD marks a replaced invalid sequence (or a genuine U+FFFD): only then check strictly.
       if (text.indexOf('\uFFFD') !== -1 && !isUtf8(bytes)) {
         carry = null;

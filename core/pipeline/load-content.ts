@@ -324,7 +324,10 @@ export async function loadEmailOptIn(ctx: PipelineContext, input: ContentInput):
       const rows: SqlValue[][] = [];
       for (const r of batch.rows) {
         counts.read++;
-        const result = coerce(columns.map((c) => (r.values[c] === undefined ? null : r.values[c]!)));
+        // The reader already typed the values; the coercer still checks them against the column
+        // definitions (lengths) so every store accepts the row.
+        const values = r.values as unknown as Record<string, string | number | null | undefined>;
+        const result = coerce(columns.map((c) => (values[c] == null ? null : String(values[c]))));
         if (result.ok) rows.push(result.row);
         else bad.push({ line: r.line, code: result.code, reason: result.reason, raw: r.raw });
       }

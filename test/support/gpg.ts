@@ -35,6 +35,8 @@ export interface EncryptFileOptions {
   compressAlgo?: GpgCompression;
   /** ASCII-armored output (`--armor`); edX itself writes binary. */
   armor?: boolean;
+  /** Hide recipient key ids (`--throw-keyids`): session key packets then name key id 0. */
+  hiddenRecipients?: boolean;
 }
 
 export interface GpgHome {
@@ -84,6 +86,8 @@ function runGpg(home: string, args: string[], input?: string): Promise<RunResult
       if (code === 0) resolve({ stdout: Buffer.concat(out), stderr });
       else reject(new Error(`gpg ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
     });
+    // gpg may exit without reading stdin (no passphrase needed): ignore the resulting EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
@@ -148,6 +152,7 @@ export async function createGpgHome(): Promise<GpgHome> {
     async encryptFile(inputPath, outputPath, recipients, options = {}) {
       const args = ['--yes', '--trust-model', 'always', '--output', outputPath];
       if (options.armor) args.push('--armor');
+      if (options.hiddenRecipients) args.push('--throw-keyids');
       if (options.compressAlgo === 'none') args.push('-z', '0');
       else if (options.compressAlgo) args.push('--compress-algo', options.compressAlgo);
       for (const recipient of recipients) args.push('--recipient', recipient);

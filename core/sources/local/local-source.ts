@@ -156,9 +156,10 @@ function fingerprint(stats: Stats): string {
 
 /**
  * Every file path below `dir`, depth first in name order (a stable plan order). Skips names
- * starting with `.` (`.DS_Store`, editor swap files) and `.part` files (an unfinished copy, for
- * instance when the landing folder lies inside the source folder). Symbolic links to files are
- * followed; links to folders are not, so a link cycle cannot loop.
+ * starting with `.` (`.DS_Store`, editor swap files) and unfinished downloads (`.part` and the S3
+ * source's `.part.etag` marker), which appear when the landing folder lies inside the source
+ * folder. Symbolic links to files are followed; links to folders are not, so a link cycle cannot
+ * loop.
  */
 async function* walk(dir: string, signal?: AbortSignal): AsyncIterable<string> {
   throwIfAborted(signal);
@@ -170,7 +171,7 @@ async function* walk(dir: string, signal?: AbortSignal): AsyncIterable<string> {
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
-    if (entry.name.startsWith('.') || entry.name.endsWith('.part')) continue;
+    if (entry.name.startsWith('.') || entry.name.endsWith('.part') || entry.name.endsWith('.part.etag')) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) yield* walk(path, signal);
     else if (entry.isFile() || entry.isSymbolicLink()) yield path;

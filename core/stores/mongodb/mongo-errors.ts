@@ -1,0 +1,208 @@
+/**
+ * Turns MongoDB driver errors into `LoadError`s (DESIGN.md §4). Classification uses the driver's
+ * error classes, server error codes and error labels only, never message text (STYLE.md). Driver
+ * messages are not copied into ours: server messages can quote document values (a duplicate-key
+ * message names the key) and connection messages can name hosts of a URI that carried secrets.
+ */
+import {
+  MongoError,
+  MongoErrorLabel,
+  MongoMissingCredentialsError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoParseError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+  MongoClientClosedError,
+} from 'mongodb';
+import { ConfigError, LoadError, PdsError } from '../../errors/index.js';
+
+/** Server error codes (see the server's `error_codes.yml`) this module acts on. */
+export const MONGO_CODES = {
+  BadValue: 2,
+  Unauthorized: 13,
+  AuthenticationFailed: 18,
+  NamespaceNotFound: 26,
+  IndexOptionsConflict: 85,
+  IndexKeySpecsConflict: 86,
+  WriteConcernFailed: 64,
+  UnknownReplWriteConcern: 79,
+  UnsatisfiableWriteConcern: 100,
+  DocumentValidationFailure: 121,
+  DuplicateKey: 11000,
+  DuplicateKeyLegacy: 11001,
+  BSONObjectTooLarge: 10334,
+  OutOfDiskSpace: 14031,
+  AtlasAuthentication: 8000,
+} as const;
+
+/**
+ * Codes after which the same write can succeed later without a change on our side: elections,
+ * shutdowns, network trouble, time limits, lock and write conflicts, a full disk once freed.
+ * (The driver's own retryable-write set, plus the ones a next run overcomes.)
+ */
+const RETRYABLE_CODES = new Set<number>([
+  6, 7, 50, 63, 64, 89, 91, 112, 150, 189, 262, 9001, 10107, 10058, 11600, 11602, 13388, 13435, 13436, 14031,
+]);
+
+/** Duplicate `_id` (or other unique key): the document is already there. */
+export function isDuplicateKeyCode(code: unknown): boolean {
+  return code === MONGO_CODES.DuplicateKey || code === MONGO_CODES.DuplicateKeyLegacy;
+}
+
+/** The numeric server code of an error, if it has one. */
+export function serverCode(error: unknown): number | undefined {
+  if (error instanceof MongoError && typeof error.code === 'number') return error.code;
+  return undefined;
+}
+
+/** True when the collection/index/namespace does not exist (code 26). */
+export function isNamespaceNotFound(error: unknown): boolean {
+  return serverCode(error) === MONGO_CODES.NamespaceNotFound;
+}
+
+/**
+ * The first server error code found in `error`, its cause chain, or (for a server-selection
+ * timeout) the errors the driver recorded per server, e.g. an authentication failure during the
+ * handshake.
+ */
+function codeIn(error: unknown, depth = 0): number | undefined {
+  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
+  if (error instanceof MongoServerError && typeof error.code === 'number') return error.code;
+  if (error instanceof MongoServerSelectionError) {
+    for (const server of error.reason?.servers?.values() ?? []) {
+      const code = codeIn(server.error, depth + 1);
+      if (code !== undefined) return code;
+    }
+  }
+  return codeIn((error as { cause?: unknown }).cause, depth + 1);
+}
+
+/** The server cannot be reached now: nothing wrong with the data or the configuration. */
+export function isUnreachable(error: unknown): boolean {
+  return (
+    error instanceof MongoNetworkError ||
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoTopologyClosedError ||
+    error instanceof MongoClientClosedError ||
+    error instanceof MongoNotConnectedError
+  );
+}
+
+function hasLabel(error: unknown, label: string): boolean {
+  return error instanceof MongoError && error.hasErrorLabel(label);
+}
+
+/** Context for an error message: what was being done, where. */
+export interface MongoErrorContext {
+  /** What failed, as a verb phrase: `write events`, `create the indexes`. */
+  action: string;
+  /** The database name (no URI: it may hold credentials). */
+  database: string;
+  /** Ledger key of the file being loaded, when there is one. */
+  file?: string;
+  /** 1-based batch within the file. */
+  batch?: number;
+}
+
+/**
+ * Classifies a driver error as a `LoadError` (or `ConfigError` for a URI the driver cannot
+ * parse). PdsErrors pass through unchanged.
+ *
+ * - unreachable (network error, server-selection timeout, closed topology) → `MONGO_UNREACHABLE`,
+ *   retryable;
+ * - authentication failed (18) → `MONGO_AUTH_FAILED`; missing rights (13) → `MONGO_UNAUTHORIZED`
+ *   with the role to grant; neither retryable;
+ * - elections, shutdowns, write-concern timeouts, full disk … (codes or the
+ *   `RetryableWriteError` label) → `MONGO_WRITE_FAILED`, retryable;
+ * - anything else → `MONGO_WRITE_FAILED`, not retryable, with the server code.
+ */
+export function toMongoLoadError(error: unknown, ctx: MongoErrorContext): PdsError {
+  if (error instanceof PdsError) return error;
+  const where = ctx.file === undefined ? `database "${ctx.database}"` : `${ctx.file} (database "${ctx.database}")`;
+  const base = { file: ctx.file, batch: ctx.batch, cause: error };
+
+  if (error instanceof MongoParseError || error instanceof MongoMissingCredentialsError) {
+    return new ConfigError(`The MongoDB connection string for ${where} is not valid; could not ${ctx.action}.`, {
+      code: 'MONGO_URI_INVALID',
+      cause: error,
+      hint: 'Check the events target URI (mongodb:// or mongodb+srv://, hosts, options); see core/stores/mongodb/README.md.',
+    });
+  }
+
+  const code = codeIn(error);
+  if (code === MONGO_CODES.AuthenticationFailed || code === MONGO_CODES.AtlasAuthentication) {
+    return new LoadError(`MongoDB refused the credentials for ${where}; could not ${ctx.action}.`, {
+      ...base,
+      code: 'MONGO_AUTH_FAILED',
+      dbCode: code,
+      retryable: false,
+      hint: 'Check the user name and password in the URI secret and its authSource (the database holding the user, often "admin").',
+    });
+  }
+  if (code === MONGO_CODES.Unauthorized) {
+    return new LoadError(`The MongoDB user lacks the rights to ${ctx.action} in ${where} (code 13).`, {
+      ...base,
+      code: 'MONGO_UNAUTHORIZED',
+      dbCode: code,
+      retryable: false,
+      hint: `Grant the role readWrite on database "${ctx.database}" to the user, e.g. db.grantRolesToUser("<user>", [{ role: "readWrite", db: "${ctx.database}" }]).`,
+    });
+  }
+  if (isUnreachable(error)) {
+    return new LoadError(`The MongoDB server for ${where} could not be reached; could not ${ctx.action}.`, {
+      ...base,
+      code: 'MONGO_UNREACHABLE',
+      dbCode: code,
+      retryable: true,
+      hint: 'Check that the server runs and that the hosts, port, TLS options and replicaSet name in the URI are right; the next run retries this file.',
+    });
+  }
+  if (code === MONGO_CODES.UnsatisfiableWriteConcern || code === MONGO_CODES.UnknownReplWriteConcern) {
+    return new LoadError(`MongoDB cannot satisfy the configured write concern for ${where}.`, {
+      ...base,
+      code: 'MONGO_WRITE_CONCERN',
+      dbCode: code,
+      retryable: false,
+      hint: 'Use a write concern the deployment can meet in targets.events.writeConcern (a standalone server accepts only 0, 1 or "majority").',
+    });
+  }
+  if (code === MONGO_CODES.IndexOptionsConflict || code === MONGO_CODES.IndexKeySpecsConflict) {
+    return new LoadError(`An index in ${where} has the name pds uses but a different definition; could not ${ctx.action}.`, {
+      ...base,
+      code: 'MONGO_INDEX_CONFLICT',
+      dbCode: code,
+      retryable: false,
+      hint: 'Drop or rename that index (see core/stores/mongodb/README.md for the indexes pds creates), or use another collectionPrefix.',
+    });
+  }
+  const retryable = (code !== undefined && RETRYABLE_CODES.has(code)) || hasLabel(error, MongoErrorLabel.RetryableWriteError);
+  const codeText = code === undefined ? '' : ` (code ${code})`;
+  return new LoadError(`MongoDB could not ${ctx.action} in ${where}${codeText}.`, {
+    ...base,
+    code: 'MONGO_WRITE_FAILED',
+    dbCode: code,
+    retryable,
+    hint:
+      code === MONGO_CODES.OutOfDiskSpace
+        ? 'The database server is out of disk space: free space, then run again.'
+        : retryable
+          ? 'A transient server condition (election, shutdown, timeout); the next run retries this file.'
+          : 'Look up the code in the MongoDB error codes list; the server log has the details.',
+  });
+}
+
+/** Plain-language reason for a per-document write error (no document values). */
+export function documentErrorReason(code: number | undefined): { code: string; reason: string } {
+  switch (code) {
+    case MONGO_CODES.DocumentValidationFailure:
+      return { code: 'MONGO_VALIDATION', reason: 'the document was rejected by a validation rule on the events collection (code 121)' };
+    case MONGO_CODES.BSONObjectTooLarge:
+      return { code: 'MONGO_TOO_LARGE', reason: 'the document exceeds the server’s 16 MB document limit (code 10334)' };
+    case MONGO_CODES.BadValue:
+      return { code: 'MONGO_BAD_VALUE', reason: 'the server rejected a field name or value of this event (code 2)' };
+    default:
+      return { code: 'MONGO_DOC_REJECTED', reason: `the server rejected this event${code === undefined ? '' : ` (code ${code})`}` };
+  }
+}

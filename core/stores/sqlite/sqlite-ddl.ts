@@ -1,0 +1,120 @@
+/**
+ * SQLite DDL generated from the logical schema (`core/domain/tables.ts`). Tables are STRICT, so
+ * a value of the wrong type is refused by SQLite itself instead of being stored silently.
+ *
+ * Type mapping: int/bigint/bool → INTEGER (64-bit; a bigint beyond 2^53 arrives as a decimal
+ * string and SQLite stores it as an exact integer), double → REAL, everything else → TEXT
+ * (datetimes as `YYYY-MM-DD HH:MM:SS[.ffffff]`, which sorts as text).
+ */
+import { isSnapshotTable } from '../../domain/tables.js';
+import type { ColumnDef, TableDef } from '../../domain/schema-types.js';
+import { SNAPSHOT_COLUMNS } from '../../domain/schema-types.js';
+
+/** Internal column of snapshot tables: the load attempt a row came from (`LoadOrigin.loadId`). */
+export const LOAD_ID_COLUMN: ColumnDef = { name: 'load_id', type: 'varchar', length: 64, doc: 'Load attempt the row came from.' };
+
+/** Bookkeeping table: the snapshot each course and table currently holds. */
+export const SNAPSHOTS_TABLE = 'pds_snapshots';
+/** Applied schema migrations. */
+export const SCHEMA_VERSION_TABLE = 'pds_schema_version';
+
+/** Quotes an identifier for SQLite (any name, including reserved words such as `key`). */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The STRICT column type for a logical column type. */
+export function sqliteType(column: ColumnDef): 'INTEGER' | 'REAL' | 'TEXT' {
+  switch (column.type) {
+    case 'int':
+    case 'bigint':
+    case 'bool':
+      return 'INTEGER';
+    case 'double':
+      return 'REAL';
+    default:
+      return 'TEXT';
+  }
+}
+
+/** The physical columns of a table: snapshot bookkeeping columns first on snapshot tables. */
+export function physicalColumns(def: TableDef): ColumnDef[] {
+  return isSnapshotTable(def) ? [...SNAPSHOT_COLUMNS, LOAD_ID_COLUMN, ...def.columns] : def.columns;
+}
+
+/** `CREATE TABLE IF NOT EXISTS` for a table definition. */
+export function createTableSql(def: TableDef): string {
+  const pk = new Set(def.primaryKey ?? []);
+  const bookkeeping = new Set([...SNAPSHOT_COLUMNS.map((c) => c.name), LOAD_ID_COLUMN.name]);
+  const lines = physicalColumns(def).map((c) => {
+    // NOT NULL on key columns: SQLite otherwise allows NULL in a non-integer primary key.
+    const notNull = pk.has(c.name) || (isSnapshotTable(def) && bookkeeping.has(c.name)) ? ' NOT NULL' : '';
+    return `  ${quoteIdent(c.name)} ${sqliteType(c)}${notNull}`;
+  });
+  if (pk.size > 0) lines.push(`  PRIMARY KEY (${[...pk].map(quoteIdent).join(', ')})`);
+  return `CREATE TABLE IF NOT EXISTS ${quoteIdent(def.name)} (\n${lines.join(',\n')}\n) STRICT`;
+}
+
+/** Index name for a column list: `ix_{table}__{col}_{col}`. */
+export function indexName(table: string, columns: string[]): string {
+  return `ix_${table}__${columns.join('_')}`;
+}
+
+/**
+ * `CREATE INDEX IF NOT EXISTS` statements: the definition's indexes, plus `course_key` on
+ * snapshot tables (the snapshot swap deletes by it).
+ */
+export function createIndexesSql(def: TableDef): string[] {
+  const lists = [...(isSnapshotTable(def) ? [['course_key']] : []), ...(def.indexes ?? [])];
+  return lists.map(
+    (cols) => `CREATE INDEX IF NOT EXISTS ${quoteIdent(indexName(def.name, cols))} ON ${quoteIdent(def.name)} (${cols.map(quoteIdent).join(', ')})`,
+  );
+}
+
+/** `ALTER TABLE … ADD COLUMN` for a column the table lacks. */
+export function addColumnSql(table: string, column: ColumnDef): string {
+  return `ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${quoteIdent(column.name)} ${sqliteType(column)}`;
+}
+
+/** Modes counted in their own column of `course_enrollment_summary`. */
+const MODE_COLUMNS: [column: string, modes: string[]][] = [
+  ['audit', ['audit']],
+  ['honor', ['honor']],
+  ['verified', ['verified']],
+  ['professional', ['professional', 'no-id-professional']],
+  ['credit', ['credit']],
+  ['masters', ['masters']],
+];
+
+function sqlList(values: string[]): string {
+  return values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
+}
+
+/** The SQL body of each summary view (`SUMMARY_VIEWS` in tables.ts), by name. */
+export const SUMMARY_VIEW_SQL: Readonly<Record<string, string>> = {
+  course_enrollment_summary: [
+    'SELECT course_id,',
+    '  COUNT(*) AS enrolled,',
+    '  COALESCE(SUM(is_active = 1), 0) AS active,',
+    ...MODE_COLUMNS.map(([column, modes]) => `  COALESCE(SUM(is_active = 1 AND mode IN (${sqlList(modes)})), 0) AS ${quoteIdent(column)},`),
+    `  COALESCE(SUM(is_active = 1 AND (mode IS NULL OR mode NOT IN (${sqlList(MODE_COLUMNS.flatMap(([, m]) => m))}))), 0) AS other_modes`,
+    'FROM student_courseenrollment',
+    'GROUP BY course_id',
+  ].join('\n'),
+  daily_course_activity: [
+    'SELECT course_id,',
+    '  substr(time, 1, 10) AS date,',
+    '  COUNT(*) AS events,',
+    '  COUNT(DISTINCT user_id) AS active_users',
+    'FROM events',
+    'WHERE time IS NOT NULL',
+    'GROUP BY course_id, substr(time, 1, 10)',
+  ].join('\n'),
+};
+
+/** `CREATE VIEW` for a summary view. */
+export function createViewSql(name: string): string {
+  const body = SUMMARY_VIEW_SQL[name];
+  if (body === undefined) throw new Error(`No SQLite definition for summary view ${name}`);
+  return `CREATE VIEW ${quoteIdent(name)} AS\n${body}`;
+}

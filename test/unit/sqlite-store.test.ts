@@ -1,0 +1,288 @@
+/**
+ * The store contract against SQLite files, plus what only SQLite has: WAL settings, the schema
+ * version table, migrations, the summary views, the bookkeeping table and query guards.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { designate, eventRow } from '../../core/domain/designate.js';
+import type { SqlValue } from '../../core/domain/records.js';
+import { EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES, getTableDef } from '../../core/domain/tables.js';
+import { LoadError } from '../../core/errors/index.js';
+import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
+import { SCHEMA_VERSION_TABLE, SNAPSHOTS_TABLE } from '../../core/stores/sqlite/sqlite-ddl.js';
+import { contractEvent, describeEventStoreContract, describeRelationalStoreContract } from '../support/store-contract.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pds-sqlite-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+let fileSeq = 0;
+function newPath(): string {
+  return join(root, `store-${++fileSeq}`, 'pds.sqlite');
+}
+
+/** A factory whose stores share one file; `drop()` deletes it. */
+function sharedFile(): () => Promise<SqliteStore & { drop(): Promise<void> }> {
+  const path = newPath();
+  return async () =>
+    Object.assign(new SqliteStore({ path }), {
+      drop: async () => {
+        for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+      },
+    });
+}
+
+describeRelationalStoreContract('sqlite', sharedFile());
+describeEventStoreContract('sqlite', sharedFile());
+
+async function openStore(path = newPath()): Promise<SqliteStore> {
+  const store = new SqliteStore({ path });
+  await store.init();
+  return store;
+}
+
+describe('SqliteStore specifics', () => {
+  test('the file is in WAL mode with synchronous=NORMAL and a busy timeout', async () => {
+    const path = newPath();
+    const store = await openStore(path);
+    // journal_mode persists in the file; the other two are per connection, so ask the store's own.
+    const raw = new Database(path, { readonly: true });
+    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    raw.close();
+    assert.deepEqual(await store.query('SELECT * FROM pragma_synchronous'), [{ synchronous: 1 }]);
+    assert.ok(Number((await store.query<{ timeout: number }>('SELECT * FROM pragma_busy_timeout'))[0].timeout) >= 1000);
+    await store.close();
+    await store.close(); // idempotent
+  });
+
+  test('init creates every defined table and view, records the schema version, and is repeatable', async () => {
+    const path = newPath();
+    const store = await openStore(path);
+    await store.init();
+    const objects = await store.query<{ name: string; type: string }>("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')");
+    const names = new Set(objects.map((o) => o.name));
+    for (const def of [...WEEKLY_TABLES, ...EVENT_TABLES, ...SUMMARY_VIEWS]) assert.ok(names.has(def.name), def.name);
+    const versions = await store.query<{ version: number }>(`SELECT version FROM ${SCHEMA_VERSION_TABLE}`);
+    assert.deepEqual(versions.map((v) => v.version), [SQLITE_SCHEMA_VERSION]);
+    await store.close();
+  });
+
+  test('snapshot tables start with course_key, snapshot_date, load_id; event tables have event_id as primary key', async () => {
+    const store = await openStore();
+    const info = await store.query<{ name: string; pk: number }>("SELECT name, pk FROM pragma_table_info('auth_user')");
+    assert.deepEqual(info.slice(0, 4).map((c) => c.name), ['course_key', 'snapshot_date', 'load_id', 'id']);
+    const events = await store.query<{ name: string; pk: number }>("SELECT name, pk FROM pragma_table_info('events')");
+    assert.deepEqual(events.filter((c) => c.pk > 0).map((c) => c.name), ['event_id']);
+    await store.close();
+  });
+
+  test('migration 1 applies to an empty file, and a file from a newer version is refused', async () => {
+    const path = newPath();
+    const store = await openStore(path);
+    await store.close();
+    const raw = new Database(path);
+    assert.ok(raw.prepare(`SELECT 1 FROM sqlite_master WHERE name = ?`).get(SNAPSHOTS_TABLE));
+    raw.prepare(`INSERT INTO ${SCHEMA_VERSION_TABLE} (version, name, applied_at) VALUES (?, 'future', 'now')`).run(SQLITE_SCHEMA_VERSION + 1);
+    raw.close();
+    const newer = new SqliteStore({ path });
+    await assert.rejects(newer.init(), (e: unknown) => e instanceof LoadError && e.code === 'SCHEMA_TOO_NEW');
+    await newer.close();
+  });
+
+  test('a column added to a definition later is added to an existing table on init', async () => {
+    const path = newPath();
+    const store = await openStore(path);
+    await store.close();
+    const raw = new Database(path);
+    // Simulate a file made by an older version that lacked `mode`.
+    raw.exec('DROP VIEW course_enrollment_summary');
+    raw.exec('ALTER TABLE student_courseenrollment DROP COLUMN mode');
+    raw.close();
+    const again = await openStore(path);
+    const cols = await again.query<{ name: string }>("SELECT name FROM pragma_table_info('student_courseenrollment')");
+    assert.ok(cols.some((c) => c.name === 'mode'));
+    assert.equal((await again.query("SELECT name FROM sqlite_master WHERE type = 'view' AND name = 'course_enrollment_summary'")).length, 1);
+    await again.close();
+  });
+
+  test('the events and designated-rows units of one file become visible together, from another connection', async () => {
+    const path = newPath();
+    const store = await openStore(path);
+    const other = await openStore(path);
+    const video = getTableDef('video_events')!;
+    const countOther = async () => {
+      const [e] = await other.query<{ n: number }>('SELECT COUNT(*) AS n FROM events');
+      const [v] = await other.query<{ n: number }>('SELECT COUNT(*) AS n FROM video_events');
+      return [e.n, v.n];
+    };
+    // As the pipeline does: events writer first, keyed writer inside it, batches interleaved.
+    const origin = { fileKey: 'x-edx-events-2024-03-01.log.gz', loadId: 'l1' };
+    const events = await store.beginEvents(origin);
+    const keyed = await store.beginKeyed(origin);
+    for (let batch = 0; batch < 3; batch++) {
+      const e = contractEvent(batch + 1, 'course-v1:P+1+1', 'play_video');
+      await events.write([e]);
+      await keyed.write(video, designate(e).map((d) => d.row));
+    }
+    await keyed.commit();
+    assert.deepEqual(await countOther(), [0, 0], 'nothing visible while the events unit is open');
+    await events.commit();
+    assert.deepEqual(await countOther(), [3, 3]);
+
+    // A failed file: both units abort, nothing of the attempt stays, the earlier load does.
+    const events2 = await store.beginEvents({ ...origin, loadId: 'l2' });
+    const keyed2 = await store.beginKeyed({ ...origin, loadId: 'l2' });
+    const e4 = contractEvent(4, 'course-v1:P+1+1', 'play_video');
+    await events2.write([e4]);
+    await keyed2.write(video, designate(e4).map((d) => d.row));
+    await keyed2.abort();
+    await events2.abort();
+    assert.deepEqual(await countOther(), [3, 3]);
+    assert.equal((await store.query('SELECT COUNT(*) AS n FROM events'))[0].n, 3);
+    await store.close();
+    await other.close();
+  });
+
+  test('the snapshots table records each course and table with its date, rows and file', async () => {
+    const store = await openStore();
+    const def = getTableDef('student_courseenrollment')!;
+    const w = await store.beginSnapshot({
+      table: def,
+      courseKey: 'X-C-R',
+      snapshotDate: '2024-05-05',
+      columns: def.columns.map((c) => c.name),
+      origin: { fileKey: 'x-2024-05-05.zip!X-C-R-student_courseenrollment-prod-analytics.sql', loadId: 'load-1' },
+    });
+    await w.write([[1, 2, 'course-v1:X+C+R', null, 1, 'audit']]);
+    await w.commit();
+    const rows = await store.query(`SELECT table_name, course_key, snapshot_date, row_count, file_key, load_id FROM ${SNAPSHOTS_TABLE}`);
+    assert.deepEqual(rows, [
+      {
+        table_name: 'student_courseenrollment',
+        course_key: 'X-C-R',
+        snapshot_date: '2024-05-05',
+        row_count: 1,
+        file_key: 'x-2024-05-05.zip!X-C-R-student_courseenrollment-prod-analytics.sql',
+        load_id: 'load-1',
+      },
+    ]);
+    await store.close();
+  });
+
+  test('course_enrollment_summary counts enrollments, active ones and active ones by mode', async () => {
+    const store = await openStore();
+    const def = getTableDef('student_courseenrollment')!;
+    const rows: SqlValue[][] = [
+      [1, 1, 'course-v1:S+1+1', null, 1, 'audit'],
+      [2, 2, 'course-v1:S+1+1', null, 1, 'verified'],
+      [3, 3, 'course-v1:S+1+1', null, 0, 'verified'],
+      [4, 4, 'course-v1:S+1+1', null, 1, 'no-id-professional'],
+      [5, 5, 'course-v1:S+1+1', null, 1, 'executive-education'],
+    ];
+    const w = await store.beginSnapshot({ table: def, courseKey: 'S-1-1', snapshotDate: '2024-01-01', columns: def.columns.map((c) => c.name), origin: { fileKey: 'f', loadId: 'l' } });
+    await w.write(rows);
+    await w.commit();
+    const [summary] = await store.query('SELECT * FROM course_enrollment_summary WHERE course_id = ?', ['course-v1:S+1+1']);
+    assert.deepEqual(summary, { course_id: 'course-v1:S+1+1', enrolled: 5, active: 4, audit: 1, honor: 0, verified: 1, professional: 1, credit: 0, masters: 0, other_modes: 1 });
+    await store.close();
+  });
+
+  test('daily_course_activity counts events and distinct users per course and UTC day', async () => {
+    const store = await openStore();
+    const w = await store.beginEvents({ fileKey: 'log', loadId: 'l' });
+    await w.write([contractEvent(1, 'course-v1:D+1+1', 'play_video', 1), contractEvent(2, 'course-v1:D+1+1', 'pause_video', 1), contractEvent(3, 'course-v1:D+1+1', 'play_video', 2)]);
+    await w.commit();
+    const rows = await store.query('SELECT * FROM daily_course_activity WHERE course_id = ?', ['course-v1:D+1+1']);
+    assert.deepEqual(rows, [{ course_id: 'course-v1:D+1+1', date: '2024-03-01', events: 3, active_users: 2 }]);
+    await store.close();
+  });
+
+  test('the summary views have the columns their definitions document', async () => {
+    const store = await openStore();
+    for (const view of SUMMARY_VIEWS) {
+      const cols = await store.query<{ name: string }>(`SELECT name FROM pragma_table_info('${view.name}')`);
+      assert.deepEqual(cols.map((c) => c.name), view.columns.map((c) => c.name), view.name);
+    }
+    await store.close();
+  });
+
+  test('events keep the raw line and the envelope fields', async () => {
+    const store = await openStore();
+    const e = contractEvent(9, 'course-v1:R+1+1', 'play_video', 5);
+    const w = await store.beginEvents({ fileKey: 'x-edx-events-2024-03-01.log.gz', loadId: 'l' });
+    await w.write([e]);
+    await w.commit();
+    const [row] = await store.query('SELECT * FROM events WHERE event_id = ?', [e.id]);
+    const def = getTableDef('events')!;
+    const expected = eventRow(e, 'x-edx-events-2024-03-01.log.gz');
+    assert.deepEqual(def.columns.map((c) => row[c.name]), expected);
+    assert.equal(row.raw, e.raw);
+    assert.equal(row.time, '2024-03-01 10:00:09.123456');
+    await store.close();
+  });
+
+  test('bigints beyond 2^53 are stored and read back exactly', async () => {
+    const store = await openStore();
+    const def = getTableDef('courseware_studentmodule')!;
+    const w = await store.beginSnapshot({ table: def, courseKey: 'B-1-1', snapshotDate: '2024-01-01', columns: ['id', 'module_id'], origin: { fileKey: 'f', loadId: 'l' } });
+    await w.write([['9223372036854775807', 'm']]);
+    await w.commit();
+    const [row] = await store.query('SELECT id FROM courseware_studentmodule WHERE course_key = ?', ['B-1-1']);
+    assert.equal(row.id, '9223372036854775807');
+    await store.close();
+  });
+
+  test('query() refuses statements that write', async () => {
+    const store = await openStore();
+    await assert.rejects(store.query('DELETE FROM events'), (e: unknown) => e instanceof LoadError && e.code === 'QUERY_NOT_READ_ONLY');
+    await store.close();
+  });
+
+  test('table names that would reach the store\'s own tables are refused', async () => {
+    const store = await openStore();
+    const bad = { name: 'pds_snapshots', group: 'weekly' as const, doc: '', columns: [{ name: 'a', type: 'longtext' as const }] };
+    await assert.rejects(
+      store.beginSnapshot({ table: bad, courseKey: 'k', snapshotDate: '2024-01-01', columns: ['a'], origin: { fileKey: 'f', loadId: 'l' } }),
+      (e: unknown) => e instanceof LoadError && e.code === 'TABLE_NAME_INVALID',
+    );
+    await store.close();
+  });
+
+  test('a write after commit is refused; a value of the wrong type fails as a LoadError without the value', async () => {
+    const store = await openStore();
+    const def = getTableDef('student_courseenrollment')!;
+    const spec = { table: def, courseKey: 'W-1-1', snapshotDate: '2024-01-01', columns: def.columns.map((c) => c.name), origin: { fileKey: 'f.sql', loadId: 'l' } };
+    const w = await store.beginSnapshot(spec);
+    await w.commit();
+    await assert.rejects(w.write([[1, 1, 'c', null, 1, 'audit']]), (e: unknown) => e instanceof LoadError && e.code === 'UNIT_FINISHED');
+
+    const w2 = await store.beginSnapshot(spec);
+    await assert.rejects(w2.write([['secret-value', 1, 'c', null, 1, 'audit']]), (e: unknown) => {
+      assert.ok(e instanceof LoadError);
+      assert.equal(e.dbCode, 'SQLITE_CONSTRAINT_DATATYPE');
+      assert.equal(e.file, 'f.sql');
+      assert.ok(!e.message.includes('secret-value'));
+      return true;
+    });
+    await w2.abort();
+    await store.close();
+  });
+
+  test('writes on a closed store fail clearly and leave the previous snapshot', async () => {
+    const path = newPath();
+    const store = await openStore(path);
+    const def = getTableDef('student_courseenrollment')!;
+    const spec = { table: def, courseKey: 'Z-1-1', snapshotDate: '2024-01-01', columns: def.columns.map((c) => c.name), origin: { fileKey: 'f', loadId: 'l' } };
+    const w = await store.beginSnapshot(spec);
+    await w.write([[1, 1, 'c', null, 1, 'audit']]);
+    await store.close();
+    await assert.rejects(w.commit(), (e: unknown) => e instanceof LoadError);
+    await w.abort(); // still safe
+    const reopened = await openStore(path);
+    assert.equal((await reopened.query('SELECT * FROM student_courseenrollment WHERE course_key = ?', ['Z-1-1'])).length, 0);
+    await reopened.close();
+  });
+});
