@@ -37,7 +37,7 @@ function renderTable(def: TableDef): string {
   const aliases = Object.entries(def.aliases ?? {});
   if (aliases.length > 0) out.push(`- Header aliases: ${aliases.map(([from, to]) => `\`${from}\` → \`${to}\``).join(', ')}`);
   out.push('', '| column | type | notes |', '|---|---|---|');
-  for (const c of def.columns) out.push(`| \`${c.name}\` | ${typeName(c)} | ${cell(c.doc)} |`);
+  for (const c of def.columns) out.push(`| \`${c.name}\` | ${typeName(c)} | ${c.optional ? '*Some export eras only.* ' : ''}${cell(c.doc)} |`);
   out.push('');
   return out.join('\n');
 }

@@ -18,9 +18,18 @@ fi
 if command -v systemctl >/dev/null 2>&1; then systemctl stop mariadb >/dev/null 2>&1 || true; fi
 
 gobin="$(go env GOPATH)/bin"
-if [ ! -x "$gobin/ferretdb" ]; then
-  echo "building FerretDB v1.24.2 (go install)…"
-  go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2
+# FerretDB's module lacks build/version/version.txt (generated in its own repository), so a plain
+# `go install …/ferretdb@v1.24.2` builds a binary that panics at start-up. Build it from the
+# module source with that file written.
+if ! "$gobin/ferretdb" --version >/dev/null 2>&1; then
+  echo "building FerretDB v1.24.2…"
+  moddir="$(go mod download -json github.com/FerretDB/FerretDB@v1.24.2 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  src="$(mktemp -d)"
+  cp -r "$moddir"/. "$src"
+  chmod -R u+w "$src"
+  printf 'v1.24.2\n' > "$src/build/version/version.txt"
+  (cd "$src" && go build -o "$gobin/ferretdb" ./cmd/ferretdb)
+  rm -rf "$src"
 fi
 if [ ! -x "$gobin/minio" ]; then
   echo "building MinIO (go install, a few minutes)…"

@@ -33,6 +33,10 @@ export interface DemoCourseSpec {
   olx: boolean;
   /** How the forum dump writes `$date` (§4.11: mongoexport versions differ). */
   forumDates: 'number' | 'iso' | 'mixed';
+  /** Usernames of the fixed learners (see SPECIAL) enrolled here, so each quirk lands where it is exported and logged. */
+  include: string[];
+  /** Also enrolls the retired learners (their rows stay after retirement, §7.14). */
+  includeRetired: boolean;
 }
 
 /** The profile columns of auth_userprofile that vary per user (§4.2). */
@@ -169,7 +173,7 @@ export interface BuildDemoRosterOptions {
   /** Package date at 00:00 UTC, epoch ms: every timestamp lies before it. */
   packageMs: number;
   rng: SeededRandom;
-  /** E-mail domain-free org label for the staff accounts. */
+  /** Org name: salts the identity hashes so two orgs never share them. */
   org: string;
 }
 
@@ -257,24 +261,15 @@ export function buildDemoRoster(options: BuildDemoRosterOptions): DemoRoster {
   }
 
   const byUsername = new Map(users.map((u) => [u.username, u]));
-  const must = (name: string): DemoUser => byUsername.get(name) as DemoUser;
-  // Where the special learners must be, so each quirk lands in a course that is exported and logged.
-  const required: string[][] = [
-    ['bob', 'zoe_ng', 'yoshino_k', 'marie_dorsay', 'demo_staff', 'josé_ruiz'],
-    ['li_wei', 'jane_smith', 'bob', 'demo_staff'],
-    ['bob', 'marie_dorsay', 'demo_staff'],
-    ['demo_staff'],
-  ];
   const retiredUsers = users.filter((u) => u.retired);
 
   const enrollments: DemoEnrollment[] = [];
   const byCourse = new Map<string, DemoEnrollment[]>();
   let nextEnrollmentId = 61_000_000 + rng.int(0, 1_000_000);
   let nextAnonymousRowId = 8_400_000 + rng.int(0, 100_000);
-  courses.forEach((course, index) => {
-    const chosen = new Set<DemoUser>((required[index] ?? []).map(must));
-    // Retired learners stay enrolled in the older courses.
-    if (course.site === 'edx' && index > 0) for (const u of retiredUsers) chosen.add(u);
+  for (const course of courses) {
+    const chosen = new Set<DemoUser>(course.include.flatMap((name) => byUsername.get(name) ?? []));
+    if (course.includeRetired) for (const u of retiredUsers) chosen.add(u);
     for (const u of rng.shuffle(users)) {
       if (chosen.size >= course.enrollments) break;
       chosen.add(u);
@@ -316,7 +311,7 @@ export function buildDemoRoster(options: BuildDemoRosterOptions): DemoRoster {
     }
     byCourse.set(course.courseId, rows);
     enrollments.push(...rows);
-  });
+  }
 
   const enrolledIds = new Set(enrollments.map((e) => e.userId));
   const kept = users.filter((u) => enrolledIds.has(u.id));

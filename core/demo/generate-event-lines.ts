@@ -245,22 +245,29 @@ export class EventLineFactory {
     const order = scramble(blocks, this.rng);
     const half = Math.floor(width / 2);
     let emitted = 0;
+    let singles = 0;
     for (let b = 0; b < blocks; b++) {
       const start = this.dayStartMicros + order(b) * width;
       const t1 = start + this.rng.int(0, half - 1);
       const t2 = start + half + this.rng.int(0, half - 1);
-      if (count - emitted >= 2 && this.rng.chance(PAIR_SHARE)) {
+      // The first block is a problem_check pair and the first single events go through every
+      // family once, so even a small log shows each shape.
+      if (count - emitted >= 2 && (b === 0 || this.rng.chance(PAIR_SHARE))) {
         for (const line of this.problemCheckPair(t1, t2)) yield line;
         emitted += 2;
         continue;
       }
-      yield pythonJson(this.envelope(this.rng.weighted(KIND_WEIGHTS), t1));
+      yield pythonJson(this.envelope(this.nextKind(singles++), t1));
       emitted++;
       if (emitted < count) {
-        yield pythonJson(this.envelope(this.rng.weighted(KIND_WEIGHTS), t2));
+        yield pythonJson(this.envelope(this.nextKind(singles++), t2));
         emitted++;
       }
     }
+  }
+
+  private nextKind(single: number): EventKind {
+    return single < EVENT_KINDS.length ? EVENT_KINDS[single] : this.rng.weighted(KIND_WEIGHTS);
   }
 
   /** A random learner (or the one given) and one of their courses. */

@@ -62,11 +62,60 @@ const DAY_MS = 86_400_000;
 
 /** The demo's courses: both id styles, `-` and `.` in a course number, an edge-site course (§1.2, §1.3). */
 function demoCourses(org: string): DemoCourseSpec[] {
+  const course = (spec: Omit<DemoCourseSpec, 'teams' | 'cohorts' | 'olx' | 'studentModule' | 'profileDrift' | 'includeRetired'> & Partial<DemoCourseSpec>): DemoCourseSpec => ({
+    teams: false,
+    cohorts: false,
+    olx: false,
+    studentModule: true,
+    profileDrift: false,
+    includeRetired: false,
+    ...spec,
+  });
   return [
-    { courseId: `course-v1:${org}+Data101+2T2026`, site: 'edx', env: 'prod-analytics', userIdMapIdColumn: 'user_id', profileDrift: false, enrollments: 26, teams: true, cohorts: true, studentModule: true, olx: true, forumDates: 'iso' },
-    { courseId: `${org}/Hist202/2014_Fall`, site: 'edx', env: 'prod-analytics', userIdMapIdColumn: 'id', profileDrift: true, enrollments: 14, teams: false, cohorts: false, studentModule: true, olx: false, forumDates: 'number' },
-    { courseId: `course-v1:${org}+6.00.1-x+1T2026`, site: 'edx', env: 'prod-analytics', userIdMapIdColumn: 'id', profileDrift: false, enrollments: 18, teams: false, cohorts: true, studentModule: true, olx: false, forumDates: 'mixed' },
-    { courseId: `course-v1:${org}+EdgeLab+2026`, site: 'edge', env: 'prod-edge-analytics', userIdMapIdColumn: 'user_id', profileDrift: false, enrollments: 5, teams: false, cohorts: false, studentModule: false, olx: false, forumDates: 'number' },
+    course({
+      courseId: `course-v1:${org}+Data101+2T2026`,
+      site: 'edx',
+      env: 'prod-analytics',
+      userIdMapIdColumn: 'user_id',
+      enrollments: 26,
+      teams: true,
+      cohorts: true,
+      olx: true,
+      forumDates: 'iso',
+      include: ['bob', 'zoe_ng', 'yoshino_k', 'marie_dorsay', 'demo_staff', 'josé_ruiz'],
+    }),
+    course({
+      courseId: `${org}/Hist202/2014_Fall`,
+      site: 'edx',
+      env: 'prod-analytics',
+      userIdMapIdColumn: 'id',
+      profileDrift: true,
+      enrollments: 14,
+      forumDates: 'number',
+      include: ['li_wei', 'jane_smith', 'bob', 'demo_staff'],
+      includeRetired: true,
+    }),
+    course({
+      courseId: `course-v1:${org}+6.00.1-x+1T2026`,
+      site: 'edx',
+      env: 'prod-analytics',
+      userIdMapIdColumn: 'id',
+      enrollments: 18,
+      cohorts: true,
+      forumDates: 'mixed',
+      include: ['bob', 'marie_dorsay', 'demo_staff'],
+      includeRetired: true,
+    }),
+    course({
+      courseId: `course-v1:${org}+EdgeLab+2026`,
+      site: 'edge',
+      env: 'prod-edge-analytics',
+      userIdMapIdColumn: 'user_id',
+      enrollments: 5,
+      studentModule: false,
+      forumDates: 'number',
+      include: ['demo_staff'],
+    }),
   ];
 }
 
@@ -222,6 +271,7 @@ function buildQuirkLines(factory: EventLineFactory, rng: SeededRandom, ordinary:
   dashboard.event_type = '/dashboard';
   ctx(dashboard).path = '/dashboard';
   ctx(dashboard).course_id = '';
+  ctx(dashboard).course_user_tags = {};
   push('courseIdEmpty', dashboard);
 
   const noCourse = factory.envelope('outline', at());

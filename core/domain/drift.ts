@@ -16,7 +16,7 @@ export interface HeaderMapping {
   columns: string[];
   /** Names (as in `columns`) that the definition does not document: loaded as text. */
   unknown: string[];
-  /** Documented columns absent from the header: their values are NULL. */
+  /** Documented columns absent from the header (other than columns of other export eras): NULL. */
   missing: string[];
   /** Header names read under another name (alias, letter case, reserved or over-long name). */
   renamed: { from: string; to: string }[];
@@ -75,7 +75,8 @@ export function mapHeader(table: TableDef, header: string[]): HeaderMapping {
   });
 
   const present = new Set(columns.map((c) => c.toLowerCase()));
-  const missing = table.columns.filter((c) => !present.has(c.name.toLowerCase())).map((c) => c.name);
+  // Columns of other export eras (`optional`) are expected to be absent from some files.
+  const missing = table.columns.filter((c) => !c.optional && !present.has(c.name.toLowerCase())).map((c) => c.name);
   return { columns, unknown, missing, renamed, duplicates };
 }
 

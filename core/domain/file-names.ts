@@ -110,7 +110,8 @@ const TASKS_LONGEST_FIRST: readonly string[] = [...KNOWN_TABLE_SET, 'course_stru
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const TABLE_NAME_RE = /^[a-z][a-z0-9_]*$/;
-const ENV_NAME_RE = /^[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*$/;
+/** Environment names are hyphen-joined words (`prod-edge-analytics`); task names use `_` instead. */
+const ENV_NAME_RE = /^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/;
 const MD5_SUFFIX_RE = /-([0-9a-f]{32})$/;
 const EVENT_LOG_RE = /^(.+)-(edx|prod|edge)-events-(\d{4}-\d{2}-\d{2})\.log\.gz$/i;
 /** The early documented form without the word "events" (§1.1, `universityx-edge-2014-07-25.log.gz.gpg`). */

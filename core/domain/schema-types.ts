@@ -23,6 +23,11 @@ export interface ColumnDef {
   length?: number;
   /** Documentation: what the column holds, the edX quirk it carries. */
   doc?: string;
+  /**
+   * Present only in some export eras (added or dropped over the years, EDX_FORMAT.md §4): a file
+   * without it is normal and is not reported as drift.
+   */
+  optional?: boolean;
 }
 
 export const TABLE_GROUPS = ['weekly', 'ora', 'events', 'derived', 'summary'] as const;

@@ -16,6 +16,8 @@ import type { ColumnDef, ColumnType, TableDef, TableGroup } from './schema-types
 function col(name: string, type: Exclude<ColumnType, 'varchar'>, doc?: string): ColumnDef {
   return doc === undefined ? { name, type } : { name, type, doc };
 }
+/** Marks a column that only some export eras carry (not reported when absent). */
+const era = (c: ColumnDef): ColumnDef => ({ ...c, optional: true });
 function vc(name: string, length: number, doc?: string): ColumnDef {
   return doc === undefined ? { name, type: 'varchar', length } : { name, type: 'varchar', length, doc };
 }
@@ -89,12 +91,12 @@ const authUserProfile = table(
     int('year_of_birth'),
     vc('level_of_education', 6, '`p`, `m`, `b`, `a`, `hs`, `jhs`, `el`, `none`, `other`, `p_se`, `p_oth`, empty or NULL.'),
     longtext('goals'),
-    bool('allow_certificate', 'Only in files exported before Apr 2021 (`SELECT *` era).'),
+    era(bool('allow_certificate', 'Only in files exported before Apr 2021 (`SELECT *` era).')),
     vc('country', 2, 'ISO 3166 code or empty.'),
     longtext('city'),
-    vc('bio', 3000, 'Added Sep 2014 / Apr 2015.'),
-    datetime('profile_image_uploaded_at', 'Added Apr 2015.'),
-    vc('state', 255, 'In the export since Apr 2021 but not in the guide (US state code); width not documented, so 255.'),
+    era(vc('bio', 3000, 'Added Sep 2014 / Apr 2015.')),
+    era(datetime('profile_image_uploaded_at', 'Added Apr 2015.')),
+    era(vc('state', 255, 'In the export since Apr 2021 but not in the guide (US state code); width not documented, so 255.')),
   ],
   { indexes: [['user_id']] },
 );
@@ -206,7 +208,7 @@ const userCourseTag = table(
   'user_api_usercoursetag',
   'weekly',
   'Per-learner course tags such as experiment partitions (since Mar 2014, `SELECT *`) (EDX_FORMAT.md §4.7).',
-  [id('Auto id; trust the header (the guide omits it).'), userId(), courseId(), vc('key', 255, 'e.g. `xblock.partition_service.partition_0`.'), text('value')],
+  [era(id('Auto id; trust the header (the guide omits it).')), userId(), courseId(), vc('key', 255, 'e.g. `xblock.partition_service.partition_0`.'), text('value')],
   { indexes: [['user_id'], ['course_id']] },
 );
 

@@ -29,16 +29,16 @@ export type EmailOptInColumn = (typeof EMAIL_OPT_IN_COLUMNS)[number];
 
 /** The values of one opt-in row (one row per enrollment). */
 export interface EmailOptInValues {
-  /** Null in files written before Jan 2017 (no such column) or when blank. */
+  /** Null in files written before Jan 2017 (no such column) or when blank (non-numbers are rejected). */
   user_id: number | null;
   /** Null in files written before Jan 2017. */
   username: string | null;
   email: string;
   full_name: string;
   course_id: string;
-  /** `True` → 1, `False` → 0; null for anything else. */
+  /** `True` → 1, `False` → 0; null when blank (other values are rejected). */
   is_opted_in_for_email: number | null;
-  /** `YYYY-MM-DD HH:MM:SS[.ffffff]` UTC (the `+00:00` offset is applied); null when unusable. */
+  /** `YYYY-MM-DD HH:MM:SS[.ffffff]` UTC (the `+00:00` offset is applied); null when blank. */
   preference_set_datetime: string | null;
 }
 
@@ -105,7 +105,8 @@ function joinRaw(lines: PendingLine[]): Buffer {
 /**
  * Reads email opt-in rows from the decrypted CSV bytes, in batches. A 0-byte or header-only file
  * yields nothing. Rejects: `CSV_FIELD_COUNT` (field count differs from the header),
- * `CSV_MALFORMED` (unbalanced or misplaced quotes); reading goes on after a reject.
+ * `CSV_MALFORMED` (unbalanced or misplaced quotes), `CSV_VALUE_INVALID` (a user id, opt-in flag
+ * or datetime that cannot be read, named by column); reading goes on after a reject.
  *
  * @throws ParseError `EMAIL_OPT_IN_HEADER` when the first record is not an opt-in header;
  *   `LINE_TOO_LONG` from `readLines`.
@@ -170,19 +171,35 @@ export async function* readEmailOptIn(
       return;
     }
     const get = (name: string): string | null => (index[name] === undefined ? null : fields[index[name]]);
-    const userId = get('user_id')?.trim() ?? '';
-    const optIn = get('is_opted_in_for_email')?.trim();
-    const when = get('preference_set_datetime');
+    // Typed columns: blank is null; anything else that does not fit is a reject, not a silent null.
+    const userIdText = get('user_id')?.trim() ?? '';
+    const optInText = get('is_opted_in_for_email')?.trim() ?? '';
+    const whenText = get('preference_set_datetime')?.trim() ?? '';
+    const userId = userIdText === '' ? null : /^\d{1,15}$/.test(userIdText) ? Number(userIdText) : undefined;
+    const optIn = optInText === '' ? null : optInText === 'True' ? 1 : optInText === 'False' ? 0 : undefined;
+    const when = whenText === '' ? null : (normalizeSqlDatetime(whenText) ?? undefined);
+    const invalid =
+      userId === undefined
+        ? 'column user_id: expected an integer'
+        : optIn === undefined
+          ? 'column is_opted_in_for_email: expected True or False'
+          : when === undefined
+            ? 'column preference_set_datetime: expected a datetime'
+            : null;
+    if (invalid !== null || userId === undefined || optIn === undefined || when === undefined) {
+      reject(recordLines, 'CSV_VALUE_INVALID', invalid ?? 'invalid value');
+      return;
+    }
     rows.push({
       line: recordLines[0].line,
       values: {
-        user_id: /^\d{1,15}$/.test(userId) ? Number(userId) : null,
+        user_id: userId,
         username: get('username'),
         email: get('email') ?? '',
         full_name: get('full_name') ?? '',
         course_id: (get('course_id') ?? '').trim(),
-        is_opted_in_for_email: optIn === 'True' ? 1 : optIn === 'False' ? 0 : null,
-        preference_set_datetime: when === null ? null : normalizeSqlDatetime(when),
+        is_opted_in_for_email: optIn,
+        preference_set_datetime: when,
       },
       raw: joinRaw(recordLines),
     });
@@ -219,8 +236,13 @@ export async function* readEmailOptIn(
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
         first = false;
       }
-      if (text.endsWith('\r')) text = text.slice(0, -1);
-      queue.push({ line, bytes, text, quotes: countQuotes(text) });
+      // CRLF is the record terminator (§3): the CR belongs to no field and to no raw line.
+      let body = bytes;
+      if (text.endsWith('\r')) {
+        text = text.slice(0, -1);
+        body = bytes.subarray(0, bytes.length - 1);
+      }
+      queue.push({ line, bytes: body, text, quotes: countQuotes(text) });
     }
     feed(queue);
     if (rows.length > 0 || rejected.length > 0 || skippedHeaders > 0) {

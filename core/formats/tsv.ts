@@ -201,8 +201,7 @@ function isBytesReprRow(rawFields: string[]): boolean {
   return seen;
 }
 
-function parseHeader(line: Line | undefined): TsvHeader {
-  if (line === undefined) return { kind: 'header', columns: [], empty: true, bytesRepr: false };
+function parseHeader(line: Line): TsvHeader {
   let text = line.bytes.toString('utf8');
   // Defensive: the exporter writes no BOM (§3), but a file re-saved by an editor may carry one.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

@@ -124,7 +124,14 @@ async function loadContent(ctx: PipelineContext, input: ContentInput): Promise<C
     }
     default:
       input.stream.destroy();
-      return { skip: `${input.file.name} is not a file pds knows how to load.`, code: 'UNRECOGNISED' };
+      throw new PdsError(`${input.file.name} is not named like an edX file, so pds cannot tell what it holds.`, {
+        code: 'UNRECOGNISED_FILE',
+        stage: 'plan',
+        file: input.key,
+        hint:
+          'Keep the name edX gave it: {org}-{date}.zip, {course}-{table}-{env}.sql[.gpg], {course}-{prod|edge}.mongo, ' +
+          '{course}-course_structure-{env}.json, {org}-{site}-events-{date}.log[.gz][.gpg].',
+      });
   }
 }
 

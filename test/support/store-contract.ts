@@ -46,7 +46,8 @@ function canonDatetime(v: unknown): string | null {
 
 function canonDate(v: unknown): string | null {
   if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  // A driver that returns DATE as a Date builds it at local midnight: read the local fields.
+  if (v instanceof Date) return `${v.getFullYear()}-${String(v.getMonth() + 1).padStart(2, '0')}-${String(v.getDate()).padStart(2, '0')}`;
   return String(v).slice(0, 10);
 }
 
@@ -90,7 +91,6 @@ const VALUES_TABLE: TableDef = {
   ],
   indexes: [['id']],
 };
-const VALUE_COLUMNS = VALUES_TABLE.columns.map((c) => c.name);
 
 /** About 300 KB of JSON text with escapes and 4-byte characters. */
 function bigJson(): string {

@@ -156,6 +156,15 @@ describe('weekly members (§1.2, §1.3, §7.13)', () => {
     const e = recognizeFileName('UQx-THINK101x-1T2014-edge.mongo.gpg');
     assert.equal(e.env, 'edge');
     assert.equal(e.site, 'edge');
+    // The legacy production form `{course}.mongo` the exporter's ForumsTask mentions.
+    const legacy = recognizeFileName('UQx-THINK101x-1T2014.mongo.gpg');
+    assert.equal(legacy.kind, 'forum');
+    assert.equal(legacy.courseKey, 'UQx-THINK101x-1T2014');
+    assert.equal(legacy.env, 'prod');
+  });
+  test('a course part that contains a task name does not capture an unfamiliar env', () => {
+    const f = recognizeFileName('edX-teams-2015-new_table-odd-env.sql');
+    assert.equal(f.kind, 'unknown');
   });
   test('CCX courses keep the ccx suffix in the course key', () => {
     const f = recognizeFileName('edX-DemoX-Demo_2014-ccx-3-auth_user-prod-analytics.sql.gpg');

@@ -63,6 +63,13 @@ describe('table definitions', () => {
     assert.equal(getTableDef('events')!.columns.find((c) => c.name === 'event_type')!.type, 'text', '§7.6');
   });
 
+  test('every table fits MariaDB\'s 65,535-byte row limit for VARCHAR columns (utf8mb4: 4 bytes a character)', () => {
+    for (const def of ALL) {
+      const chars = def.columns.reduce((n, c) => n + (c.type === 'varchar' ? (c.length ?? 255) : 0), isSnapshotTable(def) ? 255 + 64 : 0);
+      assert.ok(chars * 4 < 65535, `${def.name}: ${chars} varchar characters`);
+    }
+  });
+
   test('the documented header quirks are aliases', () => {
     assert.deepEqual(getTableDef('user_id_map')!.aliases, { id: 'user_id' });
     assert.deepEqual(getTableDef('auth_user')!.aliases, { avatar_typ: 'avatar_type' });

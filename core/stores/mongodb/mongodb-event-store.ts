@@ -64,10 +64,11 @@ export interface LoadDocument {
 /** `KeyedWriteResult` plus the lines the server refused for reasons other than a duplicate. */
 export interface MongoEventWriteResult extends KeyedWriteResult {
   /**
-   * Lines not stored, with a code and plain reason (no values), shaped for the quarantine.
-   * `inserted + duplicates + failed.length` equals the number of events written.
+   * Lines not stored, with a code and plain reason (no values), shaped for the quarantine;
+   * absent when every line was stored or already present. `inserted + duplicates +
+   * (failed?.length ?? 0)` equals the number of events written.
    */
-  failed: RejectedLine[];
+  failed?: RejectedLine[];
 }
 
 /** An `EventWriter` whose `write()` also reports refused lines. */
@@ -294,7 +295,8 @@ class MongoEventLoad implements MongoEventWriter {
     this.assertOpen('write events');
     const size = this.store.connection.batchSize;
     const keepRaw = this.store.connection.keepRawLines;
-    const result: MongoEventWriteResult = { inserted: 0, duplicates: 0, failed: [] };
+    const result: MongoEventWriteResult = { inserted: 0, duplicates: 0 };
+    const failed: RejectedLine[] = [];
     for (let start = 0; start < records.length; start += size) {
       const chunk = records.length <= size ? records : records.slice(start, start + size);
       this.batch++;
@@ -304,22 +306,23 @@ class MongoEventLoad implements MongoEventWriter {
         const doc = toEventDocument(record, this.origin, { keepRawLine: keepRaw });
         if (record.raw.length >= SIZE_CHECK_FROM_CHARS && BSON.calculateObjectSize(doc) > MAX_DOCUMENT_BYTES) {
           const { code, reason } = documentErrorReason(10334);
-          result.failed.push({ line: record.line, code, reason: `line ${record.line}: ${reason}`, raw: record.raw });
+          failed.push({ line: record.line, code, reason: `line ${record.line}: ${reason}`, raw: record.raw });
           continue;
         }
         docs.push(doc);
         lines.push(record);
       }
-      if (docs.length > 0) await this.insert(docs, lines, result);
+      if (docs.length > 0) await this.insert(docs, lines, result, failed);
     }
+    if (failed.length > 0) result.failed = failed;
     this.inserted += result.inserted;
     this.duplicates += result.duplicates;
-    this.failed += result.failed.length;
+    this.failed += failed.length;
     return result;
   }
 
-  /** One unordered `insertMany`; adds its outcome to `result`. */
-  private async insert(docs: EventDocument[], lines: EventRecord[], result: MongoEventWriteResult): Promise<void> {
+  /** One unordered `insertMany`; adds its outcome to `result` and `failed`. */
+  private async insert(docs: EventDocument[], lines: EventRecord[], result: MongoEventWriteResult, failed: RejectedLine[]): Promise<void> {
     const file = this.origin.fileKey;
     let inserted: number;
     const duplicateIds: string[] = [];
@@ -339,7 +342,7 @@ class MongoEventLoad implements MongoEventWriter {
           duplicateIds.push(docs[we.index]._id);
         } else {
           const { code, reason } = documentErrorReason(we.code);
-          result.failed.push({ line: record.line, code, reason: `line ${record.line}: ${reason}`, raw: record.raw });
+          failed.push({ line: record.line, code, reason: `line ${record.line}: ${reason}`, raw: record.raw });
           refused++;
         }
       }

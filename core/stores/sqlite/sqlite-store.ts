@@ -15,6 +15,10 @@
  *
  * Readers on other connections see the last committed state (WAL): a snapshot swap is never seen
  * half done.
+ *
+ * Besides the tables of `core/domain/tables.ts` and the summary views, the file holds
+ * `pds_snapshots` (per table and course: the snapshot date, row count, file and load it came
+ * from; updated in the transaction of the swap) and `pds_schema_version` (applied migrations).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -22,6 +26,7 @@ import Database from 'better-sqlite3';
 import { eventRow } from '../../domain/designate.js';
 import type { EventRecord, SqlValue } from '../../domain/records.js';
 import type { ColumnDef, TableDef } from '../../domain/schema-types.js';
+import { SNAPSHOT_COLUMNS } from '../../domain/schema-types.js';
 import { EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES, getTableDef, isSnapshotTable } from '../../domain/tables.js';
 import { LoadError, PdsError } from '../../errors/index.js';
 import type {
@@ -459,7 +464,7 @@ export class SqliteStore implements RelationalStore, EventStore {
     }
     this.checkTableName(def.name);
     const unit = this.beginUnit();
-    const columns = [...physicalColumns(def).slice(0, 3).map((c) => c.name), ...spec.columns];
+    const columns = [...SNAPSHOT_COLUMNS.map((c) => c.name), LOAD_ID_COLUMN.name, ...spec.columns];
     const prefix: SqlValue[] = [spec.courseKey, spec.snapshotDate, spec.origin.loadId];
     let written = 0;
     let firstRowid: number | undefined;
