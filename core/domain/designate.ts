@@ -344,7 +344,6 @@ export function designate(e: EventRecord): DesignatedRow[] {
  */
 export function eventRow(e: EventRecord, fileKey: string): SqlValue[] {
   const env = e.envelope;
-  const payload = e.eventParsed !== undefined ? e.eventParsed : e.event;
   return build.events({
     event_id: e.id,
     time: e.time,
@@ -358,10 +357,6 @@ export function eventRow(e: EventRecord, fileKey: string): SqlValue[] {
     org_id: e.orgId,
     host: e.host,
     session: first(env.session),
-    ip: first(env.ip),
-    page: first(env.page),
-    agent: first(env.agent),
-    event: json(payload),
     raw: e.raw,
     file_key: fileKey,
     line: e.line,

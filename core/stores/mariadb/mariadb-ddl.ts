@@ -171,7 +171,7 @@ export function indexKeyParts(def: TableDef, columns: string[]): string[] {
  * `CREATE TABLE IF NOT EXISTS` for a table definition, with its indexes inline. `extraColumns`
  * are undocumented (drifted) columns a load brings along; they are LONGTEXT.
  */
-export function createTableSql(def: TableDef, extraColumns: string[] = []): string {
+export function createTableSql(def: TableDef, extraColumns: readonly string[] = []): string {
   const known = new Set(physicalColumns(def).map((c) => c.name.toLowerCase()));
   const columns = [...physicalColumns(def), ...extraColumns.filter((c) => !known.has(c.toLowerCase())).map((name): ColumnDef => ({ name, type: 'longtext' }))];
   const lines = columns.map((c) => `  ${columnSql(def, c)}`);
@@ -262,6 +262,16 @@ export const SUMMARY_VIEW_SQL: Readonly<Record<string, string>> = {
     'FROM `events`',
     'WHERE `time` IS NOT NULL',
     'GROUP BY `course_id`, CAST(`time` AS DATE)',
+  ].join('\n'),
+  // Like SQLite's json_extract: JSON text for objects and arrays, the value for scalars, NULL for
+  // JSON null, absent keys and the few lines that were read only after a repair (§7.2–7.3).
+  events_detail: [
+    'SELECT `event_id`, `time`, `canonical_type`, `user_id`, `course_id`,',
+    ...['ip', 'page', 'agent', 'referer', 'event', 'context'].map(
+      (f, i, all) =>
+        `  CASE WHEN JSON_VALID(\`raw\`) THEN COALESCE(JSON_QUERY(\`raw\`, '$.${f}'), JSON_VALUE(\`raw\`, '$.${f}')) END AS ${quoteIdent(f)}${i < all.length - 1 ? ',' : ''}`,
+    ),
+    'FROM `events`',
   ].join('\n'),
 };
 

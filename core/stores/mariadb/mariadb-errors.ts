@@ -216,8 +216,10 @@ export function toMariaDbLoadError(error: unknown, op: MariaDbOperation, ctx: Ma
   const tag = [code, errno !== undefined ? String(errno) : undefined].filter(Boolean).join(' ');
   const where = `${ctx.server}/${ctx.database}`;
   const base = `MariaDB (${where}) could not ${op.what}${tag ? ` (${tag})` : ''}`;
-  // A sanitised cause: the driver error's message and SQL may quote row values.
-  const cause = new Error(`MariaDB driver error${tag ? ` ${tag}` : ''}${sqlState ? `, SQLSTATE ${sqlState}` : ''}`);
+  // A sanitised stand-in for driver errors (their message and SQL may quote row values); anything
+  // else is a bug of ours and is kept as it is, for the stack.
+  const fromDriver = errno !== undefined || code !== undefined || sqlState !== undefined;
+  const cause = fromDriver ? new Error(`MariaDB driver error${tag ? ` ${tag}` : ''}${sqlState ? `, SQLSTATE ${sqlState}` : ''}`) : error;
   const common = { file: ctx.file, dbCode, cause, batch: extra.batch };
 
   switch (kind) {

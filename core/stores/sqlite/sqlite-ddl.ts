@@ -110,6 +110,14 @@ export const SUMMARY_VIEW_SQL: Readonly<Record<string, string>> = {
     'WHERE time IS NOT NULL',
     'GROUP BY course_id, substr(time, 1, 10)',
   ].join('\n'),
+  // json_extract raises on invalid JSON: the few lines read after a repair (§7.2–7.3) give NULLs.
+  events_detail: [
+    'SELECT event_id, time, canonical_type, user_id, course_id,',
+    ...['ip', 'page', 'agent', 'referer', 'event', 'context'].map(
+      (f, i, all) => `  CASE WHEN json_valid(raw) THEN json_extract(raw, '$.${f}') END AS ${f}${i < all.length - 1 ? ',' : ''}`,
+    ),
+    'FROM events',
+  ].join('\n'),
 };
 
 /** `CREATE VIEW` for a summary view. */

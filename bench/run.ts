@@ -1,0 +1,42 @@
+/**
+ * `npm run bench`: throughput and ratios against baselines measured in the same run (absolute
+ * times vary between machines; ratios travel). Not a test: it prints, and exits non-zero only when
+ * a benchmark could not run.
+ *
+ *   npm run bench                 # every benchmark at full size
+ *   npm run bench -- --quick      # a tenth of the size, to check the harness
+ *   npm run bench -- events       # one benchmark by name
+ */
+import { benchEventsSqlite } from './events-sqlite.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.filter((a) => !a.startsWith('--'));
+const scale = (n: number): number => (quick ? Math.round(n / 10) : n);
+
+interface Row {
+  name: string;
+  figures: string;
+  target: string;
+  met: boolean;
+}
+
+const benches: Record<string, () => Promise<Row>> = {
+  events: async () => {
+    const r = await benchEventsSqlite({ events: scale(500_000) });
+    return {
+      name: r.name,
+      figures: `${Math.round(r.eventsPerSec).toLocaleString('en')} events/s, ${r.mbPerSec.toFixed(1)} MB/s compressed; baseline gpg|gzip -dc ${Math.round(r.baselineEventsPerSec).toLocaleString('en')} events/s; ratio ${r.ratio.toFixed(2)}; peak RSS ${Math.round(r.peakRssMb)} MB`,
+      target: '≥ 50,000 events/s, peak RSS < 500 MB',
+      met: r.eventsPerSec >= 50_000 && r.peakRssMb < 500,
+    };
+  },
+};
+
+const rows: Row[] = [];
+for (const [name, bench] of Object.entries(benches)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stderr.write(`running ${name}…\n`);
+  rows.push(await bench());
+}
+for (const r of rows) process.stdout.write(`${r.met ? 'MET    ' : 'MISSED '} ${r.name}\n        ${r.figures}\n        target: ${r.target}\n`);
