@@ -113,9 +113,10 @@ const TABLE_NAME_RE = /^[a-z][a-z0-9_]*$/;
 /** Environment names are hyphen-joined words (`prod-edge-analytics`); task names use `_` instead. */
 const ENV_NAME_RE = /^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/;
 const MD5_SUFFIX_RE = /-([0-9a-f]{32})$/;
-const EVENT_LOG_RE = /^(.+)-(edx|prod|edge)-events-(\d{4}-\d{2}-\d{2})\.log\.gz$/i;
+// `.log` without `.gz` is accepted too: a log a data czar has already gunzipped and loads by hand.
+const EVENT_LOG_RE = /^(.+)-(edx|prod|edge)-events-(\d{4}-\d{2}-\d{2})\.log(?:\.gz)?$/i;
 /** The early documented form without the word "events" (§1.1, `universityx-edge-2014-07-25.log.gz.gpg`). */
-const EARLY_EVENT_LOG_RE = /^(.+)-(edx|prod|edge)-(\d{4}-\d{2}-\d{2})\.log\.gz$/i;
+const EARLY_EVENT_LOG_RE = /^(.+)-(edx|prod|edge)-(\d{4}-\d{2}-\d{2})\.log(?:\.gz)?$/i;
 
 function isRealDate(s: string): boolean {
   if (!DATE_RE.test(s)) return false;

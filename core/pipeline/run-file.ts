@@ -31,11 +31,15 @@ export function landingPath(ctx: PipelineContext, object: SourceObject): string 
   return join(ctx.paths.landing, object.location, object.key);
 }
 
-/** Date to use as the snapshot date of single weekly files loaded by hand. */
-function snapshotDateFor(object: SourceObject, file: RecognizedFile, explicit?: string): string {
+/**
+ * Date to use as the snapshot date of single weekly files loaded by hand: the one given, else the
+ * date in the name, else that of an unzipped package folder `{org}-{date}/` holding the file,
+ * else today.
+ */
+function snapshotDateFor(path: string, file: RecognizedFile, explicit?: string): string {
   if (explicit) return explicit;
   if (file.date) return file.date;
-  const folder = /(?:^|\/)[^/]+-(\d{4}-\d{2}-\d{2})\/(?:ora\/)?[^/]+$/.exec(object.key);
+  const folder = /(?:^|[/\\])[^/\\]+-(\d{4}-\d{2}-\d{2})[/\\](?:ora[/\\])?[^/\\]+$/.exec(path);
   if (folder) return folder[1]!;
   return new Date().toISOString().slice(0, 10);
 }
@@ -187,7 +191,7 @@ export async function runFile(ctx: PipelineContext, runId: string, object: Sourc
   }
   const result = await runContent(
     ctx,
-    { key: object.key, file, stream: createReadStream(path, { highWaterMark: 1 << 20 }), snapshotDate: snapshotDateFor(object, file, options.snapshotDate) },
+    { key: object.key, file, stream: createReadStream(path, { highWaterMark: 1 << 20 }), snapshotDate: snapshotDateFor(path, file, options.snapshotDate) },
     object.size,
   );
   ctx.ledger.recordResult(runId, result, meta);

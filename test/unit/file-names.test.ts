@@ -59,6 +59,12 @@ describe('daily event logs (§1.1)', () => {
     assert.equal(recognizeFileName('harvardx-prod-events-2016-05-01.log.gz').site, 'prod');
     assert.equal(recognizeFileName('harvardx-prod-events-2016-05-01.log.gz').encrypted, false);
   });
+  test('a log already gunzipped by hand (.log, loaded with pds load)', () => {
+    const f = recognizeFileName('/home/czar/mitx-edx-events-2014-10-14.log');
+    assert.equal(f.kind, 'event-log');
+    assert.equal(f.date, '2014-10-14');
+    assert.equal(recognizeFileName('mitx-edx-events-2014-10-14.log.gpg').kind, 'event-log');
+  });
   test('the early form without "events"', () => {
     const f = recognizeFileName('universityx-edge-2014-07-25.log.gz.gpg');
     assert.equal(f.kind, 'event-log');

@@ -142,7 +142,12 @@ export function createLocalSource(config: LocalSourceConfig): ObjectSource {
     await rename(part, target);
   }
 
-  return { describe, list, download };
+  /** Local files are read where they are: no landing copy. */
+  function pathOf(object: SourceObject): string | undefined {
+    return paths.get(object.key) ?? (root === undefined ? undefined : join(root, ...object.key.split('/')));
+  }
+
+  return { describe, list, download, pathOf };
 }
 
 function objectOf(key: string, stats: Stats): SourceObject {
