@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ConsoleApi, DbCheck, EnvironmentSummary, KeySummary, RunReport, RunSummaryView } from '../contract/console-api.js';
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import { environmentPaths, getEnvironment, loadConfig, resolveHome, resolvePath, resolveSecret } from '../config/config-store.js';
@@ -22,6 +23,7 @@ import type { ObjectSource } from '../sources/ports.js';
 import { createS3Source } from '../sources/s3/s3-source.js';
 import { dataSummary } from '../reports/data-summary.js';
 import { openStores } from '../stores/open-stores.js';
+import { acquireRunLock } from './run-lock.js';
 
 export interface ConsoleServiceOptions {
   /** The home folder; default `$PDS_HOME` or `~/.pds`. */
@@ -128,9 +130,12 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
     const { config, paths } = await environment(env);
     const src =
       source ?? (config.source.type === 's3' ? await s3Source(env, config.source, home) : createLocalSource({ root: resolvePath(home, config.source.path) }));
-    const stores = await openStores(env, config, paths, (ref, path) => resolveSecret(ref, home, path));
-    const ledger = Ledger.open(paths.ledger);
+    const release = await acquireRunLock(join(paths.root, 'run.lock'), env);
+    let stores: Awaited<ReturnType<typeof openStores>> | undefined;
+    let ledger: Ledger | undefined;
     try {
+      stores = await openStores(env, config, paths, (ref, path) => resolveSecret(ref, home, path));
+      ledger = Ledger.open(paths.ledger);
       const ctx: PipelineContext = {
         env,
         config,
@@ -145,8 +150,9 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
       };
       return await executeRun(ctx, runOptions);
     } finally {
-      ledger.close();
-      await stores.close();
+      ledger?.close();
+      await stores?.close();
+      await release();
     }
   }
 
