@@ -19,6 +19,8 @@ export interface EventsBenchResult {
   name: string;
   events: number;
   compressedMb: number;
+  /** decrypt → gunzip → parse with the product's readers, storing nothing. */
+  decodeEventsPerSec: number;
   eventsPerSec: number;
   mbPerSec: number;
   baselineEventsPerSec: number;
@@ -27,6 +29,7 @@ export interface EventsBenchResult {
 }
 
 const CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
+const PARSE_CHILD = fileURLToPath(new URL('./parse-child.ts', import.meta.url));
 
 function timeShell(command: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -38,9 +41,9 @@ function timeShell(command: string, env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-function runChild(args: string[]): Promise<{ status: string; seconds: number; loaded: number; rejected: number; peakRssMb: number; codes: string[] }> {
+function runChild<T = { status: string; seconds: number; loaded: number; rejected: number; peakRssMb: number; codes: string[] }>(args: string[], script = CHILD): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load-child exited ${code}`))));
@@ -78,6 +81,7 @@ export async function benchEventsSqlite(options: { events: number }): Promise<Ev
     await writeFile(keyFile, await gpg.exportSecretKey(key.fingerprint));
     const { createConsoleService } = await import('../core/service/console-service.js');
     await createConsoleService({ home }).importKey('bench', keyFile);
+    const decode = await runChild<{ events: number; seconds: number }>([keyFile, encrypted], PARSE_CHILD);
     const run = await runChild([home, 'bench', encrypted]);
     if (run.status !== 'succeeded') throw new Error(`the benchmark load did not succeed: ${run.status} ${run.codes.join(', ')}`);
     const eventsPerSec = run.loaded / run.seconds;
@@ -86,6 +90,7 @@ export async function benchEventsSqlite(options: { events: number }): Promise<Ev
       name: `daily log → SQLite (${options.events.toLocaleString('en')} events, ${compressedMb.toFixed(1)} MB .gz.gpg)`,
       events: run.loaded,
       compressedMb,
+      decodeEventsPerSec: decode.events / decode.seconds,
       eventsPerSec,
       mbPerSec: compressedMb / run.seconds,
       baselineEventsPerSec,
