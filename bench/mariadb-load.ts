@@ -308,7 +308,7 @@ if (process.argv[1] === THIS_FILE) {
     process.stdout.write(`${JSON.stringify(output)}\n`);
   } else {
     const rows = Number(process.argv[2] ?? 100_000);
-    const bulkMethod = process.argv[3] as MariaDbBulkMethod | undefined;
+    const bulkMethod = (process.argv[3] || undefined) as MariaDbBulkMethod | undefined;
     const rounds = Number(process.argv[4] ?? 1);
     const chunkBytes = process.argv[5] ? Number(process.argv[5]) : undefined;
     const r = await benchMariaDbLoad({ rows, bulkMethod, rounds, chunkBytes });

@@ -64,22 +64,48 @@ export const mariadbTargetSchema = z
     password: secretRef.optional(),
     database: z.string(),
     socketPath: z.string().optional(),
+    /** TLS: `true` for the system CAs, or files (paths relative to the home folder). */
     ssl: z
-      .object({ ca: z.string().optional(), rejectUnauthorized: z.boolean().default(true) })
-      .strict()
+      .union([
+        z.boolean(),
+        z
+          .object({
+            ca: z.string().optional(),
+            cert: z.string().optional(),
+            key: z.string().optional(),
+            rejectUnauthorized: z.boolean().default(true),
+            servername: z.string().optional(),
+          })
+          .strict(),
+      ])
       .optional(),
-    connectionLimit: z.number().int().positive().default(4),
+    connectionLimit: z.number().int().positive().default(8),
+    /** `batch` (default, measured faster) or `load-data` (LOAD DATA LOCAL INFILE). */
+    bulkMethod: z.enum(['batch', 'load-data']).optional(),
+    /** Extra session variables, e.g. `{ wsrep_sync_wait: 1 }` on Galera. */
+    sessionVariables: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
   })
   .strict();
 
 export const mongodbTargetSchema = z
   .object({
     type: z.literal('mongodb'),
-    /** A MongoDB URI; may be a secret reference when it carries credentials. */
-    uri: z.string().min(1),
+    /** A MongoDB URI, or a secret reference (`env:NAME`) to one when it carries credentials. */
+    uri: z
+      .string()
+      .min(1)
+      .refine((u) => SECRET_REF.test(u) || (/^mongodb(\+srv)?:\/\//.test(u) && !/^mongodb(\+srv)?:\/\/[^/@]*:[^/@]*@/.test(u)), {
+        message: 'must be a mongodb:// or mongodb+srv:// URI without a password, or a secret reference such as env:PDS_MONGO_URI when it carries credentials',
+      }),
     database: z.string().default('pds'),
-    /** Write concern `w` (number or `majority`). */
-    writeConcern: z.union([z.number().int().nonnegative(), z.literal('majority')]).optional(),
+    /** Write concern `w` (number ≥ 1 or `majority`). */
+    writeConcern: z.union([z.number().int().positive(), z.literal('majority')]).optional(),
+    /** Prefix of every collection name, to share a database between environments. */
+    collectionPrefix: z.string().optional(),
+    /** Events per insertMany; default 1000. */
+    batchSize: z.number().int().positive().optional(),
+    /** Keep the raw line in every event document (`_raw`); by default only repaired lines keep it. */
+    keepRawLines: z.boolean().optional(),
   })
   .strict();
 

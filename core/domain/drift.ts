@@ -28,7 +28,7 @@ export interface HeaderMapping {
  * Column names the stores add to snapshot tables (`course_key`, `snapshot_date`, `load_id`):
  * a data column of the same name would collide, so it is read as `src_{name}`.
  */
-export const RESERVED_COLUMNS: readonly string[] = [...SNAPSHOT_COLUMNS.map((c) => c.name), 'load_id'];
+export const RESERVED_COLUMNS: readonly string[] = [...SNAPSHOT_COLUMNS.map((c) => c.name), 'load_id', 'pds_row_id'];
 
 /** MariaDB limits identifiers to 64 characters. */
 const MAX_NAME = 64;

@@ -7,7 +7,7 @@ import type { EnvironmentPaths } from '../config/config-store.js';
 import type { RunProgress } from '../domain/results.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { ObjectSource } from '../sources/ports.js';
-import type { EventStore, RelationalStore } from '../stores/ports.js';
+import type { DocumentStore, EventStore, RelationalStore } from '../stores/ports.js';
 
 export interface PipelineContext {
   env: string;
@@ -17,6 +17,8 @@ export interface PipelineContext {
   ledger: Ledger;
   relational: RelationalStore;
   events: EventStore;
+  /** Forum dumps and course structures as documents, when the events target is a document database. */
+  documents?: DocumentStore;
   /** Created on first use; a failure is reported per encrypted file, not for the whole run. */
   decryptor: () => Promise<Decryptor>;
   signal?: AbortSignal;

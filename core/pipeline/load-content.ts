@@ -217,6 +217,12 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
       const written = await events.write(batch.events);
       counts.loaded += written.inserted;
       counts.duplicates += written.duplicates;
+      if (written.failed && written.failed.length > 0) {
+        // Lines the server refused one by one: quarantined like unreadable lines.
+        counts.rejected += written.failed.length;
+        await quarantine.add(written.failed);
+        for (const b of written.failed) if (rejected.length < MAX_REPORTED_REJECTS) rejected.push(b);
+      }
       const byTable = new Map<string, SqlValue[][]>();
       for (const e of batch.events) {
         if (e.repairs.length > 0) repaired++;
@@ -254,8 +260,11 @@ export async function loadForum(ctx: PipelineContext, input: ContentInput): Prom
   const rejected: RejectedLine[] = [];
   const quarantine = quarantineFor(ctx, key);
   await quarantine.clear();
-  const writer = await ctx.relational.beginSnapshot({ table, courseKey, snapshotDate, columns, origin: newOrigin(key) });
+  const origin = newOrigin(key);
+  const writer = await ctx.relational.beginSnapshot({ table, courseKey, snapshotDate, columns, origin });
+  let documents: Awaited<ReturnType<NonNullable<PipelineContext['documents']>['beginForumSnapshot']>> | undefined;
   try {
+    documents = await ctx.documents?.beginForumSnapshot({ courseKey, snapshotDate, origin });
     for await (const batch of readForum(readLines(plain), { fileName: file.name })) {
       counts.read += batch.docs.length + batch.rejected.length;
       if (batch.rejected.length > 0) {
@@ -268,10 +277,14 @@ export async function loadForum(ctx: PipelineContext, input: ContentInput): Prom
         return columns.map((c) => r[c] ?? null);
       });
       if (rows.length > 0) await writer.write(rows);
+      if (documents && batch.docs.length > 0) await documents.write(batch.docs.map((d) => d.doc));
     }
+    // The document snapshot switches first: if it fails, the relational one is still abortable.
+    if (documents) await documents.commit();
     const committed = await writer.commit();
     counts.loaded = committed.stale ? 0 : committed.rows;
   } catch (error) {
+    await documents?.abort();
     await writer.abort().catch(() => undefined);
     throw error;
   } finally {
@@ -287,14 +300,17 @@ export async function loadCourseStructure(ctx: PipelineContext, input: ContentIn
   const snapshotDate = input.snapshotDate!;
   const plain = await decryptIfNeeded(ctx, input);
   const text = (await readAll(plain)).toString('utf8');
-  const { blocks } = readCourseStructure(text, file.name);
+  const { blocks, courseId } = readCourseStructure(text, file.name);
   const table = getTableDef('course_blocks')!;
   const columns = table.columns.map((c) => c.name);
-  const writer = await ctx.relational.beginSnapshot({ table, courseKey, snapshotDate, columns, origin: newOrigin(key) });
+  const origin = newOrigin(key);
+  const writer = await ctx.relational.beginSnapshot({ table, courseKey, snapshotDate, columns, origin });
   let committedRows = 0;
   try {
     const rows = blocks.map((b) => columns.map((c) => ((b as unknown as Record<string, SqlValue>)[c] ?? null)));
     for (let i = 0; i < rows.length; i += BATCH_ROWS) await writer.write(rows.slice(i, i + BATCH_ROWS));
+    // Kept as a document too (issue: MongoDB target); readCourseStructure validated the JSON.
+    await ctx.documents?.replaceCourseStructure({ courseKey, snapshotDate, courseId: courseId ?? undefined, structure: JSON.parse(text) as Record<string, unknown>, origin });
     const committed = await writer.commit();
     committedRows = committed.stale ? 0 : committed.rows;
   } catch (error) {

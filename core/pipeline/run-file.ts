@@ -24,7 +24,7 @@ import {
   type ContentInput,
   type ContentOutcome,
 } from './load-content.js';
-import { courseSelected, memberIsRetryable } from './selection.js';
+import { courseSelected, memberIsRetryable, targetIsDown } from './selection.js';
 
 /** Where an object's landing copy lives. */
 export function landingPath(ctx: PipelineContext, object: SourceObject): string {
@@ -256,6 +256,13 @@ async function runPackage(
     results.push(result);
     counts[result.status]++;
     ctx.onProgress({ type: 'file-finished', result });
+    if (targetIsDown(result.code)) {
+      // The run stops (run.ts); the package stays unfinished so the next run takes the rest.
+      const stopped = failure(object.key, file, new PdsError(`Loading ${object.key} stopped: the database became unreachable.`, { code: 'TARGET_UNAVAILABLE', stage: 'load', retryable: true }), started, object.size);
+      ctx.ledger.recordResult(runId, stopped, meta);
+      results.push(stopped);
+      return results;
+    }
   }
   const summary: FileResult = {
     key: object.key,

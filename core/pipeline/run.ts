@@ -5,12 +5,12 @@
  */
 import { recognizeFileName } from '../domain/file-names.js';
 import type { FileResult, PlannedFile, RunOptions, RunResult, RunStatus } from '../domain/results.js';
-import { CancelledError, PdsError, serializeError } from '../errors/index.js';
+import { CancelledError, LoadError, PdsError, serializeError } from '../errors/index.js';
 import { emptyTotals } from '../ledger/ledger.js';
 import type { SourceObject } from '../sources/ports.js';
 import type { PipelineContext } from './context.js';
 import { runFile } from './run-file.js';
-import { fileSelected, memberIsRetryable } from './selection.js';
+import { fileSelected, memberIsRetryable, targetIsDown } from './selection.js';
 
 export interface Plan {
   tasks: { object: SourceObject; planned: PlannedFile }[];
@@ -78,9 +78,18 @@ export async function executeRun(ctx: PipelineContext, options: RunOptions): Pro
       bytes: plan.tasks.reduce((n, t) => n + t.object.size, 0),
     });
     if (!options.dryRun) {
-      for (const task of plan.tasks) {
+      for (const [index, task] of plan.tasks.entries()) {
         if (ctx.signal?.aborted) throw new CancelledError();
-        files.push(...(await runFile(ctx, runId, task.object, { snapshotDate: options.snapshotDate })));
+        const results = await runFile(ctx, runId, task.object, { snapshotDate: options.snapshotDate });
+        files.push(...results);
+        const down = results.find((r) => targetIsDown(r.code));
+        if (down) {
+          const left = plan.tasks.length - index - 1;
+          throw new LoadError(
+            `The database stopped answering while loading ${down.key}; the run stopped${left > 0 ? ` with ${left} file(s) not yet tried` : ''}. Nothing half-loaded is visible.`,
+            { code: 'TARGET_UNAVAILABLE', file: down.key, retryable: true, hint: 'Run again once the database is back: files not loaded are taken then.' },
+          );
+        }
       }
     }
     const totals = totalsOf(files);

@@ -51,3 +51,14 @@ export function memberIsRetryable(file: Pick<LedgerFile, 'status' | 'stage'> & {
   if (file.code && NO_RETRY_CODES.has(file.code)) return false;
   return RETRY_STAGES.has(file.stage ?? '');
 }
+
+/**
+ * Codes meaning a target database cannot be reached at all. When a file fails with one, the run
+ * stops (DESIGN.md §3: an unreachable target is a whole-run failure): the files not yet tried stay
+ * unloaded and the next run takes them, instead of each waiting out connection time-outs.
+ */
+const TARGET_DOWN_CODES = new Set(['DB_UNAVAILABLE', 'MONGO_UNREACHABLE', 'TARGET_UNAVAILABLE']);
+
+export function targetIsDown(code: string | undefined): boolean {
+  return code !== undefined && TARGET_DOWN_CODES.has(code);
+}

@@ -14,7 +14,7 @@ import { createOpenPgpDecryptor } from '../crypto/openpgp-decryptor.js';
 import type { Decryptor, KeyInfo } from '../crypto/ports.js';
 import { recognizeFileName } from '../domain/file-names.js';
 import type { RunOptions, RunProgress, RunResult } from '../domain/results.js';
-import { ConfigError, DecryptError } from '../errors/index.js';
+import { ConfigError, DecryptError, PdsError } from '../errors/index.js';
 import { Ledger, type RunSummary } from '../ledger/ledger.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { executeRun } from '../pipeline/run.js';
@@ -108,6 +108,11 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
     }
   }
 
+  /** Opens an environment's stores, resolving secrets and paths against the home folder. */
+  function stores_(env: string, config: EnvironmentConfig, paths: ReturnType<typeof environmentPaths>): ReturnType<typeof openStores> {
+    return openStores(env, config, paths, (ref, path) => resolveSecret(ref, home, path), home);
+  }
+
   /** The decryptor of an environment, created on first need. */
   function lazyDecryptor(env: string, config: EnvironmentConfig, paths: ReturnType<typeof environmentPaths>): () => Promise<Decryptor> {
     let pending: Promise<Decryptor> | undefined;
@@ -134,7 +139,7 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
     let stores: Awaited<ReturnType<typeof openStores>> | undefined;
     let ledger: Ledger | undefined;
     try {
-      stores = await openStores(env, config, paths, (ref, path) => resolveSecret(ref, home, path));
+      stores = await stores_(env, config, paths);
       ledger = Ledger.open(paths.ledger);
       const ctx: PipelineContext = {
         env,
@@ -144,6 +149,7 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
         ledger,
         relational: stores.relational,
         events: stores.events,
+        documents: stores.documents,
         decryptor: lazyDecryptor(env, config, paths),
         signal: options.signal,
         onProgress: onProgress ?? (() => undefined),
@@ -240,7 +246,7 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
 
     async getDataSummary(env) {
       const { config, paths } = await environment(env);
-      const stores = await openStores(env, config, paths, (ref, path) => resolveSecret(ref, home, path));
+      const stores = await stores_(env, config, paths);
       try {
         return await dataSummary(stores.relational, stores.events);
       } finally {
@@ -250,16 +256,25 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
 
     async checkDatabases(env): Promise<DbCheck[]> {
       const { config, paths } = await environment(env);
-      const checks: DbCheck[] = [];
+      const targets = config.targets;
+      let stores: Awaited<ReturnType<typeof openStores>>;
       try {
-        const stores = await openStores(env, config, paths, (ref, path) => resolveSecret(ref, home, path));
-        checks.push({ target: 'relational', engine: stores.relational.engine, ok: true, detail: 'connected; schema up to date' });
-        checks.push({ target: 'events', engine: stores.events.engine, ok: true, detail: 'connected; schema up to date' });
-        await stores.close();
+        stores = await stores_(env, config, paths);
       } catch (error) {
-        checks.push({ target: 'relational', engine: config.targets.relational.type, ok: false, detail: (error as Error).message });
+        // Opening runs init(): a connection, permission or schema problem lands here.
+        const detail = error instanceof PdsError ? `${error.message}${error.hint ? ` ${error.hint}` : ''}` : (error as Error).message;
+        return [{ target: 'relational', engine: targets.relational.type, ok: false, detail }];
       }
-      return checks;
+      try {
+        const checks: DbCheck[] = [];
+        for (const [target, store] of [['relational', stores.relational], ['events', stores.events]] as const) {
+          const c = store.check ? await store.check() : { ok: true, detail: 'opened; schema up to date' };
+          checks.push({ target, engine: store.engine, ok: c.ok, detail: c.detail });
+        }
+        return checks;
+      } finally {
+        await stores.close();
+      }
     },
   };
 }

@@ -2,49 +2,113 @@
  * Opens the targets an environment names: the relational store and the event store. With no
  * server configured both are one embedded SQLite file.
  */
+import { readFile } from 'node:fs/promises';
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import { resolvePath, type EnvironmentPaths } from '../config/config-store.js';
 import { ConfigError } from '../errors/index.js';
-import type { EventStore, RelationalStore } from './ports.js';
+import { MariaDbStore } from './mariadb/mariadb-store.js';
+import { courseStructureBlocks } from './mongodb/course-structure-store.js';
+import { openMongoStores, type MongoStores } from './mongodb/open-mongo-stores.js';
+import type { DocumentStore, EventStore, RelationalStore } from './ports.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
 export interface OpenStores {
   relational: RelationalStore;
   events: EventStore;
+  /** Set when the events target is a document database (forum dumps, course structures). */
+  documents?: DocumentStore;
   close(): Promise<void>;
 }
 
-/** Resolves secrets for store settings (passwords, URIs). */
+function documentStoreOf(mongo: MongoStores): DocumentStore {
+  return {
+    beginForumSnapshot: (spec) => mongo.forum.beginForumSnapshot(spec),
+    replaceCourseStructure: ({ structure, ...spec }) => mongo.courseStructure.replaceCourseStructure({ ...spec, blocks: courseStructureBlocks(structure) }),
+  };
+}
+
+/** Resolves a secret reference (`env:NAME`, `file:PATH`) named by its config path. */
 export type SecretResolver = (ref: string, fieldPath: string) => Promise<string>;
 
-export async function openStores(env: string, config: EnvironmentConfig, paths: EnvironmentPaths, _secrets: SecretResolver): Promise<OpenStores> {
+type MariaDbSettings = Extract<EnvironmentConfig['targets']['relational'], { type: 'mariadb' }>;
+
+async function mariaDbOptions(env: string, t: MariaDbSettings, home: string, secrets: SecretResolver): Promise<ConstructorParameters<typeof MariaDbStore>[0]> {
+  const base = `environments.${env}.targets.relational`;
+  const read = async (path: string | undefined, field: string): Promise<string | undefined> => {
+    if (!path) return undefined;
+    try {
+      return await readFile(resolvePath(home, path), 'utf8');
+    } catch (error) {
+      throw new ConfigError(`${base}.ssl.${field}: cannot read ${resolvePath(home, path)}.`, { code: 'CONFIG_TLS_FILE', path: `${base}.ssl.${field}`, cause: error });
+    }
+  };
+  const ssl =
+    t.ssl === undefined || typeof t.ssl === 'boolean'
+      ? t.ssl
+      : { ca: await read(t.ssl.ca, 'ca'), cert: await read(t.ssl.cert, 'cert'), key: await read(t.ssl.key, 'key'), rejectUnauthorized: t.ssl.rejectUnauthorized, servername: t.ssl.servername };
+  return {
+    host: t.host,
+    port: t.port,
+    user: t.user,
+    password: t.password ? await secrets(t.password, `${base}.password`) : undefined,
+    database: t.database,
+    socketPath: t.socketPath,
+    ssl,
+    connectionLimit: t.connectionLimit,
+    bulkMethod: t.bulkMethod,
+    sessionVariables: t.sessionVariables,
+  };
+}
+
+/**
+ * Opens (and initialises) the stores of an environment. `home` resolves relative paths in the
+ * config (TLS files); the embedded file defaults to the environment's `data.sqlite`.
+ */
+export async function openStores(env: string, config: EnvironmentConfig, paths: EnvironmentPaths, secrets: SecretResolver, home: string): Promise<OpenStores> {
+  const opened: { close(): Promise<void> }[] = [];
   const sqlite = new Map<string, SqliteStore>();
   const openSqlite = async (path: string | undefined): Promise<SqliteStore> => {
     const full = path ? resolvePath(paths.root, path) : paths.sqlite;
     let store = sqlite.get(full);
     if (!store) {
       store = new SqliteStore({ path: full });
+      opened.push(store);
       await store.init();
       sqlite.set(full, store);
     }
     return store;
   };
-
-  const r = config.targets.relational;
-  const e = config.targets.events;
-  let relational: RelationalStore;
-  let events: EventStore;
-  if (r.type === 'sqlite') relational = await openSqlite(r.path);
-  else throw new ConfigError(`environments.${env}.targets.relational: the ${r.type} target is not available in this version.`, { code: 'TARGET_UNAVAILABLE', path: `environments.${env}.targets.relational` });
-  if (e.type === 'sqlite') events = await openSqlite(e.path);
-  else throw new ConfigError(`environments.${env}.targets.events: the ${e.type} target is not available in this version.`, { code: 'TARGET_UNAVAILABLE', path: `environments.${env}.targets.events` });
-
-  return {
-    relational,
-    events,
-    async close() {
-      const all = new Set<{ close(): Promise<void> }>([relational, events]);
-      for (const s of all) await s.close();
-    },
+  const closeAll = async (): Promise<void> => {
+    for (const s of opened.reverse()) await s.close().catch(() => undefined);
   };
+
+  try {
+    const r = config.targets.relational;
+    let relational: RelationalStore;
+    if (r.type === 'sqlite') relational = await openSqlite(r.path);
+    else {
+      const store = new MariaDbStore(await mariaDbOptions(env, r, home, secrets));
+      opened.push(store);
+      await store.init();
+      relational = store;
+    }
+
+    const e = config.targets.events;
+    if (e.type === 'sqlite') return { relational, events: await openSqlite(e.path), close: closeAll };
+    // The URI may carry credentials: then it is a secret reference.
+    const uri = /^(env|file):/.test(e.uri) ? await secrets(e.uri, `environments.${env}.targets.events.uri`) : e.uri;
+    const mongo = await openMongoStores({
+      uri,
+      database: e.database,
+      writeConcern: e.writeConcern,
+      collectionPrefix: e.collectionPrefix,
+      batchSize: e.batchSize,
+      keepRawLines: e.keepRawLines,
+    });
+    opened.push(mongo);
+    return { relational, events: mongo.events, documents: documentStoreOf(mongo), close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
 }

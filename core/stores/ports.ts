@@ -3,7 +3,7 @@
  * engine implements them (`sqlite/`, `mariadb/`, `mongodb/`). Every load is a unit of work that
  * is either committed whole or aborted leaving the previous state readable (DESIGN.md §3.4).
  */
-import type { EventRecord, SqlValue } from '../domain/records.js';
+import type { EventRecord, RejectedLine, SqlValue } from '../domain/records.js';
 import type { TableDef } from '../domain/schema-types.js';
 
 /** Which file a load comes from, for attribution and bookkeeping. */
@@ -49,6 +49,8 @@ export interface KeyedWriteResult {
   inserted: number;
   /** Already present (same id): re-loads and duplicate lines. */
   duplicates: number;
+  /** Lines the server refused one by one (e.g. a document over MongoDB's size limit), with the reason. */
+  failed?: RejectedLine[];
 }
 
 export interface KeyedRowsWriter {
@@ -56,6 +58,13 @@ export interface KeyedRowsWriter {
   write(table: TableDef, rows: SqlValue[][]): Promise<KeyedWriteResult>;
   commit(): Promise<void>;
   abort(): Promise<void>;
+}
+
+/** Outcome of a store's self-check (`pds db check`, the console's "test connection"). */
+export interface StoreCheck {
+  ok: boolean;
+  /** What was checked and, when something is wrong, what to do (e.g. the GRANT to run). */
+  detail: string;
 }
 
 /** The relational target: weekly tables, designated event tables, blocks, summaries. */
@@ -70,6 +79,8 @@ export interface RelationalStore {
   beginKeyed(origin: LoadOrigin): Promise<KeyedRowsWriter>;
   /** Runs a read-only query for reports (`?` placeholders). */
   query<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  /** Connectivity, privileges and schema version; never throws. */
+  check?(): Promise<StoreCheck>;
   close(): Promise<void>;
 }
 
@@ -89,5 +100,31 @@ export interface EventStore {
   beginEvents(origin: LoadOrigin): Promise<EventWriter>;
   /** Event counts grouped by course and canonical type (reports, cross-store checks). */
   countByCourseAndType(): Promise<{ courseId: string | null; type: string | null; count: number }[]>;
+  /** Connectivity, rights and indexes; never throws. */
+  check?(): Promise<StoreCheck>;
   close(): Promise<void>;
+}
+
+/** A forum snapshot being written to a document store; invisible to readers until `commit()`. */
+export interface ForumDocumentsWriter {
+  write(docs: Record<string, unknown>[]): Promise<void>;
+  commit(): Promise<{ rows: number; stale: boolean }>;
+  /** Drops what was written; the previous snapshot stays. Never throws. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Documents kept as documents (EDX_FORMAT.md §4.10, §4.11) beside their relational tables, when the
+ * events target is a document database: forum dumps per course snapshot and course structures.
+ */
+export interface DocumentStore {
+  beginForumSnapshot(spec: { courseKey: string; snapshotDate: string; origin: LoadOrigin }): Promise<ForumDocumentsWriter>;
+  replaceCourseStructure(spec: {
+    courseKey: string;
+    snapshotDate: string;
+    courseId?: string;
+    /** The §4.10 object turned into blocks by the store's own mapping. */
+    structure: Record<string, unknown>;
+    origin: LoadOrigin;
+  }): Promise<{ blocks: number; stale: boolean }>;
 }

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import * as mariadb from 'mariadb';
 import type { SqlValue } from '../../core/domain/records.js';
+import type { ColumnDef, TableDef } from '../../core/domain/schema-types.js';
 import { getTableDef } from '../../core/domain/tables.js';
 import { LoadError } from '../../core/errors/index.js';
 import type { SnapshotSpec } from '../../core/stores/ports.js';
@@ -99,10 +100,10 @@ function range(first: number, n: number): number[] {
 }
 
 describe('MariaDB store: bulk path and bookkeeping', () => {
-  test('chunked LOAD DATA keeps every row and value; schema version and bookkeeping are recorded', async () => {
+  test('batch() (the default) keeps every row and value across chunks; schema version and bookkeeping are recorded', async () => {
     const store = newStore('pds_bulk', { chunkBytes: 64 * 1024 });
     await store.init();
-    assert.equal(store.bulkMethod, 'load-data');
+    assert.equal(store.bulkMethod, 'batch');
     const w = await store.beginSnapshot(spec('bulk', '2024-01-07'));
     for (let i = 0; i < 5; i++) await w.write(rows(1000, i * 1000 + 1));
     assert.deepEqual(await w.commit(), { rows: 5000, replacedRows: 0, stale: false });
@@ -119,15 +120,42 @@ describe('MariaDB store: bulk path and bookkeeping', () => {
     assert.equal(version.v, MARIADB_SCHEMA_VERSION);
   });
 
-  test('batch() path loads the same rows', async () => {
-    const store = newStore('pds_bulk', { bulkMethod: 'batch' });
+  test('LOAD DATA LOCAL INFILE, when chosen, loads the same rows and values in chunks', async () => {
+    const store = newStore('pds_bulk', { bulkMethod: 'load-data', chunkBytes: 64 * 1024 });
     await store.init();
-    assert.equal(store.bulkMethod, 'batch');
-    const w = await store.beginSnapshot(spec('bulk-batch', '2024-01-07'));
+    assert.equal(store.bulkMethod, 'load-data');
+    const w = await store.beginSnapshot(spec('bulk-infile', '2024-01-07'));
     await w.write(rows(1500, 1));
-    await w.write(rows(500, 1501));
+    // Strings that look like LOAD DATA escapes or NULL must stay strings.
+    await w.write([[1501, 1, '\\N', null, 0, 'a\\tb\r\n\0'], ...rows(499, 1502)]);
     assert.deepEqual(await w.commit(), { rows: 2000, replacedRows: 0, stale: false });
-    assert.deepEqual(await ids(store, 'bulk-batch'), range(1, 2000));
+    assert.deepEqual(await ids(store, 'bulk-infile'), range(1, 2000));
+    const [odd] = await store.query<Record<string, unknown>>('SELECT course_id, created, mode FROM student_courseenrollment WHERE course_key = ? AND id = 1501', ['bulk-infile']);
+    assert.deepEqual({ ...odd }, { course_id: '\\N', created: null, mode: 'a\\tb\r\n\0' });
+  });
+
+  test('indexes too long for InnoDB get prefixes, and the table loads and answers through them', async () => {
+    const vc = (name: string, length: number): ColumnDef => ({ name, type: 'varchar', length });
+    const wide: TableDef = {
+      name: 'mariadb_wide_keys',
+      group: 'weekly',
+      doc: 'Test: keys beyond 3072 bytes in utf8mb4.',
+      columns: [vc('a', 255), vc('b', 255), vc('c', 255), vc('d', 255), { name: 'note', type: 'text' }, vc('long_value', 1000)],
+      indexes: [['a', 'b', 'c', 'd'], ['note'], ['long_value']],
+    };
+    const store = newStore('pds_bulk');
+    await store.init();
+    const w = await store.beginSnapshot({ ...spec('wide', '2024-01-07'), table: wide, columns: wide.columns.map((c) => c.name) });
+    const long = '😀'.repeat(1000);
+    await w.write([['a1', 'b1', 'c1', 'd1', 'n1', long], ['a2', 'b2', 'c2', 'd2', 'n2', `${long.slice(0, -2)}x`]]);
+    assert.equal((await w.commit()).rows, 2);
+    const found = await store.query<{ a: string }>('SELECT a FROM mariadb_wide_keys WHERE long_value = ? AND note = ?', [long, 'n1']);
+    assert.deepEqual(found.map((r) => r.a), ['a1']);
+    const keys = await store.query<{ k: string; sub: number | null }>(
+      'SELECT INDEX_NAME AS k, SUB_PART AS sub FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND SUB_PART IS NOT NULL ORDER BY k, SEQ_IN_INDEX',
+      ['mariadb_wide_keys'],
+    );
+    assert.ok(keys.length >= 3, JSON.stringify(keys));
   });
 
   test('report queries are read-only', async () => {
@@ -143,7 +171,7 @@ describe('MariaDB store: bulk path and bookkeeping', () => {
     assert.match(result.version ?? '', /MariaDB/);
     assert.equal(result.schemaVersion, MARIADB_SCHEMA_VERSION);
     for (const p of ['SELECT', 'INSERT', 'CREATE', 'ALTER', 'INDEX', 'CREATE VIEW']) assert.ok(result.privileges?.includes(p), p);
-    assert.equal(result.bulkMethod, 'load-data');
+    assert.equal(result.bulkMethod, 'batch');
   });
 
   test('check() of an unreachable server is not ok and says so without throwing', async () => {
@@ -200,8 +228,8 @@ describe('MariaDB store: local_infile switched off', () => {
     await admin((c) => c.query('SET GLOBAL local_infile = 1'));
   });
 
-  test('a load in progress falls back to batch() and completes; a new store starts on batch()', async () => {
-    const store = newStore('pds_infile');
+  test('a LOAD DATA load in progress falls back to batch() and completes, with a notice', async () => {
+    const store = newStore('pds_infile', { bulkMethod: 'load-data' });
     await store.init();
     assert.equal(store.bulkMethod, 'load-data');
     const w = await store.beginSnapshot(spec('infile', '2024-01-07'));
@@ -210,26 +238,26 @@ describe('MariaDB store: local_infile switched off', () => {
     await w.write(rows(200, 301));
     assert.deepEqual(await w.commit(), { rows: 500, replacedRows: 0, stale: false });
     assert.equal(store.bulkMethod, 'batch');
-    assert.match(store.notices.join(' '), /local_infile is OFF/);
+    assert.match(store.notices.join(' '), /local_infile is OFF.*SET GLOBAL local_infile = ON/);
     assert.deepEqual(await ids(store, 'infile'), range(1, 500));
-
-    const fresh = newStore('pds_infile');
-    await fresh.init();
-    assert.equal(fresh.bulkMethod, 'batch');
-    const check = await fresh.check();
-    assert.equal(check.ok, true, check.detail);
-    assert.match((check.warnings ?? []).join(' '), /local_infile is OFF/);
   });
 
-  test('with bulkMethod "load-data" forced, the load fails with a hint naming local_infile', async () => {
+  test('a store preferring LOAD DATA starts on batch() and check() warns; the default store is unaffected', async () => {
     await admin((c) => c.query('SET GLOBAL local_infile = 0'));
-    const store = newStore('pds_infile', { bulkMethod: 'load-data' });
-    await store.init();
-    const w = await store.beginSnapshot(spec('infile-forced', '2024-01-07'));
+    const preferring = newStore('pds_infile', { bulkMethod: 'load-data' });
+    await preferring.init();
+    assert.equal(preferring.bulkMethod, 'batch');
+    const check = await preferring.check();
+    assert.equal(check.ok, true, check.detail);
+    assert.equal(check.bulkMethod, 'batch');
+    assert.match((check.warnings ?? []).join(' '), /local_infile is OFF/);
+
+    const plain = newStore('pds_infile');
+    await plain.init();
+    const w = await plain.beginSnapshot(spec('infile-default', '2024-01-07'));
     await w.write(rows(10, 1));
-    await assert.rejects(w.commit(), (e: unknown) => e instanceof LoadError && e.code === 'DB_LOCAL_INFILE_DISABLED' && /SET GLOBAL local_infile = ON/.test(e.hint ?? ''));
-    await w.abort();
-    assert.deepEqual(await ids(store, 'infile-forced'), []);
+    assert.deepEqual(await w.commit(), { rows: 10, replacedRows: 0, stale: false });
+    assert.deepEqual(plain.notices, []);
   });
 });
 

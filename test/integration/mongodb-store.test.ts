@@ -233,6 +233,17 @@ describe('MongoDB store on FerretDB', () => {
       await w.commit();
     });
 
+    test('an event whose document would exceed 16 MB is refused per line before sending', async () => {
+      // 2.9 M three-byte characters, stored twice (the `event` string and `event_parsed`): 17 MB.
+      const text = '€'.repeat(2_900_000);
+      const big = parse(JSON.stringify({ event_type: 'big', event: JSON.stringify({ t: text }), time: '2024-03-06T00:00:00+00:00' }), 2);
+      const w = await store.beginEvents(origin('day-6-big.log'));
+      const r = await w.write([records(1, 19, '2024-03-06')[0], big]);
+      assert.deepEqual({ inserted: r.inserted, duplicates: r.duplicates }, { inserted: 1, duplicates: 0 });
+      assert.deepEqual(r.failed?.map((f) => [f.line, f.code]), [[2, 'MONGO_TOO_LARGE']]);
+      await w.commit();
+    });
+
     test('every original line can be reconstructed from its stored document', async () => {
       const tricky = [
         '{"username": "ünï", "event_type": "problem_check", "event_source": "server", "context": {"course_user_tags": {"xblock.partition_service.partition_0": "1"}, "user_id": 5, "course_id": "course-v1:OrgX+CS101+2024_T1"}, "event": {"$answer.x": {"a.b": [1, {"%": null}]}}, "time": "2024-03-07T01:02:03.456789+00:00"}',
@@ -399,23 +410,29 @@ describe('MongoDB store on FerretDB', () => {
       const database = 'pds_crash';
       const list = records(500, 18, '2024-03-08');
       const store = new MongoEventStore({ uri: uriOf(own), database });
-      await store.init();
-      const w = await store.beginEvents(origin('crash-day.log'));
-      assert.deepEqual(await w.write(list.slice(0, 200)), { inserted: 200, duplicates: 0 });
+      let argv: string[];
+      try {
+        await store.init();
+        const w = await store.beginEvents(origin('crash-day.log'));
+        assert.deepEqual(await w.write(list.slice(0, 200)), { inserted: 200, duplicates: 0 });
 
-      const { pid, argv } = await ferretPid(own.port);
-      process.kill(pid, 'SIGKILL');
-      for (let i = 0; i < 50 && (await canConnect(own.port)); i++) await new Promise((r) => setTimeout(r, 100));
+        const found = await ferretPid(own.port);
+        argv = found.argv;
+        process.kill(found.pid, 'SIGKILL');
+        for (let i = 0; i < 50 && (await canConnect(own.port)); i++) await new Promise((r) => setTimeout(r, 100));
 
-      await assert.rejects(w.write(list.slice(200, 400)), (error: unknown) => {
-        assert.ok(error instanceof LoadError);
-        assert.equal(error.code, 'MONGO_UNREACHABLE');
-        assert.equal(error.retryable, true);
-        assert.equal(error.file, 'crash-day.log');
-        return true;
-      });
-      await w.abort(); // the server is gone: must not throw
-      await store.close();
+        await assert.rejects(w.write(list.slice(200, 400)), (error: unknown) => {
+          assert.ok(error instanceof LoadError);
+          const cause = error.cause as { constructor: { name: string }; errorLabels?: string[]; errorResponse?: unknown; code?: unknown };
+          assert.equal(error.code, 'MONGO_UNREACHABLE', `${cause?.constructor.name} ${String(cause?.code)} ${JSON.stringify(cause?.errorLabels)} ${(cause?.errorResponse as object | undefined)?.constructor.name}`);
+          assert.equal(error.retryable, true);
+          assert.equal(error.file, 'crash-day.log');
+          return true;
+        });
+        await w.abort(); // the server is gone: must not throw
+      } finally {
+        await store.close();
+      }
 
       // Same binary, same arguments, same data folder.
       restarted = startServer(argv[0], argv.slice(1));

@@ -21,6 +21,10 @@ export interface FerretDbServer {
   port: number;
   /** Temporary folder holding the SQLite files; deleted by `stop()`. */
   dataDir: string;
+  /** Kills the server abruptly (SIGKILL); the data folder stays. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same data folder and port, after `kill()`. */
+  restart(): Promise<void>;
   /** Stops the server and deletes its folder. */
   stop(): Promise<void>;
 }
@@ -37,7 +41,7 @@ export async function startFerretDb(): Promise<FerretDbServer> {
   const dataDir = join(dir, 'data');
   await mkdir(dataDir);
   const port = await freePort();
-  const server = startServer(binary, [
+  const args = [
     '--handler=sqlite',
     `--sqlite-url=file:${dataDir}/`,
     `--listen-addr=127.0.0.1:${port}`,
@@ -46,7 +50,8 @@ export async function startFerretDb(): Promise<FerretDbServer> {
     '--debug-addr=-',
     '--telemetry=disable',
     '--log-level=warn',
-  ]);
+  ];
+  let server = startServer(binary, args);
   try {
     await waitUntil('FerretDB', server, () => canConnect(port));
   } catch (error) {
@@ -58,6 +63,14 @@ export async function startFerretDb(): Promise<FerretDbServer> {
     uri: `mongodb://127.0.0.1:${port}/`,
     port,
     dataDir: dir,
+    async kill() {
+      server.child.kill('SIGKILL');
+      await server.stop(0);
+    },
+    async restart() {
+      server = startServer(binary, args);
+      await waitUntil('FerretDB', server, () => canConnect(port));
+    },
     async stop() {
       await server.stop();
       await removeDir(dir);

@@ -26,6 +26,10 @@ export interface MariaDbServer {
   socket: string;
   /** Temporary folder holding data, socket and logs; deleted by `stop()`. */
   dataDir: string;
+  /** Kills the server abruptly (SIGKILL), as a crash or a power cut would; the data folder stays. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same data folder and port, after `kill()`. */
+  restart(): Promise<void>;
   /** Stops the server and deletes its folder. */
   stop(): Promise<void>;
 }
@@ -66,7 +70,7 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<M
   }
 
   const port = await freePort();
-  const server = startServer(mariadbd, [
+  const serverArgs = [
     '--no-defaults',
     `--datadir=${dataDir}`,
     `--socket=${socket}`,
@@ -85,16 +89,19 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<M
     '--collation-server=utf8mb4_unicode_ci',
     ...asUser,
     ...(options.extraArgs ?? []),
-  ]);
+  ];
+  let server = startServer(mariadbd, serverArgs);
 
   const password = randomBytes(12).toString('base64url');
   const database = 'pds_test';
   const rootArgs = ['--no-defaults', `--socket=${socket}`, '--user=root', '--batch'];
-  try {
-    await waitUntil('mariadbd', server, async () => {
+  const ready = (): Promise<void> =>
+    waitUntil('mariadbd', server, async () => {
       await run(client, [...rootArgs, '--execute=SELECT 1']);
       return true;
     });
+  try {
+    await ready();
     // Grants stay on: tests see the same access checks as production. `%` covers 127.0.0.1.
     await run(client, [
       ...rootArgs,
@@ -116,6 +123,14 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<M
     database,
     socket,
     dataDir: dir,
+    async kill() {
+      server.child.kill('SIGKILL');
+      await server.stop(0);
+    },
+    async restart() {
+      server = startServer(mariadbd, serverArgs);
+      await ready();
+    },
     async stop() {
       await server.stop(30_000);
       await removeDir(dir);

@@ -20,6 +20,15 @@ import { isSnapshotTable } from '../../domain/tables.js';
 /** Internal column of snapshot tables: the load attempt a row came from (`LoadOrigin.loadId`). Same as SQLite. */
 export const LOAD_ID_COLUMN: ColumnDef = { name: 'load_id', type: 'varchar', length: 64, doc: 'Load attempt the row came from.' };
 
+/**
+ * Surrogate primary key of tables that have none (the weekly snapshot tables). Row-based
+ * replication — async replicas and Galera alike — finds each changed row on the other side by its
+ * primary key; without one, applying the DELETE of a large snapshot becomes an index or table scan
+ * per row. SQLite has its rowid for the same purpose. Not listed in `physicalColumns()`: no load
+ * writes it.
+ */
+export const ROW_ID_COLUMN = 'pds_row_id';
+
 /** Bookkeeping table: the snapshot each course and table currently holds (same name and columns as SQLite). */
 export const SNAPSHOTS_TABLE = 'pds_snapshots';
 /** Applied schema migrations (same name as SQLite). */
@@ -175,7 +184,11 @@ export function createTableSql(def: TableDef, extraColumns: readonly string[] = 
   const known = new Set(physicalColumns(def).map((c) => c.name.toLowerCase()));
   const columns = [...physicalColumns(def), ...extraColumns.filter((c) => !known.has(c.toLowerCase())).map((name): ColumnDef => ({ name, type: 'longtext' }))];
   const lines = columns.map((c) => `  ${columnSql(def, c)}`);
-  if (def.primaryKey && def.primaryKey.length > 0) lines.push(`  PRIMARY KEY (${def.primaryKey.map(quoteIdent).join(', ')})`);
+  if (def.primaryKey && def.primaryKey.length > 0) {
+    lines.push(`  PRIMARY KEY (${def.primaryKey.map(quoteIdent).join(', ')})`);
+  } else if (!known.has(ROW_ID_COLUMN)) {
+    lines.push(`  ${quoteIdent(ROW_ID_COLUMN)} BIGINT UNSIGNED NOT NULL AUTO_INCREMENT`, `  PRIMARY KEY (${quoteIdent(ROW_ID_COLUMN)})`);
+  }
   for (const cols of indexLists(def)) lines.push(`  KEY ${quoteIdent(indexName(def.name, cols))} (${indexKeyParts(def, cols).join(', ')})`);
   return `CREATE TABLE IF NOT EXISTS ${quoteIdent(def.name)} (\n${lines.join(',\n')}\n) ${TABLE_OPTIONS}`;
 }

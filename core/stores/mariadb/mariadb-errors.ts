@@ -204,8 +204,8 @@ export function grantStatement(ctx: MariaDbErrorContext, privileges: readonly st
 }
 
 const LOCAL_INFILE_HINT =
-  'The DBA must allow LOAD DATA LOCAL INFILE: run SET GLOBAL local_infile = ON and add local_infile = ON under [mariadbd] in the server configuration. ' +
-  'Or set the store\'s bulk method to "batch" (slower INSERT batches).';
+  'The DBA must allow LOAD DATA LOCAL INFILE: run SET GLOBAL local_infile = ON and add local_infile = ON under [mariadbd] in the server configuration; ' +
+  'or use the store\'s default bulk method "batch", which does not need it.';
 
 /** Builds the LoadError for a driver error (or passes a PdsError through). */
 export function toMariaDbLoadError(error: unknown, op: MariaDbOperation, ctx: MariaDbErrorContext, extra: { batch?: number } = {}): PdsError {

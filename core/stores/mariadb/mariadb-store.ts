@@ -54,6 +54,7 @@ import {
   CHARSET,
   LOADS_TABLE,
   LOAD_ID_COLUMN,
+  ROW_ID_COLUMN,
   SCHEMA_VERSION_TABLE,
   SCHEMA_VERSION_TABLE_SQL,
   SNAPSHOTS_TABLE,
@@ -83,10 +84,11 @@ export const MARIADB_BULK_METHODS = ['load-data', 'batch'] as const;
 export type MariaDbBulkMethod = (typeof MARIADB_BULK_METHODS)[number];
 
 /**
- * The bulk method used when the server allows both (`bulkMethod: 'auto'`), chosen by measurement
- * (README.md "Bulk load: measurements").
+ * The default bulk method, chosen by measurement (README.md "Bulk load: measurements"): with
+ * typed values the binary bulk protocol of `batch()` spares the server the text parsing LOAD
+ * DATA does, and the server is the bottleneck on the load path.
  */
-export const DEFAULT_BULK_METHOD: MariaDbBulkMethod = 'load-data';
+export const DEFAULT_BULK_METHOD: MariaDbBulkMethod = 'batch';
 
 /** TLS settings for the connection (passed to Node's `tls.connect`). PEM text, not paths. */
 export interface MariaDbTlsOptions {
@@ -117,8 +119,11 @@ export interface MariaDbStoreOptions {
   ssl?: boolean | MariaDbTlsOptions;
   /** Pool size: one connection per open unit plus report queries. Default 8. */
   connectionLimit?: number;
-  /** `auto` (default): LOAD DATA LOCAL when the server allows it, else `batch()`. */
-  bulkMethod?: 'auto' | MariaDbBulkMethod;
+  /**
+   * `batch` (default, measured faster) or `load-data`: LOAD DATA LOCAL INFILE, falling back to
+   * `batch` (with a notice) when the server has `local_infile` off.
+   */
+  bulkMethod?: MariaDbBulkMethod;
   /** Create the database in `init()` when it does not exist. Default true. */
   createDatabase?: boolean;
   /** Connect and pool-acquire timeout, ms. Default 10,000. */
@@ -131,7 +136,7 @@ export interface MariaDbStoreOptions {
   retryDelayMs?: number;
   /** A unit whose sent data stays below this can be replayed after a transient error. Default 16 MiB. */
   replayLimitBytes?: number;
-  /** Target bytes of one LOAD DATA statement (capped below `max_allowed_packet`). Default 4 MiB. */
+  /** Target bytes of one bulk statement (capped below `max_allowed_packet`). Default 1 MiB. */
   chunkBytes?: number;
 }
 
@@ -273,7 +278,7 @@ export class MariaDbStore implements RelationalStore {
 
   constructor(options: MariaDbStoreOptions) {
     this.options = { ...options };
-    this.bulk = options.bulkMethod === 'batch' ? 'batch' : options.bulkMethod === 'load-data' ? 'load-data' : DEFAULT_BULK_METHOD;
+    this.bulk = options.bulkMethod ?? DEFAULT_BULK_METHOD;
   }
 
   /** The bulk method loads use now (`batch` after a fallback). */
@@ -346,7 +351,9 @@ export class MariaDbStore implements RelationalStore {
       database: withDatabase ? o.database : undefined,
       ssl: o.ssl,
       connectTimeout: timeout,
-      permitLocalInfile: o.bulkMethod !== 'batch',
+      // Only when asked for: the server could otherwise request client files (the connector
+      // checks the name against our statement, and our stream factory serves memory only).
+      permitLocalInfile: o.bulkMethod === 'load-data',
       dateStrings: true,
       decimalAsNumber: true,
       insertIdAsNumber: true,
@@ -411,24 +418,15 @@ export class MariaDbStore implements RelationalStore {
   }
 
   private chooseBulkMethod(facts: ServerFacts): void {
-    const wanted = this.options.bulkMethod ?? 'auto';
-    if (wanted === 'auto') {
-      this.bulk = facts.localInfile ? DEFAULT_BULK_METHOD : 'batch';
-      if (!facts.localInfile && DEFAULT_BULK_METHOD === 'load-data') this.fallBackToBatch('init');
-    } else {
-      this.bulk = wanted;
-    }
+    this.bulk = this.options.bulkMethod ?? DEFAULT_BULK_METHOD;
+    if (this.bulk === 'load-data' && !facts.localInfile) this.fallBackToBatch();
   }
 
-  /** @internal After the server refused LOAD DATA LOCAL: use `batch()` from now on (auto mode only). */
-  fallBackToBatch(when: 'init' | 'load'): boolean {
-    if ((this.options.bulkMethod ?? 'auto') !== 'auto') return false;
-    if (this.bulk !== 'batch' || when === 'init') {
-      const notice = `local_infile is OFF on ${this.serverLabel()}: loading with batched INSERTs instead of LOAD DATA LOCAL INFILE (slower). Ask the DBA for SET GLOBAL local_infile = ON.`;
-      if (!this.noticesList.includes(notice)) this.noticesList.push(notice);
-    }
+  /** @internal The server refused LOAD DATA LOCAL: use `batch()` from now on, and say so. */
+  fallBackToBatch(): void {
+    const notice = `local_infile is OFF on ${this.serverLabel()}: loading with batch() INSERTs instead of LOAD DATA LOCAL INFILE. To use LOAD DATA the DBA must run SET GLOBAL local_infile = ON (and set it under [mariadbd]).`;
+    if (!this.noticesList.includes(notice)) this.noticesList.push(notice);
     this.bulk = 'batch';
-    return true;
   }
 
   /** Migrations, then the TableDef tables, indexes and views: only the DDL that is missing runs. */
@@ -547,7 +545,7 @@ export class MariaDbStore implements RelationalStore {
 
   /** @internal Target bytes of one LOAD DATA statement. */
   get chunkBytes(): number {
-    return Math.max(64 * 1024, Math.min(this.options.chunkBytes ?? 4 * 1024 * 1024, this.maxPayloadBytes));
+    return Math.max(64 * 1024, Math.min(this.options.chunkBytes ?? 1024 * 1024, this.maxPayloadBytes));
   }
 
   /** @internal Largest payload one statement may carry (`max_allowed_packet` less protocol room). */
@@ -651,6 +649,13 @@ export class MariaDbStore implements RelationalStore {
     const def = spec.table;
     if (!isSnapshotTable(def)) {
       throw new LoadError(`${def.name} is not a weekly snapshot table.`, { code: 'WRONG_TABLE_KIND', file: spec.origin.fileKey });
+    }
+    if (spec.columns.some((c) => c.toLowerCase() === ROW_ID_COLUMN)) {
+      throw new LoadError(`${spec.origin.fileKey} has a column named ${ROW_ID_COLUMN}, which the MariaDB store reserves for its row ids.`, {
+        code: 'COLUMN_NAME_RESERVED',
+        file: spec.origin.fileKey,
+        hint: 'Report the file; the column must be renamed on reading (core/domain/drift.ts RESERVED_COLUMNS).',
+      });
     }
     const known = new Set(physicalColumns(def).map((c) => c.name.toLowerCase()));
     await this.ensureTable(
@@ -762,12 +767,10 @@ export class MariaDbStore implements RelationalStore {
       if (schemaVersion > MARIADB_SCHEMA_VERSION) problems.push(`The schema (version ${schemaVersion}) is newer than this pds knows (${MARIADB_SCHEMA_VERSION}): upgrade pds.`);
       if (facts.readOnly) problems.push(`The server is read-only (read_only = ON): point this environment at the primary, not a replica.`);
 
-      const wanted = this.options.bulkMethod ?? 'auto';
-      let bulkMethod: MariaDbBulkMethod = wanted === 'auto' ? (facts.localInfile ? DEFAULT_BULK_METHOD : 'batch') : wanted;
-      if (!facts.localInfile && wanted !== 'batch') {
-        if (wanted === 'load-data') problems.push('local_infile is OFF on the server but the bulk method is load-data: the DBA must run SET GLOBAL local_infile = ON (and set it under [mariadbd]), or use bulkMethod "batch".');
-        else warnings.push('local_infile is OFF on the server: loads use batched INSERTs (slower). The DBA can run SET GLOBAL local_infile = ON.');
-        if (wanted === 'auto') bulkMethod = 'batch';
+      let bulkMethod: MariaDbBulkMethod = this.options.bulkMethod ?? DEFAULT_BULK_METHOD;
+      if (bulkMethod === 'load-data' && !facts.localInfile) {
+        warnings.push('local_infile is OFF on the server: loads fall back from LOAD DATA LOCAL INFILE to batch() INSERTs. To use LOAD DATA the DBA must run SET GLOBAL local_infile = ON.');
+        bulkMethod = 'batch';
       }
       if (facts.binlogFormat.toUpperCase() === 'STATEMENT') {
         warnings.push('binlog_format is STATEMENT: loads run at REPEATABLE READ (more lock waits between concurrent loads). ROW or MIXED is recommended.');
@@ -903,14 +906,19 @@ abstract class MariaDbUnit {
       try {
         return await fn();
       } catch (error) {
-        if (!(error instanceof PdsError) && (await this.recover(error))) continue;
+        const outcome = error instanceof PdsError ? error : await this.recover(error);
+        if (outcome === 'recovered') continue;
         await this.fail();
-        throw toMariaDbLoadError(error, op, this.store.errorContext(this.file));
+        throw toMariaDbLoadError(outcome, op, this.store.errorContext(this.file));
       }
     }
   }
 
-  private async recover(error: unknown): Promise<boolean> {
+  /**
+   * After a transient error: a new transaction with the log re-sent, up to `retryAttempts` times.
+   * Returns 'recovered', or the error to report (the latest one) when that is not possible.
+   */
+  private async recover(error: unknown): Promise<'recovered' | unknown> {
     let current = error;
     while (isTransientMariaDbError(current) && this.log !== null && this.recoveries < this.store.retryAttempts) {
       const delay = this.store.retryDelay(this.recoveries);
@@ -920,14 +928,14 @@ abstract class MariaDbUnit {
       await sleep(delay);
       try {
         await this.startTransaction();
-        if (this.state === 'stale') return true;
+        if (this.state === 'stale') return 'recovered';
         for (const op of this.log) await this.send(this.conn!, op);
-        return true;
+        return 'recovered';
       } catch (again) {
         current = again;
       }
     }
-    return false;
+    return current;
   }
 
   /** Keeps `op` for replay while the log stays under the limit. */
@@ -1079,10 +1087,10 @@ class SnapshotUnit extends MariaDbUnit implements SnapshotWriter {
        VALUES (?, ?, ?, 0, ?, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE table_name = table_name`,
       [this.table, courseKey, snapshotDate, origin.fileKey, origin.loadId],
     );
-    const [stored] = (await conn.query(`SELECT snapshot_date, row_count, load_id FROM ${SNAPSHOTS_TABLE} WHERE table_name = ? AND course_key = ? FOR UPDATE`, [
+    const [stored] = (await conn.query(`SELECT snapshot_date, row_count FROM ${SNAPSHOTS_TABLE} WHERE table_name = ? AND course_key = ? FOR UPDATE`, [
       this.table,
       courseKey,
-    ])) as { snapshot_date: string; row_count: number; load_id: string }[];
+    ])) as { snapshot_date: string; row_count: number }[];
     if (stored !== undefined && String(stored.snapshot_date) > snapshotDate) {
       this.staleRows = Number(stored.row_count);
       return 'stale';
@@ -1178,7 +1186,8 @@ class SnapshotUnit extends MariaDbUnit implements SnapshotWriter {
         return;
       } catch (error) {
         // local_infile switched off under us: the statement did nothing, the transaction goes on.
-        if (classifyMariaDbError(error) !== 'local-infile' || !this.store.fallBackToBatch('load')) throw error;
+        if (classifyMariaDbError(error) !== 'local-infile') throw error;
+        this.store.fallBackToBatch();
       }
     }
     await this.sendBatch(conn, op);

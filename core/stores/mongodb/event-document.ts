@@ -21,8 +21,9 @@
  *
  * Reading back: `envelopeFromDocument` undoes all of that and `lineFromDocument` gives a line
  * whose `JSON.parse` equals the original's: same keys, values and key order (as far as
- * `JSON.parse` itself keeps order: integer-like keys come first in any JavaScript object).
- * Whitespace, number spelling (`1.0`) and `\u` escapes of the original are not kept; the
+ * `JSON.parse` itself keeps order: integer-like keys come first in any JavaScript object; BSON
+ * stores an integer `-0` as `0`, which is the same JSON text). Whitespace, number spelling
+ * (`1.0`) and `\u` escapes of the original are not kept; the
  * repaired lines, whose JSON alone does not say what the file held, are returned from `_raw`.
  */
 import type { EventRecord } from '../../domain/records.js';

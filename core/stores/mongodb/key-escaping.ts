@@ -109,7 +109,7 @@ function escapeValue(value: unknown): unknown {
  * Escapes the keys of one object with `escapeTop` for its own keys and `escapeKey` below. Keeps
  * key order; returns `obj` itself when nothing changed.
  */
-export function escapeObject(obj: Record<string, unknown>, escapeTop: (key: string) => string): Record<string, unknown> {
+function escapeObject(obj: Record<string, unknown>, escapeTop: (key: string) => string): Record<string, unknown> {
   const keys = Object.keys(obj);
   let out: Record<string, unknown> | undefined;
   for (let i = 0; i < keys.length; i++) {

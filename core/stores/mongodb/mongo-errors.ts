@@ -79,15 +79,41 @@ function codeIn(error: unknown, depth = 0): number | undefined {
   return codeIn((error as { cause?: unknown }).cause, depth + 1);
 }
 
+/**
+ * Node socket error codes meaning the connection failed or broke. The driver normally wraps them
+ * in `MongoNetworkError`, but a write on a socket the server just closed can surface as the bare
+ * system error (`EPIPE`) inside a bulk-write error.
+ */
+const SOCKET_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
 /** The server cannot be reached now: nothing wrong with the data or the configuration. */
 export function isUnreachable(error: unknown): boolean {
+  const code: unknown = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   return (
+    (typeof code === 'string' && SOCKET_ERROR_CODES.has(code)) ||
     error instanceof MongoNetworkError ||
     error instanceof MongoServerSelectionError ||
     error instanceof MongoTopologyClosedError ||
     error instanceof MongoClientClosedError ||
     error instanceof MongoNotConnectedError
   );
+}
+
+/**
+ * The driver error behind a bulk-write error. A bulk write that fails for a reason other than
+ * per-document errors (a refused connection, a command error) is rethrown by the driver as a
+ * `MongoBulkWriteError` that keeps the original in `errorResponse` (and copies its labels); the
+ * original is usually a driver error, sometimes a bare socket error.
+ */
+export function unwrapBulkError(error: unknown): unknown {
+  let current = error;
+  for (let i = 0; i < 3; i++) {
+    if (!(current instanceof MongoServerError)) break;
+    const inner: unknown = current.errorResponse;
+    if (!(inner instanceof Error) || inner === current) break;
+    current = inner;
+  }
+  return current;
 }
 
 function hasLabel(error: unknown, label: string): boolean {
@@ -118,15 +144,16 @@ export interface MongoErrorContext {
  *   `RetryableWriteError` label) → `MONGO_WRITE_FAILED`, retryable;
  * - anything else → `MONGO_WRITE_FAILED`, not retryable, with the server code.
  */
-export function toMongoLoadError(error: unknown, ctx: MongoErrorContext): PdsError {
-  if (error instanceof PdsError) return error;
+export function toMongoLoadError(thrown: unknown, ctx: MongoErrorContext): PdsError {
+  if (thrown instanceof PdsError) return thrown;
+  const error = unwrapBulkError(thrown);
   const where = ctx.file === undefined ? `database "${ctx.database}"` : `${ctx.file} (database "${ctx.database}")`;
-  const base = { file: ctx.file, batch: ctx.batch, cause: error };
+  const base = { file: ctx.file, batch: ctx.batch, cause: thrown };
 
   if (error instanceof MongoParseError || error instanceof MongoMissingCredentialsError) {
     return new ConfigError(`The MongoDB connection string for ${where} is not valid; could not ${ctx.action}.`, {
       code: 'MONGO_URI_INVALID',
-      cause: error,
+      cause: thrown,
       hint: 'Check the events target URI (mongodb:// or mongodb+srv://, hosts, options); see core/stores/mongodb/README.md.',
     });
   }
@@ -177,7 +204,9 @@ export function toMongoLoadError(error: unknown, ctx: MongoErrorContext): PdsErr
       hint: 'Drop or rename that index (see core/stores/mongodb/README.md for the indexes pds creates), or use another collectionPrefix.',
     });
   }
-  const retryable = (code !== undefined && RETRYABLE_CODES.has(code)) || hasLabel(error, MongoErrorLabel.RetryableWriteError);
+  const retryable =
+    (code !== undefined && RETRYABLE_CODES.has(code)) ||
+    [MongoErrorLabel.RetryableWriteError, MongoErrorLabel.RetryableError, MongoErrorLabel.SystemOverloadedError].some((l) => hasLabel(thrown, l));
   const codeText = code === undefined ? '' : ` (code ${code})`;
   return new LoadError(`MongoDB could not ${ctx.action} in ${where}${codeText}.`, {
     ...base,
@@ -199,7 +228,7 @@ export function documentErrorReason(code: number | undefined): { code: string; r
     case MONGO_CODES.DocumentValidationFailure:
       return { code: 'MONGO_VALIDATION', reason: 'the document was rejected by a validation rule on the events collection (code 121)' };
     case MONGO_CODES.BSONObjectTooLarge:
-      return { code: 'MONGO_TOO_LARGE', reason: 'the document exceeds the server’s 16 MB document limit (code 10334)' };
+      return { code: 'MONGO_TOO_LARGE', reason: 'the event’s document would exceed MongoDB’s 16 MB document limit' };
     case MONGO_CODES.BadValue:
       return { code: 'MONGO_BAD_VALUE', reason: 'the server rejected a field name or value of this event (code 2)' };
     default:

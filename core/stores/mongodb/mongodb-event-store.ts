@@ -21,13 +21,13 @@
  * Streaming: a writer keeps counters only; memory does not grow with the file.
  */
 import { randomUUID } from 'node:crypto';
-import { BSON, MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
+import { BSON, MongoBulkWriteError, type Collection, type Document } from 'mongodb';
 import type { EventRecord, RejectedLine } from '../../domain/records.js';
 import { LoadError, PdsError } from '../../errors/index.js';
 import type { EventStore, EventWriter, KeyedWriteResult, LoadOrigin } from '../ports.js';
 import { toEventDocument, type EventDocument } from './event-document.js';
 import { MongoConnection, type MongoStoreOptions } from './mongo-connection.js';
-import { documentErrorReason, isDuplicateKeyCode, isNamespaceNotFound, toMongoLoadError, type MongoErrorContext } from './mongo-errors.js';
+import { MONGO_CODES, documentErrorReason, isDuplicateKeyCode, isNamespaceNotFound, toMongoLoadError, type MongoErrorContext } from './mongo-errors.js';
 
 /** Base names of the collections this store uses (before `collectionPrefix`). */
 export const EVENT_COLLECTIONS = { events: 'events', loads: 'loads' } as const;
@@ -45,8 +45,13 @@ const LOAD_INDEXES = [{ name: 'file_committed', key: { file: 1, committed: 1 } }
 
 /** Largest document MongoDB stores (BSON `maxBsonObjectSize`). */
 const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
-/** Lines shorter than this (UTF-16 units) cannot make a document over the limit: skip sizing. */
-const SIZE_CHECK_FROM_CHARS = 4 * 1024 * 1024;
+/**
+ * Lines shorter than this (UTF-16 units) cannot make a document over the limit, so they are not
+ * sized: a document holds the line's content at most about three times (values, `event` string
+ * plus `event_parsed`, `_raw`) at up to 3 UTF-8 bytes per unit. edX caps lines at 50,000
+ * characters (EDX_FORMAT.md §6), so sizing is the rare exception.
+ */
+const SIZE_CHECK_FROM_CHARS = 1024 * 1024;
 
 /** Bookkeeping of one load in the `loads` collection. */
 export interface LoadDocument {
@@ -126,8 +131,8 @@ export class MongoEventStore implements EventStore {
     try {
       const events = await this.events();
       const loads = await this.loads();
-      await events.createIndexes(EVENT_INDEXES.map((i) => ({ name: i.name, key: { ...i.key } })));
-      await loads.createIndexes(LOAD_INDEXES.map((i) => ({ name: i.name, key: { ...i.key } })));
+      await ensureIndexes(events, EVENT_INDEXES);
+      await ensureIndexes(loads, LOAD_INDEXES);
     } catch (error) {
       throw toMongoLoadError(error, this.ctx('create the indexes of the events collections'));
     }
@@ -148,7 +153,6 @@ export class MongoEventStore implements EventStore {
   async beginEvents(origin: LoadOrigin): Promise<MongoEventWriter> {
     await this.init();
     const file = origin.fileKey;
-    let orphans: Set<string>;
     try {
       const events = await this.events();
       const loads = await this.loads();
@@ -162,11 +166,10 @@ export class MongoEventStore implements EventStore {
       // Loads of other files that were open when this one began and never finished: documents
       // they left may be duplicates of our lines (one line can sit in several files, §7.9).
       const open = await loads.find({ committed: false, _id: { $ne: origin.loadId } }, { projection: { _id: 1 } }).toArray();
-      orphans = new Set(open.map((l) => l._id));
+      return new MongoEventLoad(this, origin, new Set(open.map((l) => l._id)), events, loads);
     } catch (error) {
       throw toMongoLoadError(error, this.ctx('start loading events', file));
     }
-    return new MongoEventLoad(this, origin, orphans, await this.events(), await this.loads());
   }
 
   /**
@@ -250,6 +253,24 @@ export class MongoEventStore implements EventStore {
   }
 }
 
+/**
+ * Creates the indexes that are missing, one call each. Existing ones are left alone: that needs
+ * no index privilege on later runs, and FerretDB v1.24 drops the connection when one
+ * `createIndexes` call names several indexes that all exist already.
+ */
+async function ensureIndexes<T extends Document>(collection: Collection<T>, specs: readonly { name: string; key: Readonly<Record<string, 1>> }[]): Promise<void> {
+  let present: Set<string>;
+  try {
+    present = new Set((await collection.listIndexes().toArray()).map((i) => String(i.name)));
+  } catch (error) {
+    if (!isNamespaceNotFound(error)) throw error;
+    present = new Set();
+  }
+  for (const spec of specs) {
+    if (!present.has(spec.name)) await collection.createIndex({ ...spec.key }, { name: spec.name });
+  }
+}
+
 function compareNullsFirst(a: string | null, b: string | null): number {
   if (a === b) return 0;
   if (a === null) return -1;
@@ -305,7 +326,7 @@ class MongoEventLoad implements MongoEventWriter {
       for (const record of chunk) {
         const doc = toEventDocument(record, this.origin, { keepRawLine: keepRaw });
         if (record.raw.length >= SIZE_CHECK_FROM_CHARS && BSON.calculateObjectSize(doc) > MAX_DOCUMENT_BYTES) {
-          const { code, reason } = documentErrorReason(10334);
+          const { code, reason } = documentErrorReason(MONGO_CODES.BSONObjectTooLarge);
           failed.push({ line: record.line, code, reason: `line ${record.line}: ${reason}`, raw: record.raw });
           continue;
         }
@@ -367,23 +388,26 @@ class MongoEventLoad implements MongoEventWriter {
    * (the same line can be in several files, §7.9). Without this, cleaning up that abandoned
    * load later would delete events this load counted as "already stored". Loads run one file at
    * a time, so a load still open when this one began is a dead one.
+   *
+   * Delete-then-insert rather than a conditional replace per document: two statements per batch
+   * whatever its size (FerretDB scans the collection for each non-`_id` filter). Between the two,
+   * the documents are missing, but they belonged to an uncommitted load that no count includes.
+   * Returns how many documents were taken over.
    */
   private async adopt(ids: string[], docs: EventDocument[]): Promise<number> {
     try {
-      const owned = await this.events
-        .find({ _id: { $in: ids }, _load: { $in: [...this.orphans] } }, { projection: { _id: 1, _load: 1 } })
-        .toArray();
-      if (owned.length === 0) return 0;
-      const byId = new Map<string, EventDocument>();
-      for (const d of docs) byId.set(d._id, d);
-      const ops: AnyBulkWriteOperation<EventDocument>[] = [];
-      for (const o of owned) {
-        const replacement = byId.get(o._id);
-        if (replacement !== undefined) ops.push({ replaceOne: { filter: { _id: o._id, _load: o._load }, replacement } });
+      const removed = await this.events.deleteMany({ _id: { $in: ids }, _load: { $in: [...this.orphans] } });
+      if (removed.deletedCount === 0) return 0;
+      const wanted = new Set(ids);
+      const mine = docs.filter((d) => wanted.has(d._id));
+      try {
+        return (await this.events.insertMany(mine, { ordered: false })).insertedCount;
+      } catch (error) {
+        const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
+        // The ids still owned by committed loads (or repeated in this batch) are duplicates again.
+        if (writeErrors.length > 0 && writeErrors.every((we) => isDuplicateKeyCode(we.code)) && error instanceof MongoBulkWriteError) return error.insertedCount;
+        throw error;
       }
-      if (ops.length === 0) return 0;
-      const r = await this.events.bulkWrite(ops, { ordered: false });
-      return r.matchedCount;
     } catch (error) {
       throw toMongoLoadError(error, this.store.errorContext('take over events of an abandoned load', this.origin.fileKey, this.batch));
     }
