@@ -619,6 +619,16 @@ const certificateEvents = designated(
 // ---------------------------------------------------------------------------------------------
 // Summary views: every relational store creates these over the tables above.
 
+/** Modes counted in their own column of `course_enrollment_summary` (every store's view uses these). */
+export const ENROLLMENT_MODE_COLUMNS: readonly (readonly [column: string, modes: readonly string[]])[] = [
+  ['audit', ['audit']],
+  ['honor', ['honor']],
+  ['verified', ['verified']],
+  ['professional', ['professional', 'no-id-professional']],
+  ['credit', ['credit']],
+  ['masters', ['masters']],
+];
+
 const courseEnrollmentSummary = table(
   'course_enrollment_summary',
   'summary',

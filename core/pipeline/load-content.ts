@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { pipeline as pipelineCb, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { isOpenPgpMessage } from '../crypto/sniff.js';
 import { designate } from '../domain/designate.js';
 import { mapHeader } from '../domain/drift.js';
@@ -74,14 +75,29 @@ async function decryptIfNeeded(ctx: PipelineContext, input: ContentInput): Promi
   return decryptor.decrypt(stream, input.file.name);
 }
 
-/** Gunzips when the content starts with the gzip magic number. */
-async function gunzipIfNeeded(input: Readable): Promise<Readable> {
+/**
+ * Gunzips when the content starts with the gzip magic number. The gunzip starts only when the
+ * consumer starts reading: a stream that fails before anyone iterates it (a short file, while
+ * the store is still opening) would otherwise end silently for the late reader, and a truncated
+ * file would look complete. pipeline() destroys the gunzip with an upstream error (DecryptError),
+ * so the reader sees that too.
+ */
+async function gunzipIfNeeded(input: Readable, fileName: string): Promise<AsyncIterable<Uint8Array>> {
   const { head, stream } = await peek(input, 2);
   if (!isGzip(head)) return stream;
-  const gunzip = gunzipStream();
-  // pipeline() destroys the gunzip with the upstream error (e.g. DecryptError), so the consumer sees it.
-  pipelineCb(stream, gunzip, () => undefined);
-  return gunzip;
+  return {
+    async *[Symbol.asyncIterator]() {
+      const gunzip = gunzipStream({ fileName });
+      const piping = pipeline(stream, gunzip).catch(() => undefined);
+      try {
+        yield* gunzip;
+      } finally {
+        gunzip.destroy();
+        stream.destroy();
+        await piping;
+      }
+    },
+  };
 }
 
 function newOrigin(key: string): LoadOrigin {
@@ -94,6 +110,14 @@ function quarantineFor(ctx: PipelineContext, key: string, preamble?: string): Qu
 
 function outcome(partial: Partial<ContentOutcome> & Pick<ContentOutcome, 'counts'>): ContentOutcome {
   return { warnings: [], rejected: [], ...partial };
+}
+
+/** Counts rejected lines, keeps them verbatim in quarantine, and reports the first of them. */
+async function keepRejected(bad: RejectedLine[], quarantine: Quarantine, counts: { rejected: number }, reported: RejectedLine[]): Promise<void> {
+  if (bad.length === 0) return;
+  counts.rejected += bad.length;
+  await quarantine.add(bad);
+  for (const b of bad) if (reported.length < MAX_REPORTED_REJECTS) reported.push(b);
 }
 
 /** Loads an edX TSV table dump as the new snapshot of its course (§3, §4). */
@@ -156,11 +180,7 @@ export async function loadWeeklyTable(ctx: PipelineContext, input: ContentInput)
         else bad.push({ line: row.line, code: result.code, reason: result.reason, raw: rawTsvLine(row.values) });
       }
       counts.read += item.rejected.length;
-      if (bad.length > 0) {
-        counts.rejected += bad.length;
-        await quarantine.add(bad);
-        for (const b of bad) if (rejected.length < MAX_REPORTED_REJECTS) rejected.push(b);
-      }
+      await keepRejected(bad, quarantine, counts, rejected);
       if (pending.length >= BATCH_ROWS) {
         await writer.write(pending);
         pending = [];
@@ -194,7 +214,7 @@ function rawTsvLine(values: (string | null)[]): string {
 /** Loads a daily tracking log: raw events plus the designated event tables (§5). */
 export async function loadEventLog(ctx: PipelineContext, input: ContentInput): Promise<ContentOutcome> {
   const { key, file } = input;
-  const plain = await gunzipIfNeeded(await decryptIfNeeded(ctx, input));
+  const plain = await gunzipIfNeeded(await decryptIfNeeded(ctx, input), file.name);
   const counts = { read: 0, loaded: 0, rejected: 0, duplicates: 0 };
   const rejected: RejectedLine[] = [];
   const warnings: FileWarning[] = [];
@@ -208,21 +228,13 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
     keyed = await ctx.relational.beginKeyed(origin);
     for await (const batch of readEvents(readLines(plain), { fileName: file.name })) {
       counts.read += batch.events.length + batch.rejected.length;
-      if (batch.rejected.length > 0) {
-        counts.rejected += batch.rejected.length;
-        await quarantine.add(batch.rejected);
-        for (const b of batch.rejected) if (rejected.length < MAX_REPORTED_REJECTS) rejected.push(b);
-      }
+      await keepRejected(batch.rejected, quarantine, counts, rejected);
       if (batch.events.length === 0) continue;
       const written = await events.write(batch.events);
       counts.loaded += written.inserted;
       counts.duplicates += written.duplicates;
-      if (written.failed && written.failed.length > 0) {
-        // Lines the server refused one by one: quarantined like unreadable lines.
-        counts.rejected += written.failed.length;
-        await quarantine.add(written.failed);
-        for (const b of written.failed) if (rejected.length < MAX_REPORTED_REJECTS) rejected.push(b);
-      }
+      // Lines the server refused one by one: quarantined like unreadable lines.
+      if (written.failed) await keepRejected(written.failed, quarantine, counts, rejected);
       const byTable = new Map<string, SqlValue[][]>();
       for (const e of batch.events) {
         if (e.repairs.length > 0) repaired++;
@@ -267,11 +279,7 @@ export async function loadForum(ctx: PipelineContext, input: ContentInput): Prom
     documents = await ctx.documents?.beginForumSnapshot({ courseKey, snapshotDate, origin });
     for await (const batch of readForum(readLines(plain), { fileName: file.name })) {
       counts.read += batch.docs.length + batch.rejected.length;
-      if (batch.rejected.length > 0) {
-        counts.rejected += batch.rejected.length;
-        await quarantine.add(batch.rejected);
-        for (const b of batch.rejected) if (rejected.length < MAX_REPORTED_REJECTS) rejected.push(b);
-      }
+      await keepRejected(batch.rejected, quarantine, counts, rejected);
       const rows = batch.docs.map((d) => {
         const r = forumRow(d.doc, d.raw) as Record<string, SqlValue>;
         return columns.map((c) => r[c] ?? null);
@@ -348,11 +356,7 @@ export async function loadEmailOptIn(ctx: PipelineContext, input: ContentInput):
         else bad.push({ line: r.line, code: result.code, reason: result.reason, raw: r.raw });
       }
       counts.read += batch.rejected.length;
-      if (bad.length > 0) {
-        counts.rejected += bad.length;
-        await quarantine.add(bad);
-        for (const b of bad) if (rejected.length < MAX_REPORTED_REJECTS) rejected.push(b);
-      }
+      await keepRejected(bad, quarantine, counts, rejected);
       if (rows.length > 0) await writer.write(rows);
     }
     const committed = await writer.commit();

@@ -93,7 +93,7 @@ describe('pds run with MongoDB (FerretDB) as the events target', { timeout: 900_
       }
     });
     const interrupted = await collect(child);
-    assert.ok(killed, 'the server was killed during the run');
+    assert.ok(killed, `the server was killed during the run\n${interrupted.stderr}`);
     assert.equal(interrupted.code, 1, interrupted.stderr);
     await mongo.restart();
     const resumed = await runPds(['run', '--env', 'itest', '--json'], victim.env);

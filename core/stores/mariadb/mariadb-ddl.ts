@@ -15,7 +15,7 @@
  */
 import type { ColumnDef, TableDef } from '../../domain/schema-types.js';
 import { SNAPSHOT_COLUMNS } from '../../domain/schema-types.js';
-import { isSnapshotTable } from '../../domain/tables.js';
+import { ENROLLMENT_MODE_COLUMNS, isSnapshotTable } from '../../domain/tables.js';
 
 /** Internal column of snapshot tables: the load attempt a row came from (`LoadOrigin.loadId`). Same as SQLite. */
 export const LOAD_ID_COLUMN: ColumnDef = { name: 'load_id', type: 'varchar', length: 64, doc: 'Load attempt the row came from.' };
@@ -242,17 +242,9 @@ export const SCHEMA_VERSION_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${SCHEMA_VER
 // ---------------------------------------------------------------------------------------------
 // Summary views (`SUMMARY_VIEWS` in tables.ts): the same results as the SQLite definitions.
 
-/** Modes counted in their own column of `course_enrollment_summary`. */
-const MODE_COLUMNS: [column: string, modes: string[]][] = [
-  ['audit', ['audit']],
-  ['honor', ['honor']],
-  ['verified', ['verified']],
-  ['professional', ['professional', 'no-id-professional']],
-  ['credit', ['credit']],
-  ['masters', ['masters']],
-];
+const MODE_COLUMNS = ENROLLMENT_MODE_COLUMNS;
 
-function sqlList(values: string[]): string {
+function sqlList(values: readonly string[]): string {
   return values.map((v) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(', ');
 }
 

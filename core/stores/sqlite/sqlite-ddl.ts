@@ -6,7 +6,7 @@
  * string and SQLite stores it as an exact integer), double → REAL, everything else → TEXT
  * (datetimes as `YYYY-MM-DD HH:MM:SS[.ffffff]`, which sorts as text).
  */
-import { isSnapshotTable } from '../../domain/tables.js';
+import { ENROLLMENT_MODE_COLUMNS, isSnapshotTable } from '../../domain/tables.js';
 import type { ColumnDef, TableDef } from '../../domain/schema-types.js';
 import { SNAPSHOT_COLUMNS } from '../../domain/schema-types.js';
 
@@ -76,17 +76,9 @@ export function addColumnSql(table: string, column: ColumnDef): string {
   return `ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${quoteIdent(column.name)} ${sqliteType(column)}`;
 }
 
-/** Modes counted in their own column of `course_enrollment_summary`. */
-const MODE_COLUMNS: [column: string, modes: string[]][] = [
-  ['audit', ['audit']],
-  ['honor', ['honor']],
-  ['verified', ['verified']],
-  ['professional', ['professional', 'no-id-professional']],
-  ['credit', ['credit']],
-  ['masters', ['masters']],
-];
+const MODE_COLUMNS = ENROLLMENT_MODE_COLUMNS;
 
-function sqlList(values: string[]): string {
+function sqlList(values: readonly string[]): string {
   return values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
 }
 
