@@ -68,7 +68,7 @@ function describeIssues(issues: z.core.$ZodIssue[], prefix: string, file: string
     code: 'CONFIG_INVALID',
     file,
     path: first ? [prefix, ...first.path.map(String)].filter(Boolean).join('.') : undefined,
-    hint: 'Edit the file (or use `pds env set`) and run again.',
+    hint: 'Edit the file and run again.',
   });
 }
 

@@ -647,11 +647,42 @@ const courseEnrollmentSummary = table(
   ],
 );
 
+/** The counts of course_daily_activity, summed per day by the daily_course_activity view. */
+export const DAILY_ACTIVITY_COUNTS = ['events', 'active_users', 'video_events', 'problem_checks', 'forum_events', 'enrollment_events'] as const;
+
+/** Activity counts kept per course, UTC day and daily file (summed by `daily_course_activity`). */
+const courseDailyActivity = table(
+  'course_daily_activity',
+  'derived',
+  'Per course, UTC day and daily log file: activity counts, written with the file\'s events in the same unit of work, so the summary is up to date as days load and re-loading a file changes nothing. Kept in the relational store whatever the events target is.',
+  [
+    vc('course_id', 255, 'Course id by the §5.5 fallback chain; events without one are not counted.'),
+    date('date', 'UTC day of the event `time`.'),
+    vc('file_key', 255, 'The daily log the counts come from (mobile events can arrive in the next day\'s file, §1.1).'),
+    int('events', 'Events.'),
+    int('active_users', 'Distinct user ids among them.'),
+    int('video_events', 'Rows added to video_events.'),
+    int('problem_checks', 'Server `problem_check` events (one per submission, §7.9).'),
+    int('forum_events', 'Rows added to forum_events.'),
+    int('enrollment_events', 'Rows added to enrollment_events.'),
+  ],
+  { primaryKey: ['course_id', 'date', 'file_key'], indexes: [['date']] },
+);
+
 const dailyCourseActivity = table(
   'daily_course_activity',
   'summary',
-  'View: per course and UTC day, events and distinct active users from the events table.',
-  [courseId(), date('date', 'UTC day of `time`.'), int('events', 'Events that day.'), int('active_users', 'Distinct user ids that day.')],
+  'View: per course and UTC day, activity summed over the daily files (course_daily_activity). `active_users` is exact when a day\'s events come from one file, and may count a learner twice when late mobile events of that day arrived in the next file.',
+  [
+    courseId(),
+    date('date', 'UTC day.'),
+    int('events', 'Events that day.'),
+    int('active_users', 'Distinct user ids that day.'),
+    int('video_events', 'Video events.'),
+    int('problem_checks', 'Server problem checks.'),
+    int('forum_events', 'Forum events.'),
+    int('enrollment_events', 'Enrollment events.'),
+  ],
 );
 
 const eventsDetail = table(
@@ -710,6 +741,9 @@ export const WEEKLY_TABLES: readonly TableDef[] = [
 /** The raw `events` table and the designated event tables, keyed by `event_id`. */
 export const EVENT_TABLES: readonly TableDef[] = [events, videoEvents, problemEvents, navigationEvents, enrollmentEvents, forumEvents, certificateEvents];
 
+/** Tables the loaders derive and keep up to date (group `derived`). */
+export const DERIVED_TABLES: readonly TableDef[] = [courseDailyActivity];
+
 /** Names of the designated event tables `designate()` writes. */
 export const DESIGNATED_TABLES = ['video_events', 'problem_events', 'navigation_events', 'enrollment_events', 'forum_events', 'certificate_events'] as const;
 export type DesignatedTable = (typeof DESIGNATED_TABLES)[number];
@@ -718,7 +752,7 @@ export type DesignatedTable = (typeof DESIGNATED_TABLES)[number];
 export const SUMMARY_VIEWS: readonly TableDef[] = [courseEnrollmentSummary, dailyCourseActivity, eventsDetail];
 
 /** Every loadable table (snapshot and event tables; not the views), by name. */
-export const TABLES_BY_NAME: ReadonlyMap<string, TableDef> = new Map([...WEEKLY_TABLES, ...EVENT_TABLES].map((t) => [t.name, t]));
+export const TABLES_BY_NAME: ReadonlyMap<string, TableDef> = new Map([...WEEKLY_TABLES, ...EVENT_TABLES, ...DERIVED_TABLES].map((t) => [t.name, t]));
 
 /** The definition of a documented table, or undefined for a table edX added since. */
 export function getTableDef(name: string): TableDef | undefined {

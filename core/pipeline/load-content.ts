@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isOpenPgpMessage } from '../crypto/sniff.js';
+import { DailyActivity } from '../domain/daily-activity.js';
 import { designate } from '../domain/designate.js';
 import { mapHeader } from '../domain/drift.js';
 import { createRowCoercer } from '../domain/coerce.js';
@@ -224,6 +225,7 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
   const events = await ctx.events.beginEvents(origin);
   let keyed: Awaited<ReturnType<PipelineContext['relational']['beginKeyed']>> | undefined;
   let repaired = 0;
+  const activity = new DailyActivity();
   try {
     keyed = await ctx.relational.beginKeyed(origin);
     for await (const batch of readEvents(readLines(plain), { fileName: file.name })) {
@@ -238,7 +240,9 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
       const byTable = new Map<string, SqlValue[][]>();
       for (const e of batch.events) {
         if (e.repairs.length > 0) repaired++;
-        for (const d of designate(e)) {
+        const designated = designate(e);
+        activity.add(e, designated);
+        for (const d of designated) {
           let rows = byTable.get(d.table);
           if (!rows) byTable.set(d.table, (rows = []));
           rows.push(d.row);
@@ -247,6 +251,9 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
       for (const [name, rows] of byTable) await keyed.write(getTableDef(name)!, rows);
       ctx.onProgress({ type: 'file-progress', key, stage: 'load', rows: counts.read });
     }
+    // The day's summary goes in with the designated rows: both commit with the file or not at all.
+    const summary = activity.rows(key);
+    if (summary.length > 0) await keyed.write(getTableDef('course_daily_activity')!, summary);
     await keyed.commit();
     await events.commit();
   } catch (error) {

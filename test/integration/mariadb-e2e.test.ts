@@ -81,7 +81,7 @@ describe('pds run into MariaDB', { timeout: 900_000 }, () => {
       }
       const [fromMaria, fromSqlite] = [await snapshotContents(mariaStore), await snapshotContents(sqliteStore)];
       for (const table of Object.keys(fromSqlite)) assert.deepEqual(fromMaria[table], fromSqlite[table], `values of ${table}`);
-      for (const t of ['video_events', 'problem_events', 'navigation_events', 'enrollment_events']) {
+      for (const t of ['video_events', 'problem_events', 'navigation_events', 'enrollment_events', 'course_daily_activity']) {
         const [m] = await mariaStore.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`);
         const [s] = await sqliteStore.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t}`);
         assert.equal(Number(m!.n), Number(s!.n), t);

@@ -71,6 +71,12 @@ describe('pds run: MinIO + GnuPG → SQLite', { timeout: 600_000 }, () => {
       assert.equal(count(db, 'SELECT COUNT(*) AS n FROM email_opt_in'), d.manifest.emailOptIn.rows);
       const goodEvents = d.manifest.events.filter((d) => !d.corrupt).reduce((n, d) => n + d.goodEvents, 0);
       assert.equal(count(db, 'SELECT COUNT(*) AS n FROM events'), goodEvents, 'one event per distinct good line; the corrupt day loads nothing');
+      // The per-course, per-day summary is kept up to date as days load.
+      assert.equal(
+        count(db, 'SELECT SUM(events) AS n FROM daily_course_activity'),
+        count(db, 'SELECT COUNT(*) AS n FROM events WHERE course_id IS NOT NULL AND time IS NOT NULL'),
+      );
+      assert.equal(count(db, 'SELECT SUM(video_events) AS n FROM daily_course_activity'), count(db, 'SELECT COUNT(*) AS n FROM video_events WHERE course_id IS NOT NULL AND time IS NOT NULL'));
 
       // NULL vs empty string (§3): auth_user.email_key is exported as NULL, status as ''.
       const users = count(db, 'SELECT COUNT(*) AS n FROM auth_user');

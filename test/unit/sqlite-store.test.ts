@@ -2,6 +2,7 @@
  * The store contract against SQLite files, plus what only SQLite has: WAL settings, the schema
  * version table, migrations, the summary views, the bookkeeping table and query guards.
  */
+import { DailyActivity } from '../../core/domain/daily-activity.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -190,13 +191,24 @@ describe('SqliteStore specifics', () => {
     await store.close();
   });
 
-  test('daily_course_activity counts events and distinct users per course and UTC day', async () => {
+  test('daily_course_activity sums the per-file counts of course_daily_activity, and re-loading a file adds nothing', async () => {
     const store = await openStore();
-    const w = await store.beginEvents({ fileKey: 'log', loadId: 'l' });
-    await w.write([contractEvent(1, 'course-v1:D+1+1', 'play_video', 1), contractEvent(2, 'course-v1:D+1+1', 'pause_video', 1), contractEvent(3, 'course-v1:D+1+1', 'play_video', 2)]);
-    await w.commit();
-    const rows = await store.query('SELECT * FROM daily_course_activity WHERE course_id = ?', ['course-v1:D+1+1']);
-    assert.deepEqual(rows, [{ course_id: 'course-v1:D+1+1', date: '2024-03-01', events: 3, active_users: 2 }]);
+    const def = getTableDef('course_daily_activity')!;
+    const day1 = new DailyActivity();
+    for (const [i, user] of [[1, 1], [2, 1], [3, 2]] as const) {
+      const e = contractEvent(i, 'course-v1:D+1+1', 'play_video', user);
+      day1.add(e, designate(e));
+    }
+    const late = new DailyActivity();
+    const e = contractEvent(4, 'course-v1:D+1+1', 'play_video', 3);
+    late.add(e, designate(e));
+    for (const [file, activity] of [['day1.log', day1], ['day2.log', late], ['day1.log', day1]] as const) {
+      const w = await store.beginKeyed({ fileKey: file, loadId: `l-${file}` });
+      await w.write(def, activity.rows(file));
+      await w.commit();
+    }
+    const rows = await store.query('SELECT course_id, date, events, active_users, video_events FROM daily_course_activity WHERE course_id = ?', ['course-v1:D+1+1']);
+    assert.deepEqual(rows, [{ course_id: 'course-v1:D+1+1', date: '2024-03-01', events: 4, active_users: 3, video_events: 4 }]);
     await store.close();
   });
 

@@ -15,7 +15,7 @@
  */
 import type { ColumnDef, TableDef } from '../../domain/schema-types.js';
 import { SNAPSHOT_COLUMNS } from '../../domain/schema-types.js';
-import { ENROLLMENT_MODE_COLUMNS, isSnapshotTable } from '../../domain/tables.js';
+import { DAILY_ACTIVITY_COUNTS, ENROLLMENT_MODE_COLUMNS, isSnapshotTable } from '../../domain/tables.js';
 
 /** Internal column of snapshot tables: the load attempt a row came from (`LoadOrigin.loadId`). Same as SQLite. */
 export const LOAD_ID_COLUMN: ColumnDef = { name: 'load_id', type: 'varchar', length: 64, doc: 'Load attempt the row came from.' };
@@ -260,13 +260,10 @@ export const SUMMARY_VIEW_SQL: Readonly<Record<string, string>> = {
     'GROUP BY `course_id`',
   ].join('\n'),
   daily_course_activity: [
-    'SELECT `course_id`,',
-    '  CAST(`time` AS DATE) AS `date`,',
-    '  COUNT(*) AS `events`,',
-    '  COUNT(DISTINCT `user_id`) AS `active_users`',
-    'FROM `events`',
-    'WHERE `time` IS NOT NULL',
-    'GROUP BY `course_id`, CAST(`time` AS DATE)',
+    'SELECT `course_id`, `date`,',
+    ...DAILY_ACTIVITY_COUNTS.map((c, i, all) => `  CAST(SUM(${quoteIdent(c)}) AS SIGNED) AS ${quoteIdent(c)}${i < all.length - 1 ? ',' : ''}`),
+    'FROM `course_daily_activity`',
+    'GROUP BY `course_id`, `date`',
   ].join('\n'),
   // Like SQLite's json_extract: JSON text for objects and arrays, the value for scalars, NULL for
   // JSON null, absent keys and the few lines that were read only after a repair (§7.2–7.3).

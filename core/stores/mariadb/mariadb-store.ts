@@ -37,7 +37,7 @@ import * as mariadb from 'mariadb';
 import type { Connection, ConnectionConfig, FieldInfo, Pool, PoolConfig, PoolConnection, TypeCastNextFunction, TypeCastResult, UpsertResult } from 'mariadb';
 import type { SqlValue } from '../../domain/records.js';
 import type { ColumnDef, TableDef } from '../../domain/schema-types.js';
-import { EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES, isSnapshotTable } from '../../domain/tables.js';
+import { DERIVED_TABLES, EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES, isSnapshotTable } from '../../domain/tables.js';
 import { LoadError, PdsError } from '../../errors/index.js';
 import type {
   KeyedRowsWriter,
@@ -469,7 +469,7 @@ export class MariaDbStore implements RelationalStore {
         await conn.query(`INSERT IGNORE INTO ${SCHEMA_VERSION_TABLE} (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))`, [m.version, m.name]);
       }
 
-      for (const def of [...WEEKLY_TABLES, ...EVENT_TABLES]) {
+      for (const def of [...WEEKLY_TABLES, ...EVENT_TABLES, ...DERIVED_TABLES]) {
         const have = tables.get(def.name);
         if (have === undefined) {
           await this.ddl(conn, createTableSql(def), `create table ${def.name}`, ['CREATE', 'INDEX']);

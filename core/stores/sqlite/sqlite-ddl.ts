@@ -6,7 +6,7 @@
  * string and SQLite stores it as an exact integer), double → REAL, everything else → TEXT
  * (datetimes as `YYYY-MM-DD HH:MM:SS[.ffffff]`, which sorts as text).
  */
-import { ENROLLMENT_MODE_COLUMNS, isSnapshotTable } from '../../domain/tables.js';
+import { DAILY_ACTIVITY_COUNTS, ENROLLMENT_MODE_COLUMNS, isSnapshotTable } from '../../domain/tables.js';
 import type { ColumnDef, TableDef } from '../../domain/schema-types.js';
 import { SNAPSHOT_COLUMNS } from '../../domain/schema-types.js';
 
@@ -94,13 +94,10 @@ export const SUMMARY_VIEW_SQL: Readonly<Record<string, string>> = {
     'GROUP BY course_id',
   ].join('\n'),
   daily_course_activity: [
-    'SELECT course_id,',
-    '  substr(time, 1, 10) AS date,',
-    '  COUNT(*) AS events,',
-    '  COUNT(DISTINCT user_id) AS active_users',
-    'FROM events',
-    'WHERE time IS NOT NULL',
-    'GROUP BY course_id, substr(time, 1, 10)',
+    'SELECT course_id, date,',
+    ...DAILY_ACTIVITY_COUNTS.map((c, i, all) => `  SUM(${c}) AS ${c}${i < all.length - 1 ? ',' : ''}`),
+    'FROM course_daily_activity',
+    'GROUP BY course_id, date',
   ].join('\n'),
   // json_extract raises on invalid JSON: the few lines read after a repair (§7.2–7.3) give NULLs.
   events_detail: [

@@ -27,7 +27,7 @@ import { eventRow } from '../../domain/designate.js';
 import type { EventRecord, SqlValue } from '../../domain/records.js';
 import type { ColumnDef, TableDef } from '../../domain/schema-types.js';
 import { SNAPSHOT_COLUMNS } from '../../domain/schema-types.js';
-import { EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES, getTableDef, isSnapshotTable } from '../../domain/tables.js';
+import { DERIVED_TABLES, EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES, getTableDef, isSnapshotTable } from '../../domain/tables.js';
 import { LoadError, PdsError } from '../../errors/index.js';
 import type {
   EventStore,
@@ -256,7 +256,7 @@ export class SqliteStore implements RelationalStore, EventStore {
     const master = db.prepare(`SELECT type, name, sql FROM sqlite_master`).all() as { type: string; name: string; sql: string | null }[];
     const byName = new Map(master.map((m) => [m.name, m]));
     const work: string[] = [];
-    for (const def of [...WEEKLY_TABLES, ...EVENT_TABLES]) {
+    for (const def of [...WEEKLY_TABLES, ...EVENT_TABLES, ...DERIVED_TABLES]) {
       if (!byName.has(def.name)) {
         work.push(createTableSql(def), ...createIndexesSql(def));
         continue;
