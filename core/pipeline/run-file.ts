@@ -179,6 +179,7 @@ export async function runFile(ctx: PipelineContext, runId: string, object: Sourc
         if (ctx.signal?.aborted) throw new CancelledError();
         const result = failure(object.key, file, error, started, object.size);
         ctx.ledger.recordResult(runId, result, { location: object.location, size: object.size, etag: object.etag });
+        ctx.onProgress({ type: 'file-finished', result });
         return [result];
       }
       ctx.ledger.recordFetched(runId, { key: object.key, location: object.location, kind: file.kind, size: object.size, etag: object.etag, landing: path });
