@@ -4,9 +4,6 @@
  * load, a lost connection replayed, `local_infile` switched off, an account without CREATE.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import * as mariadb from 'mariadb';
 import type { SqlValue } from '../../core/domain/records.js';
@@ -16,12 +13,9 @@ import { LoadError } from '../../core/errors/index.js';
 import type { SnapshotSpec } from '../../core/stores/ports.js';
 import { MARIADB_SCHEMA_VERSION, MariaDbStore, type MariaDbStoreOptions } from '../../core/stores/mariadb/mariadb-store.js';
 import { startMariaDb, type MariaDbServer } from '../support/mariadb.js';
-import { startServer, waitUntil, type ServerProcess } from '../support/server-process.js';
 import { describeRelationalStoreContract } from '../support/store-contract.js';
 
 let server: MariaDbServer;
-/** The server as restarted by the kill test (the launcher's own process is gone by then). */
-let restarted: ServerProcess | undefined;
 const stores: MariaDbStore[] = [];
 
 before(async () => {
@@ -30,7 +24,6 @@ before(async () => {
 
 after(async () => {
   for (const s of stores) await s.close();
-  await restarted?.stop(30_000);
   await server?.stop();
 });
 
@@ -315,10 +308,7 @@ describe('MariaDB store: server stopped in the middle of a load', () => {
 
     const w = await store.beginSnapshot(spec('killed', '2024-01-14'));
     await w.write(rows(500, 100));
-    const pid = Number((await readFile(join(server.dataDir, 'mariadb.pid'), 'utf8')).trim());
-    const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
-    process.kill(pid, 'SIGKILL');
-    await waitForExit(pid);
+    await server.kill();
 
     await assert.rejects(
       (async () => {
@@ -330,11 +320,7 @@ describe('MariaDB store: server stopped in the middle of a load', () => {
     await w.abort();
 
     // Same binary, same options, same data folder: InnoDB recovery rolls the open transaction back.
-    restarted = startServer(args[0], args.slice(1));
-    await waitUntil('mariadbd (restarted)', restarted, async () => {
-      await admin((c) => c.query('SELECT 1'));
-      return true;
-    });
+    await server.restart();
 
     assert.deepEqual(await ids(store, 'killed'), [1, 2, 3, 4, 5]);
     const again = await store.beginSnapshot(spec('killed', '2024-01-14'));
@@ -344,15 +330,3 @@ describe('MariaDB store: server stopped in the middle of a load', () => {
     assert.deepEqual(await ids(store, 'killed'), range(100, 1000));
   });
 });
-
-async function waitForExit(pid: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await sleep(25);
-  }
-  throw new Error(`mariadbd ${pid} did not exit`);
-}

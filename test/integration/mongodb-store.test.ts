@@ -3,8 +3,6 @@
  * its SQLite backend (test/support/ferretdb.ts), through the official driver.
  */
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { MongoClient, ObjectId } from 'mongodb';
 import { generateEventLines } from '../../core/demo/generate-event-lines.js';
@@ -18,7 +16,6 @@ import { openMongoStores, type MongoStores } from '../../core/stores/mongodb/ope
 import type { LoadOrigin } from '../../core/stores/ports.js';
 import { startFerretDb, type FerretDbServer } from '../support/ferretdb.js';
 import { freePort } from '../support/free-port.js';
-import { startServer, waitUntil, type ServerProcess } from '../support/server-process.js';
 import { describeEventStoreContract } from '../support/store-contract.js';
 
 /** Fail fast when the server is down (the default server-selection wait is 30 s). */
@@ -77,26 +74,6 @@ async function loadFile(store: MongoEventStore, fileKey: string, list: EventReco
 }
 
 /** The pid of the FerretDB process listening on `port` (found by its exact command line). */
-async function ferretPid(port: number): Promise<{ pid: number; argv: string[] }> {
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const argv = await readFile(`/proc/${entry}/cmdline`, 'utf8').then((s) => s.split('\u0000').filter(Boolean), () => [] as string[]);
-    if (argv.length > 0 && argv[0].endsWith('ferretdb') && argv.includes(`--listen-addr=127.0.0.1:${port}`)) return { pid: Number(entry), argv };
-  }
-  throw new Error(`no FerretDB process listens on port ${port}`);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 describe('MongoDB store on FerretDB', () => {
   let server: FerretDbServer;
   let admin: MongoClient;
@@ -395,14 +372,12 @@ describe('MongoDB store on FerretDB', () => {
 
   describe('server stopped in the middle of a load', () => {
     let own: FerretDbServer;
-    let restarted: ServerProcess | undefined;
 
     before(async () => {
       own = await startFerretDb();
     });
 
     after(async () => {
-      await restarted?.stop();
       await own?.stop();
     });
 
@@ -410,16 +385,12 @@ describe('MongoDB store on FerretDB', () => {
       const database = 'pds_crash';
       const list = records(500, 18, '2024-03-08');
       const store = new MongoEventStore({ uri: uriOf(own), database });
-      let argv: string[];
       try {
         await store.init();
         const w = await store.beginEvents(origin('crash-day.log'));
         assert.deepEqual(await w.write(list.slice(0, 200)), { inserted: 200, duplicates: 0 });
 
-        const found = await ferretPid(own.port);
-        argv = found.argv;
-        process.kill(found.pid, 'SIGKILL');
-        for (let i = 0; i < 50 && (await canConnect(own.port)); i++) await new Promise((r) => setTimeout(r, 100));
+        await own.kill();
 
         await assert.rejects(w.write(list.slice(200, 400)), (error: unknown) => {
           assert.ok(error instanceof LoadError);
@@ -435,8 +406,7 @@ describe('MongoDB store on FerretDB', () => {
       }
 
       // Same binary, same arguments, same data folder.
-      restarted = startServer(argv[0], argv.slice(1));
-      await waitUntil('FerretDB (restarted)', restarted, () => canConnect(own.port));
+      await own.restart();
 
       const again = new MongoEventStore({ uri: uriOf(own), database });
       try {
