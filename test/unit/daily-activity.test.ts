@@ -31,3 +31,18 @@ test('daily activity counts per course and UTC day: distinct users, repeated lin
     ],
   );
 });
+
+test('repeated lines are counted once across a large file (the id set grows as it fills)', () => {
+  const activity = new DailyActivity();
+  const base = event({ username: 'a', event_source: 'server', event_type: 'x', time: '2026-06-01T01:00:00+00:00', context: { course_id: 'course-v1:A+B+C', user_id: 1 }, event: {} }, 1);
+  const total = 200_000;
+  for (let i = 0; i < total; i++) {
+    // Every 10th line repeats the one before it.
+    const n = i % 10 === 9 ? i - 1 : i;
+    const id = n.toString(16).padStart(13, '0').padEnd(64, '0');
+    activity.add({ ...base, id, userId: n % 1000 }, []);
+  }
+  const [row] = activity.rows('big.log');
+  assert.equal(row![3], total - total / 10);
+  assert.equal(row![4], 900, 'user ids n % 1000 of the lines kept: those ending in 9 are only ever repeats');
+});
