@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Installs the real servers the integration tests start themselves: MariaDB (Debian package),
 # FerretDB v1 (MongoDB wire protocol, SQLite backend) and MinIO (S3 with signature checks), both
-# built with `go install`, plus GnuPG and Chromium. Idempotent: skips what is already there.
+# built with Go, plus GnuPG and zip. Idempotent: skips what is already there.
 set -euo pipefail
 
 need_apt=()
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
 command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)
 command -v zip >/dev/null 2>&1 || need_apt+=(zip)
-command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
