@@ -2,7 +2,7 @@
  * Plain-text rendering of run results and reports for the terminal.
  */
 import type { FileResult, RunResult } from '../domain/results.js';
-import type { RunReport, RunSummaryView } from '../contract/console-api.js';
+import type { EnvironmentStatus, RunReport, RunSummaryView } from '../contract/console-api.js';
 
 const n = (x: number): string => x.toLocaleString('en');
 
@@ -77,4 +77,24 @@ export function formatRuns(runs: RunSummaryView[]): string {
 
 export function formatReportView(report: RunReport, all: boolean): string {
   return formatReport(report.run, report.files, { all });
+}
+
+/** `pds status`: where the environment stands, and every file that needs attention. */
+export function formatStatus(status: EnvironmentStatus): string {
+  const lines: string[] = [];
+  const run = status.lastRun;
+  lines.push(`Environment ${status.env}: ${run ? `last run ${run.runId} ${run.status} (${run.startedAt})` : 'no runs yet'}.`);
+  lines.push(`Files: ${formatTotals(status.files)}`);
+  if (status.flagged.length === 0) {
+    lines.push('Nothing needs attention.');
+    return lines.join('\n');
+  }
+  lines.push('', `Needs attention (${status.flagged.length}):`);
+  for (const f of status.flagged) {
+    lines.push(`${f.status.toUpperCase().padEnd(8)}${f.key}`);
+    if (f.reason) lines.push(`        ${f.code ? `[${f.code}] ` : ''}${f.reason}`);
+    if (f.hint) lines.push(`        → ${f.hint}`);
+    lines.push(`        ${f.retriedNextRun ? 'The next run tries it again.' : 'Stays flagged until the file changes at the source.'} (run ${f.runId ?? '?'})`);
+  }
+  return lines.join('\n');
 }

@@ -8,7 +8,7 @@ import { exitCodeFor, type RunOptions } from '../domain/results.js';
 import { PdsError } from '../errors/index.js';
 import { createConsoleService, type ConsoleService } from '../service/console-service.js';
 import { runDemo } from '../demo/run-demo.js';
-import { formatReportView, formatRunResult, formatRuns } from './format.js';
+import { formatReportView, formatRunResult, formatRuns, formatStatus } from './format.js';
 import { createProgressView } from './progress.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -101,6 +101,17 @@ export async function runCli(argv: string[]): Promise<number> {
     .action(async (opts: { env: string; limit: number; json?: boolean }) => {
       const runs = await service().listRuns(opts.env, opts.limit);
       print(Boolean(opts.json), runs, () => formatRuns(runs));
+    });
+
+  program
+    .command('status')
+    .description('where an environment stands: files by status, and every file that needs attention, whichever run flagged it')
+    .requiredOption('--env <name>', 'environment')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { env: string; json?: boolean }) => {
+      const status = await service().getStatus(opts.env);
+      print(Boolean(opts.json), status, () => formatStatus(status));
+      exitCode = status.flagged.length > 0 ? 2 : 0;
     });
 
   program

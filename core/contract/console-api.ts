@@ -58,11 +58,38 @@ export interface DataSummary {
   events: { total: number; courses: number; topTypes: { type: string; count: number }[] };
 }
 
+/** A file that needs attention now (its latest outcome is failed or partial). */
+export interface FlaggedFile {
+  key: string;
+  parentKey: string | null;
+  kind: string;
+  status: string;
+  stage: string | null;
+  code: string | null;
+  reason: string | null;
+  hint: string | null;
+  /** True when the next run tries it again (network, key or database problems); false while its content is at fault. */
+  retriedNextRun: boolean;
+  runId: string | null;
+  updatedAt: string;
+}
+
+/** Where an environment stands across all its runs. */
+export interface EnvironmentStatus {
+  env: string;
+  /** Files (and package members) by their latest status. */
+  files: Record<string, number>;
+  flagged: FlaggedFile[];
+  lastRun: RunSummaryView | null;
+}
+
 export interface ConsoleApi {
   listEnvironments(): Promise<EnvironmentSummary[]>;
   /** Runs the plan/fetch/load pipeline for an environment. */
   run(env: string, options: RunOptions, onProgress?: (event: RunProgress) => void): Promise<RunResult>;
   listRuns(env: string, limit?: number): Promise<RunSummaryView[]>;
+  /** Files by status and every file that needs attention now, whichever run flagged it. */
+  getStatus(env: string): Promise<EnvironmentStatus>;
   /** A run's per-file outcomes; the newest run when `runId` is omitted. */
   getReport(env: string, runId?: string): Promise<RunReport>;
   importKey(env: string, path: string): Promise<KeySummary[]>;

@@ -30,8 +30,13 @@ export interface LedgerFile {
   stage: string | null;
   /** Error code of the last outcome. */
   code: string | null;
+  reason: string | null;
+  hint: string | null;
   landing: string | null;
   attempts: number;
+  /** Run that last recorded an outcome for the file. */
+  runId: string | null;
+  updatedAt: string;
 }
 
 export interface RunSummary {
@@ -264,8 +269,12 @@ function toLedgerFile(row: Record<string, unknown>): LedgerFile {
     status: row.status as LedgerFile['status'],
     stage: (row.stage as string | null) ?? null,
     code: (row.code as string | null) ?? null,
+    reason: (row.reason as string | null) ?? null,
+    hint: (row.hint as string | null) ?? null,
     landing: (row.landing as string | null) ?? null,
     attempts: row.attempts as number,
+    runId: (row.run_id as string | null) ?? null,
+    updatedAt: row.updated_at as string,
   };
 }
 

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConsoleApi, DbCheck, EnvironmentSummary, KeySummary, RunReport, RunSummaryView } from '../contract/console-api.js';
+import type { ConsoleApi, DbCheck, EnvironmentStatus, EnvironmentSummary, KeySummary, RunReport, RunSummaryView } from '../contract/console-api.js';
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import { environmentPaths, getEnvironment, loadConfig, resolveHome, resolvePath, resolveSecret } from '../config/config-store.js';
 import { importKeyFile, listKeys, loadKeyFiles } from '../crypto/keys.js';
@@ -18,6 +18,7 @@ import { ConfigError, DecryptError, PdsError } from '../errors/index.js';
 import { Ledger, type RunSummary } from '../ledger/ledger.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { executeRun } from '../pipeline/run.js';
+import { memberIsRetryable } from '../pipeline/selection.js';
 import { createLocalSource } from '../sources/local/local-source.js';
 import type { ObjectSource } from '../sources/ports.js';
 import { createS3Source } from '../sources/s3/s3-source.js';
@@ -212,6 +213,31 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
 
     load(env, files, runOptions = {}, onProgress) {
       return execute(env, createLocalSource({ files }), { ...runOptions, files }, onProgress);
+    },
+
+    async getStatus(env): Promise<EnvironmentStatus> {
+      await environment(env);
+      return withLedger(env, (l) => {
+        const last = l.listRuns(1)[0];
+        return {
+          env,
+          files: l.statusCounts(),
+          flagged: l.flaggedFiles().map((f) => ({
+            key: f.key,
+            parentKey: f.parentKey,
+            kind: f.kind,
+            status: f.status,
+            stage: f.stage,
+            code: f.code,
+            reason: f.reason,
+            hint: f.hint,
+            retriedNextRun: memberIsRetryable(f),
+            runId: f.runId,
+            updatedAt: f.updatedAt,
+          })),
+          lastRun: last ? toRunView(last) : null,
+        };
+      });
     },
 
     async listRuns(env, limit = 20) {

@@ -106,6 +106,14 @@ describe('pds run: MinIO + GnuPG → SQLite', { timeout: 600_000 }, () => {
     assert.equal(second.code, 2);
     assert.deepEqual(dumpSqlite(sqlitePath(home)), before);
 
+    // Status shows what needs attention whichever run flagged it, and what the next run retries.
+    const status = await runPds(['status', '--env', 'itest', '--json'], env);
+    assert.equal(status.code, 2);
+    const flagged = new Map((JSON.parse(status.stdout) as { flagged: { key: string; retriedNextRun: boolean }[] }).flagged.map((f) => [f.key, f.retriedNextRun]));
+    assert.equal(flagged.get(extraFaults.otherKey), true, 'a file wanting another key is retried once a key is imported');
+    assert.equal(flagged.get(corrupt), false, 'a corrupt file stays flagged until it changes');
+    assert.equal(flagged.get(extraFaults.badRowsMember), false);
+
     // The report of the first run is kept in the ledger.
     const report = await runPds(['report', '--env', 'itest', result.runId], env);
     assert.match(report.stdout, /DECRYPT_NO_MATCHING_KEY/);
