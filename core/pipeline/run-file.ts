@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { recognizeFileName } from '../domain/file-names.js';
 import type { RecognizedFile } from '../domain/files.js';
 import type { FileResult, FileStatus } from '../domain/results.js';
@@ -142,6 +142,9 @@ async function loadContent(ctx: PipelineContext, input: ContentInput): Promise<C
 /** Runs one content through loadContent and builds its FileResult. Never throws (but for cancel). */
 async function runContent(ctx: PipelineContext, input: ContentInput, bytes: number, parentKey?: string): Promise<FileResult> {
   const started = Date.now();
+  // Cancelling (Ctrl-C, SIGTERM) stops the file being read at once; its load is then aborted,
+  // so the store keeps its previous state and the next run loads the file again.
+  if (ctx.signal) addAbortSignal(ctx.signal, input.stream);
   try {
     const out = await loadContent(ctx, input);
     if ('skip' in out) return skipped(input.key, input.file, out.skip, out.code, bytes, parentKey);

@@ -120,7 +120,7 @@ describe('pds run: MinIO + GnuPG → SQLite', { timeout: 600_000 }, () => {
     assert.match(report.stdout, /line 3: expected 6 fields/);
   });
 
-  test('a run killed mid-way (SIGKILL) and started again ends with exactly the data of an uninterrupted run', async () => {
+  test('a run killed mid-way (SIGKILL, then Ctrl-C) and started again ends with exactly the data of an uninterrupted run', async () => {
     const reference = await d.newHome();
     assert.equal((await runPds(['run', '--env', 'itest', '--quiet'], reference.env)).code, 2);
     const expected = dumpSqlite(sqlitePath(reference.home));
@@ -136,6 +136,19 @@ describe('pds run: MinIO + GnuPG → SQLite', { timeout: 600_000 }, () => {
       const res = await collect(child);
       assert.equal(res.signal, 'SIGKILL', `the run was killed after ${killAfter} files`);
     }
+    // Ctrl-C (SIGINT): the run stops at once, marked cancelled, with the file in hand abandoned.
+    const child = spawnPds(['run', '--env', 'itest'], victim.env);
+    let done = 0;
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+      done += text.split('\n').filter((l) => /^(loaded|partial|failed|skipped) /.test(l)).length;
+      if (done >= 5) child.kill('SIGINT');
+    });
+    const cancelled = await collect(child);
+    assert.equal(cancelled.code, 1, cancelled.stdout + cancelled.stderr);
+    assert.match(cancelled.stdout, /cancelled/);
+    const runs = JSON.parse((await runPds(['runs', '--env', 'itest', '--json'], victim.env)).stdout) as { status: string }[];
+    assert.equal(runs[0]?.status, 'cancelled');
+
     const resumed = await runPds(['run', '--env', 'itest', '--json'], victim.env);
     assert.ok(resumed.code === 2 || resumed.code === 0, resumed.stderr);
     assert.deepEqual(dumpSqlite(sqlitePath(victim.home)), expected);
