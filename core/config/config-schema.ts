@@ -58,11 +58,21 @@ export const sqliteTargetSchema = z
 export const mariadbTargetSchema = z
   .object({
     type: z.literal('mariadb'),
-    host: z.string().default('127.0.0.1'),
-    port: z.number().int().positive().default(3306),
-    user: z.string(),
+    /**
+     * A connection URL, `mariadb://user@host:3306/database?ssl=true`: a secret reference
+     * (`env:PDS_DB_URL`) when it carries a password. The fields below override its parts.
+     */
+    url: z
+      .string()
+      .refine((u) => SECRET_REF.test(u) || (/^(mariadb|mysql):\/\//.test(u) && !/^[a-z]+:\/\/[^/@]*:[^/@]*@/.test(u)), {
+        message: 'must be a mariadb:// URL without a password, or a secret reference such as env:PDS_DB_URL when it carries one',
+      })
+      .optional(),
+    host: z.string().optional(),
+    port: z.number().int().positive().optional(),
+    user: z.string().optional(),
     password: secretRef.optional(),
-    database: z.string(),
+    database: z.string().optional(),
     socketPath: z.string().optional(),
     /** TLS: `true` for the system CAs, or files (paths relative to the home folder). */
     ssl: z
@@ -85,7 +95,10 @@ export const mariadbTargetSchema = z
     /** Extra session variables, e.g. `{ wsrep_sync_wait: 1 }` on Galera. */
     sessionVariables: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => t.url !== undefined || (t.user !== undefined && t.database !== undefined), {
+    message: 'give either url, or user and database (host defaults to 127.0.0.1, port to 3306)',
+  });
 
 export const mongodbTargetSchema = z
   .object({

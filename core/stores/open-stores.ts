@@ -32,8 +32,38 @@ export type SecretResolver = (ref: string, fieldPath: string) => Promise<string>
 
 type MariaDbSettings = Extract<EnvironmentConfig['targets']['relational'], { type: 'mariadb' }>;
 
+/** The parts of a `mariadb://user:password@host:port/database?ssl=true` URL (`mysql://` too). */
+export function mariaDbUrlParts(url: string): { host?: string; port?: number; user?: string; password?: string; database?: string; ssl?: boolean } {
+  const u = new URL(url);
+  if (u.protocol !== 'mariadb:' && u.protocol !== 'mysql:') throw new TypeError('not a mariadb:// URL');
+  const ssl = u.searchParams.get('ssl');
+  return {
+    host: u.hostname || undefined,
+    port: u.port ? Number(u.port) : undefined,
+    user: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    database: u.pathname.length > 1 ? decodeURIComponent(u.pathname.slice(1)) : undefined,
+    ssl: ssl === null ? undefined : ssl === 'true' || ssl === '1',
+  };
+}
+
 async function mariaDbOptions(env: string, t: MariaDbSettings, home: string, secrets: SecretResolver): Promise<ConstructorParameters<typeof MariaDbStore>[0]> {
   const base = `environments.${env}.targets.relational`;
+  let fromUrl: ReturnType<typeof mariaDbUrlParts> = {};
+  if (t.url) {
+    const url = /^(env|file):/.test(t.url) ? await secrets(t.url, `${base}.url`) : t.url;
+    try {
+      fromUrl = mariaDbUrlParts(url);
+    } catch (error) {
+      // The message must not echo the URL: it may hold a password.
+      throw new ConfigError(`${base}.url is not a valid mariadb:// URL.`, { code: 'CONFIG_INVALID', path: `${base}.url`, cause: error, hint: 'Example: mariadb://pds@db1.example.edu:3306/edx?ssl=true' });
+    }
+  }
+  const user = t.user ?? fromUrl.user;
+  const database = t.database ?? fromUrl.database;
+  if (!user || !database) {
+    throw new ConfigError(`${base}: the URL names no ${!user ? 'user' : 'database'}; add it to the URL or as a field.`, { code: 'CONFIG_INVALID', path: base });
+  }
   const read = async (path: string | undefined, field: string): Promise<string | undefined> => {
     if (!path) return undefined;
     try {
@@ -44,14 +74,14 @@ async function mariaDbOptions(env: string, t: MariaDbSettings, home: string, sec
   };
   const ssl =
     t.ssl === undefined || typeof t.ssl === 'boolean'
-      ? t.ssl
+      ? (t.ssl ?? fromUrl.ssl)
       : { ca: await read(t.ssl.ca, 'ca'), cert: await read(t.ssl.cert, 'cert'), key: await read(t.ssl.key, 'key'), rejectUnauthorized: t.ssl.rejectUnauthorized, servername: t.ssl.servername };
   return {
-    host: t.host,
-    port: t.port,
-    user: t.user,
-    password: t.password ? await secrets(t.password, `${base}.password`) : undefined,
-    database: t.database,
+    host: t.host ?? fromUrl.host ?? '127.0.0.1',
+    port: t.port ?? fromUrl.port ?? 3306,
+    user,
+    password: t.password ? await secrets(t.password, `${base}.password`) : fromUrl.password,
+    database,
     socketPath: t.socketPath,
     ssl,
     connectionLimit: t.connectionLimit,

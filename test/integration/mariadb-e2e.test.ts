@@ -19,7 +19,9 @@ import { collect, runPds, spawnPds } from '../support/pds-cli.js';
 let d: Delivery;
 let db: MariaDbServer;
 
-function mariaTargets(database: string): string[] {
+/** Targets by fields; `byUrl` gives the same server as one URL held in an environment variable. */
+function mariaTargets(database: string, byUrl = false): string[] {
+  if (byUrl) return ['    targets:', '      relational:', '        type: mariadb', '        url: env:PDS_IT_DB_URL'];
   return [
     '    targets:',
     '      relational:',
@@ -59,8 +61,8 @@ describe('pds run into MariaDB', { timeout: 900_000 }, () => {
   });
 
   test('the delivery lands in MariaDB with the same rows and values as in SQLite', async () => {
-    const maria = await d.newHome({ targetsYaml: mariaTargets('pds_same') });
-    const env = { ...maria.env, PDS_IT_DB_PASSWORD: db.password };
+    const maria = await d.newHome({ targetsYaml: mariaTargets('pds_same', true) });
+    const env = { ...maria.env, PDS_IT_DB_URL: `mariadb://${db.user}:${encodeURIComponent(db.password)}@${db.host}:${db.port}/pds_same` };
     const res = await runPds(['run', '--env', 'itest', '--json'], env);
     assert.equal(res.code, 2, res.stderr);
     const result = JSON.parse(res.stdout) as RunResult;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getEnvironment, loadConfig, resolveSecret, saveConfig, validateConfig } from '../../core/config/config-store.js';
 import { ConfigError } from '../../core/errors/index.js';
+import { mariaDbUrlParts } from '../../core/stores/open-stores.js';
 
 async function withHome(fn: (home: string) => Promise<void>): Promise<void> {
   const home = await mkdtemp(join(tmpdir(), 'pds-config-'));
@@ -91,5 +92,35 @@ describe('configuration', () => {
       await writeFile(join(home, 'pass.txt'), 'from-file\n');
       assert.equal(await resolveSecret('file:pass.txt', home, 'x'), 'from-file');
     });
+  });
+});
+
+describe('MariaDB target settings', () => {
+  const withTarget = (relational: Record<string, unknown>) => validateConfig({ environments: { live: { source: { type: 'local', path: 'x' }, targets: { relational } } } });
+
+  test('a URL without a password, or a secret reference to one, or fields', () => {
+    assert.equal(withTarget({ type: 'mariadb', url: 'mariadb://pds@db1:3307/edx?ssl=true' }).environments.live!.targets.relational.type, 'mariadb');
+    assert.equal(withTarget({ type: 'mariadb', url: 'env:PDS_DB_URL' }).environments.live!.targets.relational.type, 'mariadb');
+    assert.equal(withTarget({ type: 'mariadb', user: 'pds', database: 'edx' }).environments.live!.targets.relational.type, 'mariadb');
+  });
+
+  test('a URL holding a password inline is refused without echoing it; so is a target with neither URL nor user and database', () => {
+    assert.throws(
+      () => withTarget({ type: 'mariadb', url: 'mariadb://pds:s3cret@db1/edx' }),
+      (e: unknown) => e instanceof ConfigError && /targets\.relational\.url/.test(e.message) && !e.message.includes('s3cret'),
+    );
+    assert.throws(() => withTarget({ type: 'mariadb', host: 'db1' }), (e: unknown) => e instanceof ConfigError && /either url, or user and database/.test(e.message));
+  });
+
+  test('URL parts: user, password, host, port, database, ssl', () => {
+    assert.deepEqual(mariaDbUrlParts('mariadb://pds:p%40ss@db1.example.edu:3307/edx%5Fprod?ssl=true'), {
+      host: 'db1.example.edu',
+      port: 3307,
+      user: 'pds',
+      password: 'p@ss',
+      database: 'edx_prod',
+      ssl: true,
+    });
+    assert.deepEqual(mariaDbUrlParts('mysql://db2/edx'), { host: 'db2', port: undefined, user: undefined, password: undefined, database: 'edx', ssl: undefined });
   });
 });
