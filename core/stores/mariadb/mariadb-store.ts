@@ -663,21 +663,17 @@ export class MariaDbStore implements RelationalStore {
       spec.columns.filter((c) => !known.has(c.toLowerCase())),
       spec.origin.fileKey,
     );
-    const unit = new SnapshotUnit(this, spec);
-    this.units.add(unit);
-    try {
-      await unit.open();
-    } catch (error) {
-      this.units.delete(unit);
-      throw error;
-    }
-    return unit;
+    return this.openUnit(new SnapshotUnit(this, spec));
   }
 
   /** Starts a unit of keyed inserts (designated event rows of one file). */
   async beginKeyed(origin: LoadOrigin): Promise<KeyedRowsWriter> {
     this.assertNotClosed();
-    const unit = new KeyedUnit(this, origin);
+    return this.openUnit(new KeyedUnit(this, origin));
+  }
+
+  /** Registers a unit and opens its transaction; a unit that fails to open is forgotten. */
+  private async openUnit<U extends MariaDbUnit>(unit: U): Promise<U> {
     this.units.add(unit);
     try {
       await unit.open();

@@ -12,7 +12,7 @@ import { BSON, type Collection } from 'mongodb';
 import { LoadError } from '../../errors/index.js';
 import type { LoadOrigin } from '../ports.js';
 import { defineKey, escapeKeys, isPlainObject, unescapeKeys } from './key-escaping.js';
-import { MongoConnection, type MongoStoreOptions } from './mongo-connection.js';
+import { MongoStoreBase } from './mongo-connection.js';
 import { isDuplicateKeyCode, serverCode, toMongoLoadError } from './mongo-errors.js';
 
 /** Base name of the collection (before `collectionPrefix`). */
@@ -73,19 +73,7 @@ export function courseStructureBlocks(structure: Record<string, unknown>): Recor
 }
 
 /** Course outlines as documents. */
-export class MongoCourseStructureStore {
-  readonly connection: MongoConnection;
-  private readonly ownsConnection: boolean;
-
-  /**
-   * @param target connection options (the store then owns its client) or a shared connection.
-   * @throws ConfigError for malformed options.
-   */
-  constructor(target: MongoStoreOptions | MongoConnection) {
-    this.ownsConnection = !(target instanceof MongoConnection);
-    this.connection = target instanceof MongoConnection ? target : new MongoConnection(target);
-  }
-
+export class MongoCourseStructureStore extends MongoStoreBase {
   private async collection(): Promise<Collection<CourseStructureDocument>> {
     return this.connection.collection<CourseStructureDocument>(COURSE_STRUCTURE_COLLECTION);
   }
@@ -151,10 +139,5 @@ export class MongoCourseStructureStore {
     } catch (error) {
       throw toMongoLoadError(error, { action: 'read the course structure', database: this.connection.database });
     }
-  }
-
-  /** Closes the client when this store owns it. */
-  async close(): Promise<void> {
-    if (this.ownsConnection) await this.connection.close();
   }
 }

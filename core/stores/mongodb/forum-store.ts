@@ -23,7 +23,7 @@ import { MongoBulkWriteError, type Collection, type Db, type Document } from 'mo
 import { LoadError } from '../../errors/index.js';
 import type { LoadOrigin } from '../ports.js';
 import { escapeKeys } from './key-escaping.js';
-import { MongoConnection, type MongoStoreOptions } from './mongo-connection.js';
+import { MongoStoreBase } from './mongo-connection.js';
 import { isDuplicateKeyCode, isNamespaceNotFound, serverCode, toMongoLoadError } from './mongo-errors.js';
 
 /** Base name of the pointer collection (before `collectionPrefix`). */
@@ -78,19 +78,8 @@ export function forumCourseHash(courseKey: string): string {
 }
 
 /** Forum snapshots of every course. `init()` it before use (the first begin does it too). */
-export class MongoForumStore {
-  readonly connection: MongoConnection;
-  private readonly ownsConnection: boolean;
+export class MongoForumStore extends MongoStoreBase {
   private ready: Promise<void> | undefined;
-
-  /**
-   * @param target connection options (the store then owns its client) or a shared connection.
-   * @throws ConfigError for malformed options.
-   */
-  constructor(target: MongoStoreOptions | MongoConnection) {
-    this.ownsConnection = !(target instanceof MongoConnection);
-    this.connection = target instanceof MongoConnection ? target : new MongoConnection(target);
-  }
 
   private ctx(action: string, file?: string): { action: string; database: string; file?: string } {
     return { action, database: this.connection.database, file };
@@ -181,11 +170,6 @@ export class MongoForumStore {
       retryable: true,
       hint: 'A load is replacing it right now; read again when it has finished.',
     });
-  }
-
-  /** Closes the client when this store owns it. */
-  async close(): Promise<void> {
-    if (this.ownsConnection) await this.connection.close();
   }
 }
 

@@ -162,3 +162,26 @@ export class MongoConnection {
     await client?.close().catch(() => undefined);
   }
 }
+
+/**
+ * What the MongoDB stores share: a connection they either own (built from options, closed with
+ * the store) or borrow (shared through `openMongoStores`, closed by its owner).
+ */
+export abstract class MongoStoreBase {
+  readonly connection: MongoConnection;
+  private readonly ownsConnection: boolean;
+
+  /**
+   * @param target connection options (the store then owns its client) or a shared connection.
+   * @throws ConfigError for malformed options.
+   */
+  constructor(target: MongoStoreOptions | MongoConnection) {
+    this.ownsConnection = !(target instanceof MongoConnection);
+    this.connection = target instanceof MongoConnection ? target : new MongoConnection(target);
+  }
+
+  /** Closes the client when this store owns it. */
+  async close(): Promise<void> {
+    if (this.ownsConnection) await this.connection.close();
+  }
+}

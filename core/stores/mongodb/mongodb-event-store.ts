@@ -26,7 +26,7 @@ import type { EventRecord, RejectedLine } from '../../domain/records.js';
 import { LoadError, PdsError } from '../../errors/index.js';
 import type { EventStore, EventWriter, KeyedWriteResult, LoadOrigin } from '../ports.js';
 import { toEventDocument, type EventDocument } from './event-document.js';
-import { MongoConnection, type MongoStoreOptions } from './mongo-connection.js';
+import { MongoStoreBase } from './mongo-connection.js';
 import { MONGO_CODES, documentErrorReason, isDuplicateKeyCode, isNamespaceNotFound, toMongoLoadError, type MongoErrorContext } from './mongo-errors.js';
 
 /** Base names of the collections this store uses (before `collectionPrefix`). */
@@ -93,22 +93,10 @@ export interface MongoCheckResult {
 type LoadState = 'open' | 'committed' | 'aborted';
 
 /** The MongoDB event store. `init()` it (or let the first `beginEvents` do it) before use. */
-export class MongoEventStore implements EventStore {
+export class MongoEventStore extends MongoStoreBase implements EventStore {
   readonly engine = 'mongodb';
   /** The client; shared with the forum and course-structure stores by `openMongoStores`. */
-  readonly connection: MongoConnection;
-  private readonly ownsConnection: boolean;
   private ready: Promise<void> | undefined;
-
-  /**
-   * @param target connection options (the store then owns and closes its client), or a
-   *   `MongoConnection` shared with other stores (closed by its owner).
-   * @throws ConfigError for malformed options.
-   */
-  constructor(target: MongoStoreOptions | MongoConnection) {
-    this.ownsConnection = !(target instanceof MongoConnection);
-    this.connection = target instanceof MongoConnection ? target : new MongoConnection(target);
-  }
 
   private get database(): string {
     return this.connection.database;
@@ -240,11 +228,6 @@ export class MongoEventStore implements EventStore {
       parts.push('no events loaded yet (the first load creates the collection and its indexes)');
     }
     return { ok: true, detail: parts.join('; ') };
-  }
-
-  /** Closes the client when this store owns it. */
-  async close(): Promise<void> {
-    if (this.ownsConnection) await this.connection.close();
   }
 
   /** @internal used by the writer for error contexts. */
