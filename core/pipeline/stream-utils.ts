@@ -1,7 +1,7 @@
 /**
  * Small stream helpers for the pipeline stages.
  */
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 /**
  * Reads at least `n` bytes (or to the end) from `input` without losing them: returns those bytes
@@ -34,22 +34,6 @@ export async function peek(input: Readable, n: number): Promise<{ head: Buffer; 
 /** True when the bytes start with the gzip magic number. */
 export function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-}
-
-/** Counts bytes flowing through, reporting to `onBytes` at most every `everyBytes`. */
-export function byteCounter(onBytes: (total: number) => void, everyBytes = 4 << 20): PassThrough {
-  let total = 0;
-  let reported = 0;
-  const counter = new PassThrough({ highWaterMark: 1 << 20 });
-  counter.on('data', (chunk: Buffer) => {
-    total += chunk.length;
-    if (total - reported >= everyBytes) {
-      reported = total;
-      onBytes(total);
-    }
-  });
-  counter.on('end', () => onBytes(total));
-  return counter;
 }
 
 /** Reads a whole (small) stream into one Buffer. */

@@ -6,9 +6,8 @@ import { readFile } from 'node:fs/promises';
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import { resolvePath, type EnvironmentPaths } from '../config/config-store.js';
 import { ConfigError } from '../errors/index.js';
-import { MariaDbStore } from './mariadb/mariadb-store.js';
-import { courseStructureBlocks } from './mongodb/course-structure-store.js';
-import { openMongoStores, type MongoStores } from './mongodb/open-mongo-stores.js';
+import type { MariaDbStore } from './mariadb/mariadb-store.js';
+import type { MongoStores } from './mongodb/open-mongo-stores.js';
 import type { DocumentStore, EventStore, RelationalStore } from './ports.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
@@ -20,7 +19,8 @@ export interface OpenStores {
   close(): Promise<void>;
 }
 
-function documentStoreOf(mongo: MongoStores): DocumentStore {
+async function documentStoreOf(mongo: MongoStores): Promise<DocumentStore> {
+  const { courseStructureBlocks } = await import('./mongodb/course-structure-store.js');
   return {
     beginForumSnapshot: (spec) => mongo.forum.beginForumSnapshot(spec),
     replaceCourseStructure: ({ structure, ...spec }) => mongo.courseStructure.replaceCourseStructure({ ...spec, blocks: courseStructureBlocks(structure) }),
@@ -117,6 +117,8 @@ export async function openStores(env: string, config: EnvironmentConfig, paths: 
     let relational: RelationalStore;
     if (r.type === 'sqlite') relational = await openSqlite(r.path);
     else {
+      // Server drivers load only when an environment uses them: the embedded default starts fast.
+      const { MariaDbStore } = await import('./mariadb/mariadb-store.js');
       const store = new MariaDbStore(await mariaDbOptions(env, r, home, secrets));
       opened.push(store);
       await store.init();
@@ -127,6 +129,7 @@ export async function openStores(env: string, config: EnvironmentConfig, paths: 
     if (e.type === 'sqlite') return { relational, events: await openSqlite(e.path), close: closeAll };
     // The URI may carry credentials: then it is a secret reference.
     const uri = /^(env|file):/.test(e.uri) ? await secrets(e.uri, `environments.${env}.targets.events.uri`) : e.uri;
+    const { openMongoStores } = await import('./mongodb/open-mongo-stores.js');
     const mongo = await openMongoStores({
       uri,
       database: e.database,
@@ -136,7 +139,7 @@ export async function openStores(env: string, config: EnvironmentConfig, paths: 
       keepRawLines: e.keepRawLines,
     });
     opened.push(mongo);
-    return { relational, events: mongo.events, documents: documentStoreOf(mongo), close: closeAll };
+    return { relational, events: mongo.events, documents: await documentStoreOf(mongo), close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
