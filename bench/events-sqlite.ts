@@ -28,8 +28,9 @@ export interface EventsBenchResult {
   peakRssMb: number;
 }
 
-const CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
-const PARSE_CHILD = fileURLToPath(new URL('./parse-child.ts', import.meta.url));
+// The children run the built product (dist/), as `pds` does: no TypeScript loader in the figures.
+const CHILD = fileURLToPath(new URL('./load-child.mjs', import.meta.url));
+const PARSE_CHILD = fileURLToPath(new URL('./parse-child.mjs', import.meta.url));
 
 function timeShell(command: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -43,7 +44,7 @@ function timeShell(command: string, env: NodeJS.ProcessEnv): Promise<number> {
 
 function runChild<T = { status: string; seconds: number; loaded: number; rejected: number; peakRssMb: number; codes: string[] }>(args: string[], script = CHILD): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load-child exited ${code}`))));

@@ -29,7 +29,7 @@ import { readEvents } from '../formats/tracking-log.js';
 import type { LoadOrigin } from '../stores/ports.js';
 import type { PipelineContext } from './context.js';
 import { Quarantine } from './quarantine.js';
-import { isGzip, peek, readAll } from './stream-utils.js';
+import { WriteBehind, isGzip, peek, readAll } from './stream-utils.js';
 
 /** Rows per store write. */
 const BATCH_ROWS = 2000;
@@ -226,17 +226,13 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
   let keyed: Awaited<ReturnType<PipelineContext['relational']['beginKeyed']>> | undefined;
   let repaired = 0;
   const activity = new DailyActivity();
+  const behind = new WriteBehind();
   try {
-    keyed = await ctx.relational.beginKeyed(origin);
+    const keyedWriter = (keyed = await ctx.relational.beginKeyed(origin));
     for await (const batch of readEvents(readLines(plain), { fileName: file.name })) {
       counts.read += batch.events.length + batch.rejected.length;
       await keepRejected(batch.rejected, quarantine, counts, rejected);
       if (batch.events.length === 0) continue;
-      const written = await events.write(batch.events);
-      counts.loaded += written.inserted;
-      counts.duplicates += written.duplicates;
-      // Lines the server refused one by one: quarantined like unreadable lines.
-      if (written.failed) await keepRejected(written.failed, quarantine, counts, rejected);
       const byTable = new Map<string, SqlValue[][]>();
       for (const e of batch.events) {
         if (e.repairs.length > 0) repaired++;
@@ -248,9 +244,17 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
           rows.push(d.row);
         }
       }
-      for (const [name, rows] of byTable) await keyed.write(getTableDef(name)!, rows);
-      ctx.onProgress({ type: 'file-progress', key, stage: 'load', rows: counts.read });
+      const read = counts.read;
+      await behind.push(async () => {
+        const [written] = await Promise.all([events.write(batch.events), ...[...byTable].map(([name, rows]) => keyedWriter.write(getTableDef(name)!, rows))]);
+        counts.loaded += written.inserted;
+        counts.duplicates += written.duplicates;
+        // Lines the server refused one by one: quarantined like unreadable lines.
+        if (written.failed) await keepRejected(written.failed, quarantine, counts, rejected);
+        ctx.onProgress({ type: 'file-progress', key, stage: 'load', rows: read });
+      });
     }
+    await behind.drain();
     // The day's summary goes in with the designated rows: both commit with the file or not at all.
     const summary = activity.rows(key);
     if (summary.length > 0) await keyed.write(getTableDef('course_daily_activity')!, summary);

@@ -47,3 +47,31 @@ export async function readAll(input: AsyncIterable<Uint8Array>, limitBytes = 512
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * Lets a loader read batch N+1 while batch N is being written: each batch's writes start once
+ * the previous batch's have finished (a store never sees two at once), and `push` waits only for
+ * that previous batch. With a store on its own thread (`ThreadedSqliteStore`) or across the
+ * network, parsing and writing overlap; with an in-thread store it changes nothing.
+ *
+ * A failed write fails every later `push` and `drain` with its error, so the loader stops at the
+ * next batch and aborts its units as usual.
+ */
+export class WriteBehind {
+  private tail: Promise<void> = Promise.resolve();
+
+  /** Queues `write` after the writes already queued, and waits until only it is outstanding. */
+  async push(write: () => Promise<void>): Promise<void> {
+    const previous = this.tail;
+    const next = previous.then(write);
+    // Seen by the next push or drain; until then it must not count as an unhandled rejection.
+    next.catch(() => undefined);
+    this.tail = next;
+    await previous;
+  }
+
+  /** Waits for every queued write. */
+  async drain(): Promise<void> {
+    await this.tail;
+  }
+}

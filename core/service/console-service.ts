@@ -110,8 +110,8 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
   }
 
   /** Opens an environment's stores, resolving secrets and paths against the home folder. */
-  function stores_(env: string, config: EnvironmentConfig, paths: ReturnType<typeof environmentPaths>): ReturnType<typeof openStores> {
-    return openStores(env, config, paths, (ref, path) => resolveSecret(ref, home, path), home);
+  function stores_(env: string, config: EnvironmentConfig, paths: ReturnType<typeof environmentPaths>, threaded = false): ReturnType<typeof openStores> {
+    return openStores(env, config, paths, (ref, path) => resolveSecret(ref, home, path), home, { threaded });
   }
 
   /** The decryptor of an environment, created on first need. */
@@ -140,7 +140,8 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
     let stores: Awaited<ReturnType<typeof openStores>> | undefined;
     let ledger: Ledger | undefined;
     try {
-      stores = await stores_(env, config, paths);
+      // Loads run SQLite on its own thread, overlapping the parsing.
+      stores = await stores_(env, config, paths, true);
       ledger = Ledger.open(paths.ledger);
       const ctx: PipelineContext = {
         env,

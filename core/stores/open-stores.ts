@@ -10,6 +10,7 @@ import type { MariaDbStore } from './mariadb/mariadb-store.js';
 import type { MongoStores } from './mongodb/open-mongo-stores.js';
 import type { DocumentStore, EventStore, RelationalStore } from './ports.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
+import { ThreadedSqliteStore } from './sqlite/threaded-sqlite-store.js';
 
 export interface OpenStores {
   relational: RelationalStore;
@@ -90,18 +91,33 @@ async function mariaDbOptions(env: string, t: MariaDbSettings, home: string, sec
   };
 }
 
+export interface OpenStoresOptions {
+  /**
+   * Run SQLite on its own thread (`ThreadedSqliteStore`), for loads: its work then overlaps the
+   * decrypting and parsing. Reads (status, reports) stay on the caller's thread.
+   */
+  threaded?: boolean;
+}
+
 /**
  * Opens (and initialises) the stores of an environment. `home` resolves relative paths in the
  * config (TLS files); the embedded file defaults to the environment's `data.sqlite`.
  */
-export async function openStores(env: string, config: EnvironmentConfig, paths: EnvironmentPaths, secrets: SecretResolver, home: string): Promise<OpenStores> {
+export async function openStores(
+  env: string,
+  config: EnvironmentConfig,
+  paths: EnvironmentPaths,
+  secrets: SecretResolver,
+  home: string,
+  options: OpenStoresOptions = {},
+): Promise<OpenStores> {
   const opened: { close(): Promise<void> }[] = [];
-  const sqlite = new Map<string, SqliteStore>();
-  const openSqlite = async (path: string | undefined): Promise<SqliteStore> => {
+  const sqlite = new Map<string, SqliteStore | ThreadedSqliteStore>();
+  const openSqlite = async (path: string | undefined): Promise<SqliteStore | ThreadedSqliteStore> => {
     const full = path ? resolvePath(paths.root, path) : paths.sqlite;
     let store = sqlite.get(full);
     if (!store) {
-      store = new SqliteStore({ path: full });
+      store = options.threaded ? new ThreadedSqliteStore({ path: full }) : new SqliteStore({ path: full });
       opened.push(store);
       await store.init();
       sqlite.set(full, store);

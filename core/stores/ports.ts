@@ -54,7 +54,10 @@ export interface KeyedWriteResult {
 }
 
 export interface KeyedRowsWriter {
-  /** Inserts rows of one derived/event table, ignoring ids already present. */
+  /**
+   * Inserts rows of one derived/event table, ignoring ids already present. Calls may overlap (a
+   * loader issues one batch's tables together): the writer runs them one at a time, in order.
+   */
   write(table: TableDef, rows: SqlValue[][]): Promise<KeyedWriteResult>;
   commit(): Promise<void>;
   abort(): Promise<void>;

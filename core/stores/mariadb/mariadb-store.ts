@@ -1294,7 +1294,16 @@ class KeyedUnit extends MariaDbUnit implements KeyedRowsWriter {
     return 'ok';
   }
 
-  async write(def: TableDef, rows: SqlValue[][]): Promise<KeyedWriteResult> {
+  /** Overlapping calls run one at a time, in the order made (ports: KeyedRowsWriter). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  write(def: TableDef, rows: SqlValue[][]): Promise<KeyedWriteResult> {
+    const run = this.queue.then(() => this.writeNow(def, rows));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeNow(def: TableDef, rows: SqlValue[][]): Promise<KeyedWriteResult> {
     this.assertUsable('write');
     if (isSnapshotTable(def)) {
       throw new LoadError(`${def.name} is a weekly snapshot table, not a keyed table.`, { code: 'WRONG_TABLE_KIND', file: this.file });

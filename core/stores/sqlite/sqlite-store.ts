@@ -60,6 +60,19 @@ export interface SqliteStoreOptions {
   path: string;
   /** How long a write waits for another connection's transaction, in ms. Default 10,000. */
   busyTimeoutMs?: number;
+  /**
+   * Copy the write-ahead log into the database file when a transaction commits (SQLite's
+   * default). Off: the owner calls `checkpoint()` when it suits it (the store thread does so
+   * after replying to a commit, so the copy overlaps the reading of the next file).
+   */
+  autoCheckpoint?: boolean;
+}
+
+/** Writes prepared rows of the `events` table (`eventRow`), for a caller that built them elsewhere. */
+export interface EventRowsWriter {
+  write(rows: SqlValue[][]): Promise<KeyedWriteResult>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
 }
 
 /** A forward migration of the bookkeeping schema. Append only; never edit an applied one. */
@@ -137,6 +150,7 @@ export class SqliteStore implements RelationalStore, EventStore {
   readonly engine = 'sqlite';
   readonly path: string;
   private readonly busyTimeoutMs: number;
+  private readonly autoCheckpoint: boolean;
   private db: Db | undefined;
   private closed = false;
 
@@ -154,6 +168,21 @@ export class SqliteStore implements RelationalStore, EventStore {
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+    this.autoCheckpoint = options.autoCheckpoint ?? true;
+  }
+
+  /** True while units of work are open (their transaction is not committed yet). */
+  get inTransaction(): boolean {
+    return this.txOpen;
+  }
+
+  /**
+   * Copies committed pages from the write-ahead log into the database file as far as readers
+   * allow (PASSIVE: never waits for them). A no-op inside a transaction.
+   */
+  checkpoint(): void {
+    if (this.txOpen || !this.db?.open) return;
+    this.guard('copy the write-ahead log into the database file', () => this.db!.pragma('wal_checkpoint(PASSIVE)'));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -222,9 +251,12 @@ export class SqliteStore implements RelationalStore, EventStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
-      // Big snapshot swaps and random event-id index inserts touch many pages: a 64 MB page cache
-      // avoids re-reading them.
-      db.pragma('cache_size = -64000');
+      // Big snapshot swaps and random event-id index inserts touch many pages. Loading a daily log
+      // keeps about 100 MB of index pages busy (events and six designated tables): a 128 MB page
+      // cache loads it ~15% faster than 64 MB (measured; peak RSS stays under 500 MB). SQLite
+      // fills the cache only as pages are used.
+      db.pragma('cache_size = -128000');
+      if (!this.autoCheckpoint) db.pragma('wal_autocheckpoint = 0');
       this.db = db;
       return db;
     } catch (error) {
@@ -597,12 +629,17 @@ export class SqliteStore implements RelationalStore, EventStore {
 
   /** Starts inserting one file's events into `events` (ids already present are skipped). */
   async beginEvents(origin: LoadOrigin): Promise<EventWriter> {
+    const writer = await this.beginEventRows(origin);
+    return { ...writer, write: (events: EventRecord[]) => writer.write(events.map((e) => eventRow(e, origin.fileKey))) };
+  }
+
+  /** Like `beginEvents`, for rows already made by `eventRow` (the store thread's callers make them). */
+  async beginEventRows(origin: LoadOrigin): Promise<EventRowsWriter> {
     const unit = this.beginUnit();
     const def = getTableDef('events')!;
     return {
-      write: async (events: EventRecord[]) => {
+      write: async (rows: SqlValue[][]) => {
         this.assertOpen(unit, 'write');
-        const rows = events.map((e) => eventRow(e, origin.fileKey));
         return this.guard('write events', () => this.insertKeyed(unit, def, rows), origin.fileKey);
       },
       commit: async () => {

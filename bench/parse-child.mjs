@@ -1,21 +1,21 @@
 /**
  * Child process of the benchmarks: decrypt → gunzip → parse of one daily log with the product's
- * readers, storing nothing. Prints one JSON line: events, seconds, peak RSS. Separates the cost
- * of decoding from the cost of the store in `npm run bench`.
+ * readers as built (`dist/`), storing nothing. Prints one JSON line: events, seconds, peak RSS.
+ * Separates the cost of decoding from the cost of the store in `npm run bench`.
  *
- *   node --import tsx bench/parse-child.ts KEYFILE FILE
+ *   node bench/parse-child.mjs KEYFILE FILE
  */
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
-import { createOpenPgpDecryptor } from '../core/crypto/openpgp-decryptor.js';
-import { gunzipStream } from '../core/formats/gunzip.js';
-import { readLines } from '../core/formats/lines.js';
-import { readEvents } from '../core/formats/tracking-log.js';
+import { createOpenPgpDecryptor } from '../dist/core/crypto/openpgp-decryptor.js';
+import { gunzipStream } from '../dist/core/formats/gunzip.js';
+import { readLines } from '../dist/core/formats/lines.js';
+import { readEvents } from '../dist/core/formats/tracking-log.js';
 
 const [keyFile, file] = process.argv.slice(2);
 if (!keyFile || !file) {
-  process.stderr.write('usage: parse-child.ts KEYFILE FILE\n');
+  process.stderr.write('usage: parse-child.mjs KEYFILE FILE\n');
   process.exit(1);
 }
 const decryptor = await createOpenPgpDecryptor({ armoredKeys: [await readFile(keyFile, 'utf8')] });

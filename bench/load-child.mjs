@@ -1,15 +1,16 @@
 /**
- * Child process of the benchmarks: loads files into an environment through the real service and
- * prints one JSON line with the outcome, the wall time and this process's peak RSS. Running it in
- * its own process keeps the parent's data generation out of the memory figure.
+ * Child process of the benchmarks: loads files into an environment through the real service, as
+ * built (`dist/`, what `pds` runs), and prints one JSON line with the outcome, the wall time and
+ * this process's peak RSS. Its own process keeps the parent's data generation out of the memory
+ * figure. `npm run bench` builds first.
  *
- *   node --import tsx bench/load-child.ts HOME ENV FILE...
+ *   node bench/load-child.mjs HOME ENV FILE...
  */
-import { createConsoleService } from '../core/service/console-service.js';
+import { createConsoleService } from '../dist/core/service/console-service.js';
 
 const [home, env, ...files] = process.argv.slice(2);
 if (!home || !env || files.length === 0) {
-  process.stderr.write('usage: load-child.ts HOME ENV FILE...\n');
+  process.stderr.write('usage: load-child.mjs HOME ENV FILE...\n');
   process.exit(1);
 }
 const service = createConsoleService({ home });

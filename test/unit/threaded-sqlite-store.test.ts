@@ -1,0 +1,142 @@
+/**
+ * The SQLite store on its own thread: the store contract unchanged, plus what only the thread
+ * adds: errors crossing the boundary intact, a dead thread failing every call retryably with
+ * nothing half-written kept, and the write-ahead log copied into the file once a load is done.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { Worker } from 'node:worker_threads';
+import { getTableDef } from '../../core/domain/tables.js';
+import { LoadError } from '../../core/errors/index.js';
+import { SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
+import { ThreadedSqliteStore } from '../../core/stores/sqlite/threaded-sqlite-store.js';
+import { contractEvent, describeEventStoreContract, describeRelationalStoreContract } from '../support/store-contract.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pds-sqlite-thread-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+let fileSeq = 0;
+function newPath(): string {
+  return join(root, `store-${++fileSeq}`, 'pds.sqlite');
+}
+
+function sharedFile(): () => Promise<ThreadedSqliteStore & { drop(): Promise<void> }> {
+  const path = newPath();
+  return async () =>
+    Object.assign(new ThreadedSqliteStore({ path }), {
+      drop: async () => {
+        for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+      },
+    });
+}
+
+describeRelationalStoreContract('sqlite on its own thread', sharedFile());
+describeEventStoreContract('sqlite on its own thread', sharedFile());
+
+async function openThreaded(path = newPath()): Promise<ThreadedSqliteStore> {
+  const store = new ThreadedSqliteStore({ path });
+  await store.init();
+  return store;
+}
+
+const origin = (tag: string) => ({ fileKey: `thread/${tag}.log.gz`, loadId: `load-${tag}` });
+
+async function eventCount(path: string, fileKey: string): Promise<number> {
+  const reader = new SqliteStore({ path });
+  await reader.init();
+  try {
+    const [row] = await reader.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE file_key = ?', [fileKey]);
+    return row.n;
+  } finally {
+    await reader.close();
+  }
+}
+
+describe('ThreadedSqliteStore specifics', () => {
+  test('an error raised in the thread arrives as the same LoadError, code, hint and database code', async () => {
+    const store = await openThreaded();
+    try {
+      const keyed = await store.beginKeyed(origin('width'));
+      const video = getTableDef('video_events')!;
+      await assert.rejects(keyed.write(video, [['too', 'few']]), (error: unknown) => {
+        assert.ok(error instanceof LoadError);
+        assert.equal(error.code, 'ROW_WIDTH');
+        assert.match(error.message, /video_events has 2 values/);
+        return true;
+      });
+      await keyed.abort();
+      // A value SQLite's STRICT table refuses: the driver code crosses too, never the value.
+      const events = await store.beginKeyed(origin('strict'));
+      const row = video.columns.map(() => null as string | number | null);
+      row[video.columns.findIndex((c) => c.name === 'event_id')] = 'e-strict';
+      row[video.columns.findIndex((c) => c.name === 'user_id')] = 'not a number';
+      await assert.rejects(events.write(video, [row]), (error: unknown) => {
+        assert.ok(error instanceof LoadError);
+        assert.equal(error.code, 'LOAD_FAILED');
+        assert.match(String(error.dbCode), /^SQLITE_CONSTRAINT/);
+        assert.ok(error.hint);
+        assert.doesNotMatch(error.message, /not a number/);
+        return true;
+      });
+      await events.abort();
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a thread that dies fails every call retryably, and its open load is not in the file', async () => {
+    const path = newPath();
+    const store = await openThreaded(path);
+    const writer = await store.beginEvents(origin('dies'));
+    await writer.write([contractEvent(1, 'course-v1:T+D+1', 'play_video'), contractEvent(2, 'course-v1:T+D+1', 'seq_goto')]);
+    await (store as unknown as { worker: Worker }).worker.terminate();
+    for (const call of [writer.write([contractEvent(3, 'course-v1:T+D+1', 'play_video')]), writer.commit(), store.query('SELECT 1 AS one')]) {
+      await assert.rejects(call, (error: unknown) => {
+        assert.ok(error instanceof LoadError);
+        assert.equal(error.code, 'STORE_THREAD_FAILED');
+        assert.equal(error.retryable, true);
+        return true;
+      });
+    }
+    await writer.abort(); // safe after a failure, as the ports require
+    await store.close();
+    assert.equal(await eventCount(path, origin('dies').fileKey), 0);
+  });
+
+  test('commits are visible to other connections at once, and close leaves everything in the database file', async () => {
+    const path = newPath();
+    const store = await openThreaded(path);
+    const writer = await store.beginEvents(origin('visible'));
+    const written = await writer.write([1, 2, 3].map((n) => contractEvent(n, 'course-v1:T+V+1', 'play_video')));
+    assert.deepEqual(written, { inserted: 3, duplicates: 0 });
+    assert.equal(await eventCount(path, origin('visible').fileKey), 0, 'not visible before commit');
+    await writer.commit();
+    assert.equal(await eventCount(path, origin('visible').fileKey), 3);
+    await store.close();
+    await store.close(); // idempotent
+    assert.ok(!existsSync(`${path}-wal`) || statSync(`${path}-wal`).size === 0, 'the write-ahead log was copied into the file');
+    assert.equal(await eventCount(path, origin('visible').fileKey), 3);
+    await assert.rejects(store.query('SELECT 1'), (error: unknown) => error instanceof LoadError && error.code === 'STORE_CLOSED');
+  });
+
+  test('calls made without waiting run in the order made', async () => {
+    const path = newPath();
+    const store = await openThreaded(path);
+    try {
+      const writer = await store.beginEvents(origin('order'));
+      const event = contractEvent(9, 'course-v1:T+O+1', 'play_video');
+      // The same event twice without waiting: the first inserts it, the second finds it.
+      const [first, second] = await Promise.all([writer.write([event]), writer.write([event])]);
+      assert.deepEqual([first, second], [
+        { inserted: 1, duplicates: 0 },
+        { inserted: 0, duplicates: 1 },
+      ]);
+      await writer.commit();
+    } finally {
+      await store.close();
+    }
+  });
+});
