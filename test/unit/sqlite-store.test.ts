@@ -14,7 +14,7 @@ import type { SqlValue } from '../../core/domain/records.js';
 import { EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES, getTableDef } from '../../core/domain/tables.js';
 import { LoadError } from '../../core/errors/index.js';
 import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
-import { SCHEMA_VERSION_TABLE, SNAPSHOTS_TABLE } from '../../core/stores/sqlite/sqlite-ddl.js';
+import { SCHEMA_VERSION_TABLE, SNAPSHOTS_TABLE, createTableSql } from '../../core/stores/sqlite/sqlite-ddl.js';
 import { contractEvent, describeEventStoreContract, describeRelationalStoreContract } from '../support/store-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pds-sqlite-'));
@@ -67,17 +67,70 @@ describe('SqliteStore specifics', () => {
     const names = new Set(objects.map((o) => o.name));
     for (const def of [...WEEKLY_TABLES, ...EVENT_TABLES, ...SUMMARY_VIEWS]) assert.ok(names.has(def.name), def.name);
     const versions = await store.query<{ version: number }>(`SELECT version FROM ${SCHEMA_VERSION_TABLE}`);
-    assert.deepEqual(versions.map((v) => v.version), [SQLITE_SCHEMA_VERSION]);
+    assert.deepEqual(versions.map((v) => v.version), Array.from({ length: SQLITE_SCHEMA_VERSION }, (_, i) => i + 1));
     await store.close();
   });
 
-  test('snapshot tables start with course_key, snapshot_date, load_id; event tables have event_id as primary key', async () => {
+  test('snapshot tables start with course_key, snapshot_date, load_id; event tables are unique by (event day, event_id)', async () => {
     const store = await openStore();
     const info = await store.query<{ name: string; pk: number }>("SELECT name, pk FROM pragma_table_info('auth_user')");
     assert.deepEqual(info.slice(0, 4).map((c) => c.name), ['course_key', 'snapshot_date', 'load_id', 'id']);
-    const events = await store.query<{ name: string; pk: number }>("SELECT name, pk FROM pragma_table_info('events')");
-    assert.deepEqual(events.filter((c) => c.pk > 0).map((c) => c.name), ['event_id']);
+    for (const def of EVENT_TABLES) {
+      const columns = await store.query<{ name: string; pk: number; notnull: number }>(`SELECT name, pk, "notnull" FROM pragma_table_info('${def.name}')`);
+      assert.deepEqual(columns.filter((c) => c.pk > 0), [], `${def.name} has no primary key`);
+      assert.equal(columns.find((c) => c.name === 'event_id')?.notnull, 1);
+      const [unique] = await store.query<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql LIKE 'CREATE UNIQUE%'", [def.name]);
+      assert.match(unique.sql, /\(ifnull\(substr\("time", 1, 10\), ''\), "event_id"\)/, def.name);
+    }
     await store.close();
+    // The documented lookup of one event uses that index.
+    const raw = new Database(store.path, { readonly: true });
+    const plan = raw.prepare("EXPLAIN QUERY PLAN SELECT raw FROM events WHERE ifnull(substr(time, 1, 10), '') = ? AND event_id = ?").all('2024-03-01', 'x') as { detail: string }[];
+    raw.close();
+    assert.ok(plan.some((p) => /USING INDEX ix_events__event_day_event_id/.test(p.detail)), JSON.stringify(plan));
+  });
+
+  test('an event without a time is still loaded once', async () => {
+    const store = await openStore();
+    const e = { ...contractEvent(1, 'course-v1:T+NoTime+1', 'page_close'), time: null };
+    for (const expected of [{ inserted: 1, duplicates: 0 }, { inserted: 0, duplicates: 1 }]) {
+      const writer = await store.beginEvents({ fileKey: 'notime.log', loadId: `l-${expected.inserted}` });
+      assert.deepEqual(await writer.write([e]), expected);
+      await writer.commit();
+    }
+    await store.close();
+  });
+
+  test('migration 2 rebuilds event tables keyed by event_id alone, keeping their rows', async () => {
+    const path = newPath();
+    const store = await openStore(path);
+    const writer = await store.beginEvents({ fileKey: 'old.log', loadId: 'l-old' });
+    const events = [1, 2, 3].map((n) => contractEvent(n, 'course-v1:T+Old+1', 'play_video'));
+    await writer.write(events);
+    await writer.commit();
+    await store.close();
+    // Make the file as version 1 left it: events with a primary key on event_id.
+    const raw = new Database(path);
+    raw.exec('DROP VIEW events_detail');
+    raw.exec(createTableSql({ ...getTableDef('events')!, name: 'events_v1' }).replace(/\n\) STRICT$/, ',\n  PRIMARY KEY ("event_id")\n) STRICT'));
+    raw.exec('INSERT INTO events_v1 SELECT * FROM events; DROP TABLE events; ALTER TABLE events_v1 RENAME TO events');
+    raw.prepare(`DELETE FROM ${SCHEMA_VERSION_TABLE} WHERE version = 2`).run();
+    raw.close();
+
+    const again = await openStore(path);
+    const columns = await again.query<{ pk: number }>("SELECT pk FROM pragma_table_info('events')");
+    assert.ok(columns.every((c) => c.pk === 0));
+    assert.deepEqual(
+      (await again.query<{ event_id: string }>('SELECT event_id FROM events ORDER BY line')).map((r) => r.event_id),
+      events.map((e) => e.id),
+    );
+    const reload = await again.beginEvents({ fileKey: 'old.log', loadId: 'l-again' });
+    assert.deepEqual(await reload.write(events), { inserted: 0, duplicates: 3 });
+    await reload.commit();
+    assert.equal((await again.query('SELECT * FROM events_detail')).length, 3, 'the views are back');
+    const versions = await again.query<{ version: number }>(`SELECT version FROM ${SCHEMA_VERSION_TABLE} ORDER BY version`);
+    assert.deepEqual(versions.map((v) => v.version), [1, 2]);
+    await again.close();
   });
 
   test('migration 1 applies to an empty file, and a file from a newer version is refused', async () => {

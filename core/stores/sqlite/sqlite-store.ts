@@ -48,6 +48,7 @@ import {
   createIndexesSql,
   createTableSql,
   createViewSql,
+  isDayKeyed,
   physicalColumns,
   quoteIdent,
 } from './sqlite-ddl.js';
@@ -101,6 +102,32 @@ const MIGRATIONS: readonly Migration[] = [
   loaded_at TEXT NOT NULL,
   PRIMARY KEY (table_name, course_key)
 ) STRICT`);
+    },
+  },
+  {
+    version: 2,
+    name: 'event tables unique by (event day, event_id)',
+    up(db) {
+      // Tables made with a primary key on event_id are rebuilt without it; the reconciliation that
+      // follows in the same transaction creates their indexes (the unique one too) and the views.
+      const tables = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'table'`).all() as { name: string; sql: string }[];
+      const rebuild = EVENT_TABLES.filter((def) => isDayKeyed(def) && tables.some((t) => t.name === def.name && /PRIMARY KEY/i.test(t.sql)));
+      if (rebuild.length === 0) return;
+      // A view over a table being renamed would stop the rename; they are created again below.
+      for (const view of SUMMARY_VIEWS) db.exec(`DROP VIEW IF EXISTS ${quoteIdent(view.name)}`);
+      for (const def of rebuild) {
+        const staging = `${def.name}__rebuild`;
+        const have = new Set((db.pragma(`table_info(${quoteIdent(def.name)})`) as { name: string }[]).map((c) => c.name));
+        const columns = physicalColumns(def)
+          .map((c) => c.name)
+          .filter((c) => have.has(c))
+          .map(quoteIdent)
+          .join(', ');
+        db.exec(createTableSql({ ...def, name: staging }));
+        db.exec(`INSERT INTO ${quoteIdent(staging)} (${columns}) SELECT ${columns} FROM ${quoteIdent(def.name)} ORDER BY rowid`);
+        db.exec(`DROP TABLE ${quoteIdent(def.name)}`);
+        db.exec(`ALTER TABLE ${quoteIdent(staging)} RENAME TO ${quoteIdent(def.name)}`);
+      }
     },
   },
 ];
