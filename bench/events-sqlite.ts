@@ -2,7 +2,8 @@
  * Daily log → SQLite: events/s and MB/s of compressed input through decrypt → gunzip → parse →
  * load (raw events + designated tables), beside the baseline `gpg --decrypt | gzip -dc` measured
  * in the same run on the same file. Peak RSS of the loading process is reported too: it must stay
- * flat in file size (target < 500 MB).
+ * flat in file size (target < 500 MB). Then later days are loaded into the same database, and the
+ * last one measured again: loading must not slow down as the history grows.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -26,6 +27,10 @@ export interface EventsBenchResult {
   baselineEventsPerSec: number;
   ratio: number;
   peakRssMb: number;
+  /** Events already stored when the later day was loaded. */
+  storedBefore: number;
+  /** The later day's load, into a database holding `storedBefore` events. */
+  laterEventsPerSec: number;
 }
 
 // The children run the built product (dist/), as `pds` does: no TypeScript loader in the figures.
@@ -51,22 +56,34 @@ function runChild<T = { status: string; seconds: number; loaded: number; rejecte
   });
 }
 
-export async function benchEventsSqlite(options: { events: number }): Promise<EventsBenchResult> {
+const COURSES = ['course-v1:BenchX+Big101+1T2026', 'BenchX/Old201/2014_Fall'];
+const USERS = Array.from({ length: 2000 }, (_, i) => ({ id: 1000 + i, username: `learner${i}` }));
+
+/** Writes one generated daily log, gzipped, and returns its path. */
+async function writeDailyLog(folder: string, date: string, events: number, seed: number): Promise<string> {
+  const path = join(folder, `benchx-edx-events-${date}.log.gz`);
+  const gz = createGzip({ level: 6 });
+  const file = createWriteStream(path);
+  gz.pipe(file);
+  for (const line of generateEventLines({ count: events, seed, date, courseIds: COURSES, users: USERS })) {
+    if (!gz.write(`${line}\n`)) await once(gz, 'drain');
+  }
+  gz.end();
+  await once(file, 'close');
+  return path;
+}
+
+function dayAfter(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+export async function benchEventsSqlite(options: { events: number; historyDays: number }): Promise<EventsBenchResult> {
   const work = await mkdtemp(join(tmpdir(), 'pds-bench-events-'));
   const gpg = await createGpgHome();
   try {
     const key = await gpg.generateKey({ name: 'Bench Czar', email: 'bench@example.edu' });
     const date = '2026-06-01';
-    const plainGz = join(work, `benchx-edx-events-${date}.log.gz`);
-    const gz = createGzip({ level: 6 });
-    const file = createWriteStream(plainGz);
-    gz.pipe(file);
-    const users = Array.from({ length: 2000 }, (_, i) => ({ id: 1000 + i, username: `learner${i}` }));
-    for (const line of generateEventLines({ count: options.events, seed: 11, date, courseIds: ['course-v1:BenchX+Big101+1T2026', 'BenchX/Old201/2014_Fall'], users })) {
-      if (!gz.write(`${line}\n`)) await once(gz, 'drain');
-    }
-    gz.end();
-    await once(file, 'close');
+    const plainGz = await writeDailyLog(work, date, options.events, 11);
     const encrypted = `${plainGz}.gpg`;
     await gpg.encryptFile(plainGz, encrypted, [key.fingerprint]);
     const compressedMb = (await stat(encrypted)).size / 1e6;
@@ -85,6 +102,18 @@ export async function benchEventsSqlite(options: { events: number }): Promise<Ev
     const decode = await runChild<{ events: number; seconds: number }>([keyFile, encrypted], PARSE_CHILD);
     const run = await runChild([home, 'bench', encrypted]);
     if (run.status !== 'succeeded') throw new Error(`the benchmark load did not succeed: ${run.status} ${run.codes.join(', ')}`);
+
+    // Later days: the same kind of log loaded into the database that already holds the days before.
+    const history = join(work, 'history');
+    await mkdir(history);
+    const days: string[] = [];
+    for (let d = 1; d <= options.historyDays; d++) days.push(await writeDailyLog(history, dayAfter(date, d), options.events, 11 + d));
+    if (days.length > 0) await runChild([home, 'bench', ...days]);
+    const later = await writeDailyLog(work, dayAfter(date, options.historyDays + 1), options.events, 99);
+    await gpg.encryptFile(later, `${later}.gpg`, [key.fingerprint]);
+    const laterRun = await runChild([home, 'bench', `${later}.gpg`]);
+    if (laterRun.status !== 'succeeded') throw new Error(`the benchmark load did not succeed: ${laterRun.status} ${laterRun.codes.join(', ')}`);
+
     const eventsPerSec = run.loaded / run.seconds;
     const baselineEventsPerSec = options.events / baselineSeconds;
     return {
@@ -96,7 +125,9 @@ export async function benchEventsSqlite(options: { events: number }): Promise<Ev
       mbPerSec: compressedMb / run.seconds,
       baselineEventsPerSec,
       ratio: eventsPerSec / baselineEventsPerSec,
-      peakRssMb: run.peakRssMb,
+      peakRssMb: Math.max(run.peakRssMb, laterRun.peakRssMb),
+      storedBefore: run.loaded * (options.historyDays + 1),
+      laterEventsPerSec: laterRun.loaded / laterRun.seconds,
     };
   } finally {
     await gpg.dispose();

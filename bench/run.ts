@@ -26,11 +26,12 @@ interface Row {
 
 const benches: Record<string, () => Promise<Row>> = {
   events: async () => {
-    const r = await benchEventsSqlite({ events: scale(500_000) });
+    const r = await benchEventsSqlite({ events: scale(500_000), historyDays: 4 });
     return {
       name: r.name,
       figures:
         `end to end ${Math.round(r.eventsPerSec).toLocaleString('en')} events/s, ${r.mbPerSec.toFixed(1)} MB/s compressed, peak RSS ${Math.round(r.peakRssMb)} MB; ` +
+        `a later day into the database holding ${r.storedBefore.toLocaleString('en')} events ${Math.round(r.laterEventsPerSec).toLocaleString('en')} events/s (${(r.laterEventsPerSec / r.eventsPerSec).toFixed(2)} of the first); ` +
         `decode only (decrypt → gunzip → parse) ${Math.round(r.decodeEventsPerSec).toLocaleString('en')} events/s; ` +
         `baseline gpg --decrypt | gzip -dc ${Math.round(r.baselineEventsPerSec).toLocaleString('en')} events/s; ` +
         `ratios: end to end ${r.ratio.toFixed(2)}, decode ${(r.decodeEventsPerSec / r.baselineEventsPerSec).toFixed(2)}`,

@@ -169,6 +169,7 @@ export async function loadWeeklyTable(ctx: PipelineContext, input: ContentInput)
   const quarantine = quarantineFor(ctx, key, header.columns.join('\t'));
   await quarantine.clear();
   const writer = await ctx.relational.beginSnapshot({ table, courseKey, snapshotDate, columns: drift.columns, origin: newOrigin(key) });
+  const behind = new WriteBehind();
   try {
     let pending: SqlValue[][] = [];
     for await (const item of items) {
@@ -183,12 +184,18 @@ export async function loadWeeklyTable(ctx: PipelineContext, input: ContentInput)
       counts.read += item.rejected.length;
       await keepRejected(bad, quarantine, counts, rejected);
       if (pending.length >= BATCH_ROWS) {
-        await writer.write(pending);
+        const rows = pending;
+        const read = counts.read;
+        await behind.push(async () => {
+          await writer.write(rows);
+          ctx.onProgress({ type: 'file-progress', key, stage: 'load', rows: read });
+        });
         pending = [];
-        ctx.onProgress({ type: 'file-progress', key, stage: 'load', rows: counts.read });
       }
     }
-    if (pending.length > 0) await writer.write(pending);
+    const last = pending;
+    if (last.length > 0) await behind.push(() => writer.write(last));
+    await behind.drain();
     const committed = await writer.commit();
     counts.loaded = committed.stale ? 0 : committed.rows;
     if (committed.stale) {
@@ -197,6 +204,7 @@ export async function loadWeeklyTable(ctx: PipelineContext, input: ContentInput)
       warnings.push({ code: 'EMPTY_SNAPSHOT', message: `${file.name} is empty: it replaced ${committed.replacedRows} rows of ${tableName} for ${courseKey} with none. Check the package if this is unexpected.` });
     }
   } catch (error) {
+    await behind.settled();
     await writer.abort().catch(() => undefined);
     throw error;
   } finally {
@@ -261,6 +269,7 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
     await keyed.commit();
     await events.commit();
   } catch (error) {
+    await behind.settled();
     await keyed?.abort().catch(() => undefined);
     await events.abort().catch(() => undefined);
     throw error;

@@ -55,7 +55,8 @@ export async function readAll(input: AsyncIterable<Uint8Array>, limitBytes = 512
  * network, parsing and writing overlap; with an in-thread store it changes nothing.
  *
  * A failed write fails every later `push` and `drain` with its error, so the loader stops at the
- * next batch and aborts its units as usual.
+ * next batch; it waits for `settled()` before aborting its units, so that no write is still
+ * running on them.
  */
 export class WriteBehind {
   private tail: Promise<void> = Promise.resolve();
@@ -73,5 +74,10 @@ export class WriteBehind {
   /** Waits for every queued write. */
   async drain(): Promise<void> {
     await this.tail;
+  }
+
+  /** Waits until no write is running, whatever their outcome: call before aborting the units. */
+  async settled(): Promise<void> {
+    await this.tail.catch(() => undefined);
   }
 }

@@ -4,10 +4,7 @@
  */
 import { DailyActivity } from '../../core/domain/daily-activity.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { designate, eventRow } from '../../core/domain/designate.js';
 import type { SqlValue } from '../../core/domain/records.js';
@@ -16,28 +13,12 @@ import { LoadError } from '../../core/errors/index.js';
 import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
 import { SCHEMA_VERSION_TABLE, SNAPSHOTS_TABLE, createTableSql } from '../../core/stores/sqlite/sqlite-ddl.js';
 import { contractEvent, describeEventStoreContract, describeRelationalStoreContract } from '../support/store-contract.js';
+import { temporarySqliteFiles } from '../support/sqlite-files.js';
 
-const root = mkdtempSync(join(tmpdir(), 'pds-sqlite-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const { newPath, sharedFile } = temporarySqliteFiles('pds-sqlite-');
 
-let fileSeq = 0;
-function newPath(): string {
-  return join(root, `store-${++fileSeq}`, 'pds.sqlite');
-}
-
-/** A factory whose stores share one file; `drop()` deletes it. */
-function sharedFile(): () => Promise<SqliteStore & { drop(): Promise<void> }> {
-  const path = newPath();
-  return async () =>
-    Object.assign(new SqliteStore({ path }), {
-      drop: async () => {
-        for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
-      },
-    });
-}
-
-describeRelationalStoreContract('sqlite', sharedFile());
-describeEventStoreContract('sqlite', sharedFile());
+describeRelationalStoreContract('sqlite', sharedFile((path) => new SqliteStore({ path })));
+describeEventStoreContract('sqlite', sharedFile((path) => new SqliteStore({ path })));
 
 async function openStore(path = newPath()): Promise<SqliteStore> {
   const store = new SqliteStore({ path });

@@ -4,37 +4,21 @@
  * nothing half-written kept, and the write-ahead log copied into the file once a load is done.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { existsSync, statSync } from 'node:fs';
+import { describe, test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { getTableDef } from '../../core/domain/tables.js';
 import { LoadError } from '../../core/errors/index.js';
 import { SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
 import { ThreadedSqliteStore } from '../../core/stores/sqlite/threaded-sqlite-store.js';
 import { contractEvent, describeEventStoreContract, describeRelationalStoreContract } from '../support/store-contract.js';
+import { temporarySqliteFiles } from '../support/sqlite-files.js';
 
-const root = mkdtempSync(join(tmpdir(), 'pds-sqlite-thread-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const { newPath, sharedFile } = temporarySqliteFiles('pds-sqlite-thread-');
+const threaded = (path: string) => new ThreadedSqliteStore({ path });
 
-let fileSeq = 0;
-function newPath(): string {
-  return join(root, `store-${++fileSeq}`, 'pds.sqlite');
-}
-
-function sharedFile(): () => Promise<ThreadedSqliteStore & { drop(): Promise<void> }> {
-  const path = newPath();
-  return async () =>
-    Object.assign(new ThreadedSqliteStore({ path }), {
-      drop: async () => {
-        for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
-      },
-    });
-}
-
-describeRelationalStoreContract('sqlite on its own thread', sharedFile());
-describeEventStoreContract('sqlite on its own thread', sharedFile());
+describeRelationalStoreContract('sqlite on its own thread', sharedFile(threaded));
+describeEventStoreContract('sqlite on its own thread', sharedFile(threaded));
 
 async function openThreaded(path = newPath()): Promise<ThreadedSqliteStore> {
   const store = new ThreadedSqliteStore({ path });

@@ -44,3 +44,15 @@ test('a failed write fails the next push and the drain, and no later write runs'
   await assert.rejects(behind.drain(), /disk full/);
   assert.deepEqual(ran, []);
 });
+
+test('settled waits for the running write whatever its outcome, and never throws', async () => {
+  const behind = new WriteBehind();
+  let finished = false;
+  await behind.push(async () => {
+    await sleep(20);
+    finished = true;
+    throw new Error('refused');
+  });
+  await behind.settled();
+  assert.equal(finished, true);
+});

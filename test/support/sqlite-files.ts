@@ -1,0 +1,30 @@
+/**
+ * SQLite files for tests: a temporary folder removed after the test file, a fresh path per call,
+ * and a store factory whose stores all open one shared file (what the store contract needs).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+
+export function temporarySqliteFiles(prefix: string): {
+  newPath(): string;
+  sharedFile<S extends object>(make: (path: string) => S): () => Promise<S & { drop(): Promise<void> }>;
+} {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  let seq = 0;
+  const newPath = (): string => join(root, `store-${++seq}`, 'pds.sqlite');
+  return {
+    newPath,
+    sharedFile(make) {
+      const path = newPath();
+      return async () =>
+        Object.assign(make(path), {
+          drop: async () => {
+            for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+          },
+        });
+    },
+  };
+}
