@@ -76,7 +76,10 @@ export interface RelationalStore {
   readonly engine: string;
   /** Creates or migrates the schema. Idempotent. */
   init(): Promise<void>;
-  /** Starts replacing one course's snapshot of one table. */
+  /**
+   * Starts replacing one course's snapshot of one table. A store may start the unit in the
+   * background: a unit that cannot start then fails its first write or its commit.
+   */
   beginSnapshot(spec: SnapshotSpec): Promise<SnapshotWriter>;
   /** Starts a unit of keyed inserts (designated events for one file). */
   beginKeyed(origin: LoadOrigin): Promise<KeyedRowsWriter>;

@@ -124,3 +124,23 @@ describe('ThreadedSqliteStore specifics', () => {
     }
   });
 });
+
+describe('ThreadedSqliteStore units begun in the background', () => {
+  test('a unit that cannot begin fails its first write and its commit with the reason, and aborts quietly', async () => {
+    const store = await openThreaded();
+    try {
+      const table = { ...getTableDef('video_events')!, name: 'pds_not_allowed' };
+      const writer = await store.beginSnapshot({ table, courseKey: 'c', snapshotDate: '2026-01-01', columns: [], origin: origin('bad-name') });
+      const isWrongKind = (error: unknown) => error instanceof LoadError && error.code === 'WRONG_TABLE_KIND';
+      await assert.rejects(writer.write([]), isWrongKind);
+      await assert.rejects(writer.commit(), isWrongKind);
+      await writer.abort();
+      // The store goes on: the next unit works.
+      const events = await store.beginEvents(origin('after'));
+      assert.deepEqual(await events.write([contractEvent(4, 'course-v1:T+B+1', 'play_video')]), { inserted: 1, duplicates: 0 });
+      await events.commit();
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -23,19 +23,24 @@ const port = parentPort;
 if (!port) throw new Error('store-thread.ts runs as a worker thread only.');
 
 const store = new SqliteStore({ ...(workerData as SqliteStoreOptions), autoCheckpoint: false });
+/** Open units by the handle the caller chose; units that failed to begin keep their error. */
 const writers = new Map<number, Writer>();
-let nextHandle = 1;
+const failedBegins = new Map<number, unknown>();
 
-function keep(writer: Writer): number {
-  const handle = nextHandle++;
-  writers.set(handle, writer);
-  return handle;
+async function begin(handle: number, open: () => Promise<Writer>): Promise<void> {
+  try {
+    writers.set(handle, await open());
+  } catch (error) {
+    // The caller does not wait for a begin: its next call on this unit reports why it failed.
+    failedBegins.set(handle, error);
+  }
 }
 
 function writer<T extends Writer>(handle: number): T {
   const w = writers.get(handle);
-  if (!w) throw new LoadError(`The SQLite thread has no open load #${handle}.`, { code: 'UNIT_FINISHED', file: store.path });
-  return w as T;
+  if (w) return w as T;
+  if (failedBegins.has(handle)) throw failedBegins.get(handle);
+  throw new LoadError(`The SQLite thread has no open load #${handle}.`, { code: 'UNIT_FINISHED', file: store.path });
 }
 
 /** A table travels by name when it is one of the defined tables, whole otherwise (drifted). */
@@ -57,11 +62,11 @@ async function run(call: StoreCall): Promise<unknown> {
     case 'countByCourseAndType':
       return store.countByCourseAndType();
     case 'beginSnapshot':
-      return keep(await store.beginSnapshot(call.spec as SnapshotSpec));
+      return begin(call.handle, () => store.beginSnapshot(call.spec as SnapshotSpec));
     case 'beginKeyed':
-      return keep(await store.beginKeyed(call.origin as LoadOrigin));
+      return begin(call.handle, () => store.beginKeyed(call.origin as LoadOrigin));
     case 'beginEvents':
-      return keep(await store.beginEventRows(call.origin as LoadOrigin));
+      return begin(call.handle, () => store.beginEventRows(call.origin as LoadOrigin));
     case 'writeSnapshot':
       return writer<SnapshotWriter>(call.handle).write(call.rows);
     case 'writeKeyed':
@@ -76,6 +81,7 @@ async function run(call: StoreCall): Promise<unknown> {
     case 'abort': {
       const w = writers.get(call.handle);
       writers.delete(call.handle);
+      failedBegins.delete(call.handle);
       return w?.abort();
     }
   }

@@ -33,8 +33,8 @@ import type { SqliteStoreOptions } from './sqlite-store.js';
 export type StoreCall = { id: number } & (
   | { op: 'init' | 'close' | 'countByCourseAndType' }
   | { op: 'query'; sql: string; params: SqlValue[] }
-  | { op: 'beginSnapshot'; spec: SnapshotSpec }
-  | { op: 'beginKeyed' | 'beginEvents'; origin: LoadOrigin }
+  | { op: 'beginSnapshot'; handle: number; spec: SnapshotSpec }
+  | { op: 'beginKeyed' | 'beginEvents'; handle: number; origin: LoadOrigin }
   | { op: 'writeSnapshot' | 'writeEvents'; handle: number; rows: SqlValue[][] }
   | { op: 'writeKeyed'; handle: number; table: string | TableDef; rows: SqlValue[][] }
   | { op: 'commit' | 'abort'; handle: number }
@@ -74,6 +74,7 @@ export class ThreadedSqliteStore implements RelationalStore, EventStore {
   private failure: LoadError | undefined;
   private closed = false;
   private seq = 0;
+  private handles = 0;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 
   constructor(options: SqliteStoreOptions) {
@@ -157,8 +158,18 @@ export class ThreadedSqliteStore implements RelationalStore, EventStore {
     return () => this.call({ op: 'abort', handle }).catch(() => undefined);
   }
 
+  /**
+   * Starts a unit without waiting for the thread, which may still be copying the previous file's
+   * log: the caller starts reading meanwhile. The caller names the unit, so its writes can follow
+   * at once; if the unit cannot begin, its first write or commit fails with the reason.
+   */
+  private begin(body: CallBody): void {
+    this.call(body).catch(() => undefined);
+  }
+
   async beginSnapshot(spec: SnapshotSpec): Promise<SnapshotWriter> {
-    const handle = await this.call<number>({ op: 'beginSnapshot', spec });
+    const handle = ++this.handles;
+    this.begin({ op: 'beginSnapshot', handle, spec });
     return {
       write: (rows) => this.call({ op: 'writeSnapshot', handle, rows }),
       commit: () => this.call<SnapshotCommitResult>({ op: 'commit', handle }),
@@ -167,7 +178,8 @@ export class ThreadedSqliteStore implements RelationalStore, EventStore {
   }
 
   async beginKeyed(origin: LoadOrigin): Promise<KeyedRowsWriter> {
-    const handle = await this.call<number>({ op: 'beginKeyed', origin });
+    const handle = ++this.handles;
+    this.begin({ op: 'beginKeyed', handle, origin });
     return {
       write: (table, rows) => this.call<KeyedWriteResult>({ op: 'writeKeyed', handle, table: tableRef(table), rows }),
       commit: () => this.call({ op: 'commit', handle }),
@@ -176,7 +188,8 @@ export class ThreadedSqliteStore implements RelationalStore, EventStore {
   }
 
   async beginEvents(origin: LoadOrigin): Promise<EventWriter> {
-    const handle = await this.call<number>({ op: 'beginEvents', origin });
+    const handle = ++this.handles;
+    this.begin({ op: 'beginEvents', handle, origin });
     return {
       write: (events: EventRecord[]) => this.call<KeyedWriteResult>({ op: 'writeEvents', handle, rows: events.map((e) => eventRow(e, origin.fileKey)) }),
       commit: () => this.call({ op: 'commit', handle }),
