@@ -175,7 +175,8 @@ export async function createGpgHome(): Promise<GpgHome> {
           resolve(),
         );
       });
-      await rm(dir, { recursive: true, force: true });
+      // The agent removes its sockets as it exits, after gpgconf returns: retry a busy folder.
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }
