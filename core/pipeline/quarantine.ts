@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import type { RejectedLine } from '../domain/records.js';
 
+const NEWLINE = Buffer.from('\n');
+
 /** Turns a ledger key into a safe file name (zip members and S3 keys contain `/` and `!`). */
 export function quarantineFileName(key: string): string {
   const base = key.replace(/\.gpg$/, '').replace(/\.gz$/, '');
@@ -49,8 +51,10 @@ export class Quarantine {
     const out = this.stream!;
     for (const line of lines) {
       this.count++;
-      if (!out.write(typeof line.raw === 'string' ? line.raw : Buffer.from(line.raw))) await once(out, 'drain');
-      out.write('\n');
+      // One write per line, newline included: adds that overlap (a loader writing behind its
+      // reading) interleave whole lines only.
+      const data = typeof line.raw === 'string' ? `${line.raw}\n` : Buffer.concat([line.raw, NEWLINE]);
+      if (!out.write(data)) await once(out, 'drain');
     }
   }
 

@@ -53,11 +53,12 @@ export function memberIsRetryable(file: Pick<LedgerFile, 'status' | 'stage'> & {
 }
 
 /**
- * Codes meaning a target database cannot be reached at all. When a file fails with one, the run
- * stops (DESIGN.md §3: an unreachable target is a whole-run failure): the files not yet tried stay
- * unloaded and the next run takes them, instead of each waiting out connection time-outs.
+ * Codes meaning a target database cannot be reached at all (or, for SQLite, its thread is gone).
+ * When a file fails with one, the run stops (DESIGN.md §3: an unreachable target is a whole-run
+ * failure): the files not yet tried stay unloaded and the next run takes them, instead of each
+ * waiting out connection time-outs or failing the same way.
  */
-const TARGET_DOWN_CODES = new Set(['DB_UNAVAILABLE', 'MONGO_UNREACHABLE', 'TARGET_UNAVAILABLE']);
+const TARGET_DOWN_CODES = new Set(['DB_UNAVAILABLE', 'MONGO_UNREACHABLE', 'TARGET_UNAVAILABLE', 'STORE_THREAD_FAILED']);
 
 export function targetIsDown(code: string | undefined): boolean {
   return code !== undefined && TARGET_DOWN_CODES.has(code);

@@ -129,7 +129,7 @@ export class ThreadedSqliteStore implements RelationalStore, EventStore {
   /** The thread ended: whatever was pending can no longer happen. */
   private fail(cause?: Error): void {
     if (this.closed) return;
-    this.failure ??= new LoadError(`The SQLite thread for ${this.path} stopped; the open load was rolled back.`, {
+    this.failure ??= new LoadError(`The SQLite thread for ${this.path} stopped; a load it had open was rolled back.`, {
       code: 'STORE_THREAD_FAILED',
       cause,
       file: this.path,
