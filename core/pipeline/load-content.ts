@@ -169,7 +169,7 @@ export async function loadWeeklyTable(ctx: PipelineContext, input: ContentInput)
   const quarantine = quarantineFor(ctx, key, header.columns.join('\t'));
   await quarantine.clear();
   const writer = await ctx.relational.beginSnapshot({ table, courseKey, snapshotDate, columns: drift.columns, origin: newOrigin(key) });
-  const behind = new WriteBehind();
+  const behind = new WriteBehind({ queued: ctx.relational.queuesWrites });
   try {
     let pending: SqlValue[][] = [];
     for await (const item of items) {
@@ -234,7 +234,7 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
   let keyed: Awaited<ReturnType<PipelineContext['relational']['beginKeyed']>> | undefined;
   let repaired = 0;
   const activity = new DailyActivity();
-  const behind = new WriteBehind();
+  const behind = new WriteBehind({ queued: ctx.relational.queuesWrites && ctx.events.queuesWrites });
   try {
     const keyedWriter = (keyed = await ctx.relational.beginKeyed(origin));
     for await (const batch of readEvents(readLines(plain), { fileName: file.name })) {

@@ -74,6 +74,11 @@ export interface StoreCheck {
 export interface RelationalStore {
   /** Short engine name for messages: `sqlite`, `mariadb`. */
   readonly engine: string;
+  /**
+   * Writes on one unit may be made without waiting for earlier ones: the store queues them and
+   * runs them in order. Loaders then keep several batches in flight (`WriteBehind`).
+   */
+  readonly queuesWrites?: boolean;
   /** Creates or migrates the schema. Idempotent. */
   init(): Promise<void>;
   /**
@@ -102,6 +107,8 @@ export interface EventWriter {
 /** The raw clickstream target: one record per tracking-log line. */
 export interface EventStore {
   readonly engine: string;
+  /** As `RelationalStore.queuesWrites`. */
+  readonly queuesWrites?: boolean;
   init(): Promise<void>;
   beginEvents(origin: LoadOrigin): Promise<EventWriter>;
   /** Event counts grouped by course and canonical type (reports, cross-store checks). */

@@ -56,3 +56,42 @@ test('settled waits for the running write whatever its outcome, and never throws
   await behind.settled();
   assert.equal(finished, true);
 });
+
+test('for a store that queues writes, they start at once and at most `depth` batches are outstanding', async () => {
+  const behind = new WriteBehind({ queued: true, depth: 2 });
+  let outstanding = 0;
+  let most = 0;
+  const started: number[] = [];
+  const write = (n: number) => async () => {
+    started.push(n);
+    outstanding++;
+    most = Math.max(most, outstanding);
+    await sleep(10);
+    outstanding--;
+  };
+  await behind.push(write(1));
+  await behind.push(write(2));
+  assert.deepEqual(started, [1, 2], 'the second batch started before the first finished');
+  assert.equal(outstanding, 2);
+  for (let n = 3; n <= 6; n++) await behind.push(write(n));
+  await behind.drain();
+  assert.equal(outstanding, 0);
+  assert.ok(most <= 3, `at most depth + the one being pushed: ${most}`);
+});
+
+test('for a store that queues writes, a failure reaches a later push or the drain', async () => {
+  const behind = new WriteBehind({ queued: true, depth: 2 });
+  await behind.push(async () => {
+    await sleep(5);
+    throw new Error('constraint');
+  });
+  let caught: unknown;
+  try {
+    for (let n = 0; n < 5; n++) await behind.push(() => sleep(5));
+    await behind.drain();
+  } catch (error) {
+    caught = error;
+  }
+  assert.match(String(caught), /constraint/);
+  await behind.settled();
+});

@@ -175,6 +175,8 @@ function isSqliteError(error: unknown): error is Error & { code: string } {
 /** The SQLite store. Create one per database file and `init()` it before use. */
 export class SqliteStore implements RelationalStore, EventStore {
   readonly engine = 'sqlite';
+  /** Every call runs to its end before it returns (better-sqlite3 is synchronous). */
+  readonly queuesWrites = true;
   readonly path: string;
   private readonly busyTimeoutMs: number;
   private readonly autoCheckpoint: boolean;

@@ -68,6 +68,8 @@ function tableRef(table: TableDef): string | TableDef {
 
 export class ThreadedSqliteStore implements RelationalStore, EventStore {
   readonly engine = 'sqlite';
+  /** The thread runs calls one at a time, in the order they arrive. */
+  readonly queuesWrites = true;
   readonly path: string;
   private readonly options: SqliteStoreOptions;
   private worker: Worker | undefined;
