@@ -13,20 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { freePort } from './free-port.js';
-import { findBinary, goBinDir, removeDir, startServer, waitUntil } from './server-process.js';
+import { findBinary, goBinDir, removeDir, startServer, waitUntil, type RestartableServer } from './server-process.js';
 
-export interface FerretDbServer {
+/** FerretDB; its `dataDir` holds the SQLite files. */
+export interface FerretDbServer extends RestartableServer {
   /** `mongodb://127.0.0.1:<port>/` */
   uri: string;
   port: number;
-  /** Temporary folder holding the SQLite files; deleted by `stop()`. */
-  dataDir: string;
-  /** Kills the server abruptly (SIGKILL); the data folder stays. */
-  kill(): Promise<void>;
-  /** Starts the server again on the same data folder and port, after `kill()`. */
-  restart(): Promise<void>;
-  /** Stops the server and deletes its folder. */
-  stop(): Promise<void>;
 }
 
 /** Starts FerretDB (SQLite handler) and resolves once its port accepts connections. */

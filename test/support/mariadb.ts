@@ -13,9 +13,10 @@ import { userInfo, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { freePort } from './free-port.js';
-import { findBinary, removeDir, run, startServer, waitUntil } from './server-process.js';
+import { findBinary, removeDir, run, startServer, waitUntil, type RestartableServer } from './server-process.js';
 
-export interface MariaDbServer {
+/** MariaDB; its `dataDir` holds data, socket and logs. */
+export interface MariaDbServer extends RestartableServer {
   host: string;
   port: number;
   user: string;
@@ -24,14 +25,6 @@ export interface MariaDbServer {
   database: string;
   /** Unix socket path (the `root` account, without password, is reachable only through it). */
   socket: string;
-  /** Temporary folder holding data, socket and logs; deleted by `stop()`. */
-  dataDir: string;
-  /** Kills the server abruptly (SIGKILL), as a crash or a power cut would; the data folder stays. */
-  kill(): Promise<void>;
-  /** Starts the server again on the same data folder and port, after `kill()`. */
-  restart(): Promise<void>;
-  /** Stops the server and deletes its folder. */
-  stop(): Promise<void>;
 }
 
 export interface StartMariaDbOptions {

@@ -54,6 +54,18 @@ export function run(command: string, args: string[], options: { env?: NodeJS.Pro
 }
 
 /** A server child process whose output is kept (last 64 KB) for error messages. */
+/** A database server started by a test that the test can crash and bring back. */
+export interface RestartableServer {
+  /** Temporary folder holding the server's data; deleted by `stop()`. */
+  dataDir: string;
+  /** Kills the server abruptly (SIGKILL), as a crash or a power cut would; the data folder stays. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same data folder and port, after `kill()`. */
+  restart(): Promise<void>;
+  /** Stops the server and deletes its folder. */
+  stop(): Promise<void>;
+}
+
 export interface ServerProcess {
   readonly child: ChildProcess;
   /** The most recent output of the process, for failure messages. */

@@ -166,6 +166,13 @@ export function contractEvent(line: number, courseId: string, type: string, user
   };
 }
 
+/** Closes every store a suite opened, then removes the target's data through one of them. */
+async function closeAndDrop(opened: Droppable<{ close(): Promise<void> }>[]): Promise<void> {
+  const dropper = opened.find((s) => typeof s.drop === 'function');
+  for (const s of opened) await s.close();
+  if (dropper?.drop) await dropper.drop();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Relational store contract.
 
@@ -200,11 +207,7 @@ export function describeRelationalStoreContract(name: string, makeStore: () => P
       reader = await open();
     });
 
-    after(async () => {
-      const dropper = opened.find((s) => typeof s.drop === 'function');
-      for (const s of opened) await s.close();
-      if (dropper?.drop) await dropper.drop();
-    });
+    after(() => closeAndDrop(opened));
 
     test('init() is idempotent', async () => {
       await store.init();
@@ -405,11 +408,7 @@ export function describeEventStoreContract(name: string, makeStore: () => Promis
       store = await open();
     });
 
-    after(async () => {
-      const dropper = opened.find((s) => typeof s.drop === 'function');
-      for (const s of opened) await s.close();
-      if (dropper?.drop) await dropper.drop();
-    });
+    after(() => closeAndDrop(opened));
 
     test('init() is idempotent', async () => {
       await store.init();

@@ -1196,14 +1196,18 @@ class SnapshotUnit extends MariaDbUnit implements SnapshotWriter {
     // so a warning is an error here: values arrive checked, and none is expected.
     const { rows, warnings } = affected(result);
     if (warnings > 0) await this.refuseWarnings(conn, op);
-    if (rows !== op.rows.length) {
-      throw new LoadError(`MariaDB stored ${rows} of ${op.rows.length} rows of chunk ${op.index} for ${this.table}.`, {
-        code: 'DB_ROW_COUNT_MISMATCH',
-        file: this.file,
-        batch: op.index,
-        hint: 'Values are checked before loading, so this is a bug in pds; please report it with the file name.',
-      });
-    }
+    this.checkStored(rows, op);
+  }
+
+  /** Every row of a chunk must have been stored: values are checked before they are sent. */
+  private checkStored(rows: number, op: SnapshotOp): void {
+    if (rows === op.rows.length) return;
+    throw new LoadError(`MariaDB stored ${rows} of ${op.rows.length} rows of chunk ${op.index} for ${this.table}.`, {
+      code: 'DB_ROW_COUNT_MISMATCH',
+      file: this.file,
+      batch: op.index,
+      hint: 'Values are checked before loading, so this is a bug in pds; please report it with the file name.',
+    });
   }
 
   private async refuseWarnings(conn: PoolConnection, op: SnapshotOp): Promise<never> {
@@ -1222,14 +1226,7 @@ class SnapshotUnit extends MariaDbUnit implements SnapshotWriter {
     this.insertSqlText ??= insertSql(this.table, this.spec.columns, this.constants!);
     const result = (await conn.batch(this.insertSqlText, op.rows)) as UpsertResult | UpsertResult[];
     const { rows } = affected(result);
-    if (rows !== op.rows.length) {
-      throw new LoadError(`MariaDB stored ${rows} of ${op.rows.length} rows of chunk ${op.index} for ${this.table}.`, {
-        code: 'DB_ROW_COUNT_MISMATCH',
-        file: this.file,
-        batch: op.index,
-        hint: 'Values are checked before loading, so this is a bug in pds; please report it with the file name.',
-      });
-    }
+    this.checkStored(rows, op);
   }
 
   protected async epilogue(conn: PoolConnection): Promise<void> {

@@ -117,10 +117,10 @@ const MIGRATIONS: readonly Migration[] = [
       for (const view of SUMMARY_VIEWS) db.exec(`DROP VIEW IF EXISTS ${quoteIdent(view.name)}`);
       for (const def of rebuild) {
         const staging = `${def.name}__rebuild`;
-        const have = new Set((db.pragma(`table_info(${quoteIdent(def.name)})`) as { name: string }[]).map((c) => c.name));
+        const have = readColumns(db, def.name);
         const columns = physicalColumns(def)
           .map((c) => c.name)
-          .filter((c) => have.has(c))
+          .filter((c) => have.has(c.toLowerCase()))
           .map(quoteIdent)
           .join(', ');
         db.exec(createTableSql({ ...def, name: staging }));
@@ -156,6 +156,12 @@ interface Unit {
   foreignWrites: boolean;
   /** Rowids this unit inserted, per table, as ranges (inserts are mostly consecutive). */
   readonly inserted: Map<string, RowidRange[]>;
+}
+
+/** Lower-cased names of a table's columns (empty when the table does not exist). */
+function readColumns(db: Db, table: string): Set<string> {
+  const rows = db.pragma(`table_info(${quoteIdent(table)})`) as { name: string }[];
+  return new Set(rows.map((r) => r.name.toLowerCase()));
 }
 
 /** What `query()` returns for integers: exact numbers, or decimal strings beyond 2^53. */
@@ -322,7 +328,7 @@ export class SqliteStore implements RelationalStore, EventStore {
         work.push(createTableSql(def), ...createIndexesSql(def));
         continue;
       }
-      const have = this.readColumns(db, def.name);
+      const have = readColumns(db, def.name);
       for (const c of physicalColumns(def)) if (!have.has(c.name.toLowerCase())) work.push(addColumnSql(def.name, c));
       for (const sql of createIndexesSql(def)) {
         const name = /INDEX IF NOT EXISTS "([^"]+)"/.exec(sql)?.[1];
@@ -339,10 +345,6 @@ export class SqliteStore implements RelationalStore, EventStore {
     return work;
   }
 
-  private readColumns(db: Db, table: string): Set<string> {
-    const rows = db.pragma(`table_info(${quoteIdent(table)})`) as { name: string }[];
-    return new Set(rows.map((r) => r.name.toLowerCase()));
-  }
 
   // ------------------------------------------------------------------------------------------
   // Units of work
@@ -466,12 +468,12 @@ export class SqliteStore implements RelationalStore, EventStore {
     if (cached && physicalColumns(def).every((c) => cached.has(c.name.toLowerCase()))) return cached;
     this.checkTableName(def.name);
     const db = this.conn();
-    let have = this.readColumns(db, def.name);
+    let have = readColumns(db, def.name);
     if (have.size === 0) {
       db.exec(createTableSql(def));
       for (const sql of createIndexesSql(def)) db.exec(sql);
       this.markWrite(unit);
-      have = this.readColumns(db, def.name);
+      have = readColumns(db, def.name);
     } else {
       for (const c of physicalColumns(def)) {
         if (have.has(c.name.toLowerCase())) continue;
@@ -490,7 +492,7 @@ export class SqliteStore implements RelationalStore, EventStore {
     const missing = columns.filter((c) => !have.has(c.toLowerCase()));
     if (missing.length === 0) return;
     // Another connection may have added them since the cache was filled.
-    have = this.readColumns(this.conn(), def.name);
+    have = readColumns(this.conn(), def.name);
     for (const name of missing) {
       if (have.has(name.toLowerCase())) continue;
       const column: ColumnDef = { name, type: 'longtext' };
