@@ -31,6 +31,12 @@ export interface EventRecord {
   line: number;
   /** The line exactly as in the file (after syslog-prefix/escape repair the original is still this). */
   raw: string;
+  /**
+   * The line's bytes, when `raw` is exactly their UTF-8 decoding (no invalid sequence was
+   * replaced): a store may copy these instead of encoding `raw` again. A view into the read
+   * buffer, valid while its batch is handled; copy it to keep it.
+   */
+  rawUtf8?: Uint8Array;
   /** The JSON object that was parsed (possibly after repair). */
   envelope: Record<string, unknown>;
   /** `time` normalised to ISO-8601 UTC with milliseconds or microseconds kept, or null when unusable. */

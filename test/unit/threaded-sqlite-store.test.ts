@@ -7,8 +7,12 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
+import { eventRow } from '../../core/domain/designate.js';
+import type { EventRecord } from '../../core/domain/records.js';
 import { getTableDef } from '../../core/domain/tables.js';
 import { LoadError } from '../../core/errors/index.js';
+import { parseEventLine } from '../../core/formats/tracking-log.js';
+import { packLines, unpackLines } from '../../core/stores/sqlite/packed-lines.js';
 import { SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
 import { ThreadedSqliteStore } from '../../core/stores/sqlite/threaded-sqlite-store.js';
 import { contractEvent, describeEventStoreContract, describeRelationalStoreContract } from '../support/store-contract.js';
@@ -144,3 +148,55 @@ describe('ThreadedSqliteStore units begun in the background', () => {
     }
   });
 });
+
+describe('ThreadedSqliteStore raw lines sent as bytes', () => {
+  const lines = [
+    '{"event_type":"play_video","time":"2026-06-01T10:00:00+00:00","username":"ascii"}',
+    '{"event_type":"page_close","time":"2026-06-01T10:00:01+00:00","username":"Zoë","page":"https://x.edu/d\u00e9j\u00e0-vu 😀"}',
+    '{"event_type":"page_close","time":"2026-06-01T10:00:02+00:00","username":"nul\\u0000ok"}',
+  ];
+
+  test('packLines moves only the lines whose bytes are known, unpackLines puts them back', () => {
+    const events = lines.map((l, i) => parsed(Buffer.from(l), i + 1));
+    const invalid = parsed(Buffer.concat([Buffer.from('{"event_type":"x","time":"2026-06-01T10:00:03Z","u":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]), 4);
+    assert.equal(invalid.rawUtf8, undefined, 'a line with an invalid UTF-8 sequence has no bytes to send');
+    const all = [...events, invalid];
+    const rows = all.map((e) => eventRow(e, 'f'));
+    const packed = packLines(all, rows)!;
+    assert.deepEqual([...packed.ends].map((end) => end >= 0), [true, true, true, false]);
+    const raw = getTableDef('events')!.columns.findIndex((c) => c.name === 'raw');
+    assert.deepEqual(rows.map((r) => r[raw]), [null, null, null, invalid.raw]);
+    const back = unpackLines(rows, packed);
+    assert.deepEqual(back.map((r) => (typeof r[raw] === 'string' ? r[raw] : Buffer.from(r[raw] as Uint8Array).toString('utf8'))), all.map((e) => e.raw));
+  });
+
+  test('lines sent as bytes are stored as the same text, and lines with invalid UTF-8 as their decoded text', async () => {
+    const path = newPath();
+    const store = await openThreaded(path);
+    const events = lines.map((l, i) => parsed(Buffer.from(l), i + 1));
+    const invalid = parsed(Buffer.concat([Buffer.from('{"event_type":"x","time":"2026-06-01T10:00:03Z","u":"'), Buffer.from([0xff]), Buffer.from('"}')]), 4);
+    try {
+      const writer = await store.beginEvents(origin('bytes'));
+      assert.deepEqual(await writer.write([...events, invalid]), { inserted: 4, duplicates: 0 });
+      await writer.commit();
+    } finally {
+      await store.close();
+    }
+    const reader = new SqliteStore({ path });
+    await reader.init();
+    try {
+      const rows = await reader.query<{ line: number; raw: string; kind: string }>('SELECT line, raw, typeof(raw) AS kind FROM events ORDER BY line');
+      assert.deepEqual(rows.map((r) => r.kind), ['text', 'text', 'text', 'text']);
+      assert.deepEqual(rows.map((r) => r.raw), [...events, invalid].map((e) => e.raw));
+      assert.match(rows[3].raw, /\uFFFD/);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
+function parsed(bytes: Buffer, line: number): EventRecord {
+  const result = parseEventLine(bytes, line);
+  assert.ok(result.ok);
+  return result.event;
+}

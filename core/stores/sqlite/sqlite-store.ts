@@ -71,7 +71,8 @@ export interface SqliteStoreOptions {
 
 /** Writes prepared rows of the `events` table (`eventRow`), for a caller that built them elsewhere. */
 export interface EventRowsWriter {
-  write(rows: SqlValue[][]): Promise<KeyedWriteResult>;
+  /** `raw` may be the line's UTF-8 bytes (see `packed-lines.ts`): they are stored as its text. */
+  write(rows: (SqlValue | Uint8Array)[][]): Promise<KeyedWriteResult>;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -503,18 +504,23 @@ export class SqliteStore implements RelationalStore, EventStore {
     this.columnsCache.set(def.name, have);
   }
 
-  private insertStatement(table: string, columns: string[], orIgnore: boolean): Statement {
-    const key = `${orIgnore ? 'I' : 'N'}\u0000${table}\u0000${columns.join('\u0000')}`;
+  /**
+   * A cached INSERT. `textFromBytes` names a TEXT column that may be given UTF-8 bytes: a blob in
+   * a STRICT TEXT column is refused, so its value is cast (text passes unchanged).
+   */
+  private insertStatement(table: string, columns: string[], orIgnore: boolean, textFromBytes?: string): Statement {
+    const key = `${orIgnore ? 'I' : 'N'}\u0000${table}\u0000${textFromBytes ?? ''}\u0000${columns.join('\u0000')}`;
     let stmt = this.statements.get(key);
     if (!stmt) {
-      const sql = `INSERT${orIgnore ? ' OR IGNORE' : ''} INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+      const values = columns.map((c) => (c === textFromBytes ? 'CAST(? AS TEXT)' : '?'));
+      const sql = `INSERT${orIgnore ? ' OR IGNORE' : ''} INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) VALUES (${values.join(', ')})`;
       stmt = this.conn().prepare(sql);
       this.statements.set(key, stmt);
     }
     return stmt;
   }
 
-  private checkWidth(def: TableDef, row: SqlValue[], width: number): void {
+  private checkWidth(def: TableDef, row: readonly unknown[], width: number): void {
     if (row.length !== width) {
       throw new LoadError(`A row for ${def.name} has ${row.length} values for ${width} columns (a loader bug).`, { code: 'ROW_WIDTH', file: this.path });
     }
@@ -618,10 +624,10 @@ export class SqliteStore implements RelationalStore, EventStore {
     };
   }
 
-  private insertKeyed(unit: Unit, def: TableDef, rows: SqlValue[][]): KeyedWriteResult {
+  private insertKeyed(unit: Unit, def: TableDef, rows: (SqlValue | Uint8Array)[][], textFromBytes?: string): KeyedWriteResult {
     this.ensureTable(unit, def);
     const columns = def.columns.map((c) => c.name);
-    const stmt = this.insertStatement(def.name, columns, true);
+    const stmt = this.insertStatement(def.name, columns, true, textFromBytes);
     let inserted = 0;
     for (const row of rows) {
       this.checkWidth(def, row, columns.length);
@@ -669,9 +675,9 @@ export class SqliteStore implements RelationalStore, EventStore {
     const unit = this.beginUnit();
     const def = getTableDef('events')!;
     return {
-      write: async (rows: SqlValue[][]) => {
+      write: async (rows: (SqlValue | Uint8Array)[][]) => {
         this.assertOpen(unit, 'write');
-        return this.guard('write events', () => this.insertKeyed(unit, def, rows), origin.fileKey);
+        return this.guard('write events', () => this.insertKeyed(unit, def, rows, 'raw'), origin.fileKey);
       },
       commit: async () => {
         this.assertOpen(unit, 'commit');

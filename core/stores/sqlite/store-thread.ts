@@ -10,11 +10,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { getTableDef } from '../../domain/tables.js';
-import type { SqlValue } from '../../domain/records.js';
 import type { TableDef } from '../../domain/schema-types.js';
 import { LoadError, PdsError } from '../../errors/index.js';
 import type { KeyedRowsWriter, LoadOrigin, SnapshotSpec, SnapshotWriter } from '../ports.js';
 import { SqliteStore, type EventRowsWriter, type SqliteStoreOptions } from './sqlite-store.js';
+import { unpackLines } from './packed-lines.js';
 import type { StoreCall, StoreReply, WireError } from './threaded-sqlite-store.js';
 
 type Writer = SnapshotWriter | KeyedRowsWriter | EventRowsWriter;
@@ -72,7 +72,7 @@ async function run(call: StoreCall): Promise<unknown> {
     case 'writeKeyed':
       return writer<KeyedRowsWriter>(call.handle).write(tableOf(call.table), call.rows);
     case 'writeEvents':
-      return writer<EventRowsWriter>(call.handle).write(call.rows as SqlValue[][]);
+      return writer<EventRowsWriter>(call.handle).write(unpackLines(call.rows, call.lines));
     case 'commit': {
       const result = await writer(call.handle).commit();
       writers.delete(call.handle);

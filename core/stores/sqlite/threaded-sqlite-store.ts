@@ -27,6 +27,7 @@ import type {
   SnapshotSpec,
   SnapshotWriter,
 } from '../ports.js';
+import { packLines, type PackedLines } from './packed-lines.js';
 import type { SqliteStoreOptions } from './sqlite-store.js';
 
 /** A call to the store thread. */
@@ -35,7 +36,8 @@ export type StoreCall = { id: number } & (
   | { op: 'query'; sql: string; params: SqlValue[] }
   | { op: 'beginSnapshot'; handle: number; spec: SnapshotSpec }
   | { op: 'beginKeyed' | 'beginEvents'; handle: number; origin: LoadOrigin }
-  | { op: 'writeSnapshot' | 'writeEvents'; handle: number; rows: SqlValue[][] }
+  | { op: 'writeSnapshot'; handle: number; rows: SqlValue[][] }
+  | { op: 'writeEvents'; handle: number; rows: SqlValue[][]; lines?: PackedLines }
   | { op: 'writeKeyed'; handle: number; table: string | TableDef; rows: SqlValue[][] }
   | { op: 'commit' | 'abort'; handle: number }
 );
@@ -142,7 +144,7 @@ export class ThreadedSqliteStore implements RelationalStore, EventStore {
     this.pending.clear();
   }
 
-  private call<T = void>(body: CallBody): Promise<T> {
+  private call<T = void>(body: CallBody, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.closed) return Promise.reject(new LoadError(`The SQLite store for ${this.path} is closed.`, { code: 'STORE_CLOSED', file: this.path }));
     if (this.failure) return Promise.reject(this.failure);
     const worker = this.worker;
@@ -151,7 +153,7 @@ export class ThreadedSqliteStore implements RelationalStore, EventStore {
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ ...body, id } as StoreCall);
+      worker.postMessage({ ...body, id } as StoreCall, transfer);
     });
   }
 
@@ -193,7 +195,11 @@ export class ThreadedSqliteStore implements RelationalStore, EventStore {
     const handle = ++this.handles;
     this.begin({ op: 'beginEvents', handle, origin });
     return {
-      write: (events: EventRecord[]) => this.call<KeyedWriteResult>({ op: 'writeEvents', handle, rows: events.map((e) => eventRow(e, origin.fileKey)) }),
+      write: (events: EventRecord[]) => {
+        const rows = events.map((e) => eventRow(e, origin.fileKey));
+        const lines = packLines(events, rows);
+        return this.call<KeyedWriteResult>({ op: 'writeEvents', handle, rows, lines }, lines ? [lines.bytes.buffer as ArrayBuffer] : []);
+      },
       commit: () => this.call({ op: 'commit', handle }),
       abort: this.abortOf(handle),
     };
