@@ -95,6 +95,9 @@ function runGpg(home: string, args: string[], input?: string): Promise<RunResult
 /** Creates a temporary GNUPGHOME (short path: the agent socket path is length-limited). */
 export async function createGpgHome(): Promise<GpgHome> {
   const dir = await mkdtemp(join(tmpdir(), 'pds-gpg-'));
+  // Key generations in one home run one after another: concurrent ones can race to create the
+  // keyring, and one then reads it half-written ("invalid packet (ctb=00)"; seen on a fresh home).
+  let keyring: Promise<unknown> = Promise.resolve();
 
   const listKeyIds = async (fingerprint: string): Promise<GeneratedKey> => {
     const { stdout } = await runGpg(dir, ['--with-colons', '--fixed-list-mode', '--list-keys', fingerprint]);
@@ -129,7 +132,9 @@ export async function createGpgHome(): Promise<GpgHome> {
         '%commit',
         '',
       ].join('\n');
-      const { stdout } = await runGpg(dir, ['--status-fd', '1', '--pinentry-mode', 'loopback', '--generate-key'], params);
+      const generated = keyring.then(() => runGpg(dir, ['--status-fd', '1', '--pinentry-mode', 'loopback', '--generate-key'], params));
+      keyring = generated.catch(() => undefined);
+      const { stdout } = await generated;
       const created = /KEY_CREATED [BP] ([0-9A-F]{40})/.exec(stdout.toString('utf8'));
       if (!created) throw new Error('gpg did not report the fingerprint of the generated key');
       return listKeyIds(created[1]);
