@@ -32,11 +32,11 @@ export interface EventRecord {
   /** The line exactly as in the file (after syslog-prefix/escape repair the original is still this). */
   raw: string;
   /**
-   * The line's bytes, when `raw` is exactly their UTF-8 decoding (no invalid sequence was
-   * replaced): a store may copy these instead of encoding `raw` again. A view into the read
-   * buffer, valid while its batch is handled; copy it to keep it.
+   * The line's bytes (without a trailing CR), when the reader has them: a store may copy these
+   * instead of encoding `raw` again, if they are valid UTF-8. A view into the read buffer, valid
+   * while its batch is handled; copy it to keep it.
    */
-  rawUtf8?: Uint8Array;
+  rawBytes?: Uint8Array;
   /** The JSON object that was parsed (possibly after repair). */
   envelope: Record<string, unknown>;
   /** `time` normalised to ISO-8601 UTC with milliseconds or microseconds kept, or null when unusable. */

@@ -7,7 +7,6 @@
  * - §7.3 invalid JSON escapes (`\d'Orsay`): the offending backslashes are doubled;
  * - §7.1 truncated or malformed lines are rejected (`JSON_INVALID`) and reading goes on.
  */
-import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
 import type { EventRecord, RejectedLine } from '../domain/records.js';
 import { normalizeEventTime } from '../domain/datetime.js';
@@ -247,7 +246,7 @@ export function parseEventLine(bytes: Buffer, line: number): ParseEventResult {
     id: hash('sha256', body, 'hex'),
     line,
     raw,
-    rawUtf8: isUtf8(body) ? body : undefined,
+    rawBytes: body,
     envelope,
     time: typeof envelope.time === 'string' ? normalizeEventTime(envelope.time) : null,
     eventType,

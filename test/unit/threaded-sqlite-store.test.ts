@@ -32,15 +32,20 @@ async function openThreaded(path = newPath()): Promise<ThreadedSqliteStore> {
 
 const origin = (tag: string) => ({ fileKey: `thread/${tag}.log.gz`, loadId: `load-${tag}` });
 
-async function eventCount(path: string, fileKey: string): Promise<number> {
+/** Runs a query on its own in-thread connection to the file. */
+async function readFile<T>(path: string, sql: string, params: (string | number)[] = []): Promise<T[]> {
   const reader = new SqliteStore({ path });
   await reader.init();
   try {
-    const [row] = await reader.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE file_key = ?', [fileKey]);
-    return row.n;
+    return await reader.query<T>(sql, params);
   } finally {
     await reader.close();
   }
+}
+
+async function eventCount(path: string, fileKey: string): Promise<number> {
+  const [row] = await readFile<{ n: number }>(path, 'SELECT COUNT(*) AS n FROM events WHERE file_key = ?', [fileKey]);
+  return row.n;
 }
 
 describe('ThreadedSqliteStore specifics', () => {
@@ -158,12 +163,11 @@ describe('ThreadedSqliteStore raw lines sent as bytes', () => {
 
   test('packLines moves only the lines whose bytes are known, unpackLines puts them back', () => {
     const events = lines.map((l, i) => parsed(Buffer.from(l), i + 1));
-    const invalid = parsed(Buffer.concat([Buffer.from('{"event_type":"x","time":"2026-06-01T10:00:03Z","u":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]), 4);
-    assert.equal(invalid.rawUtf8, undefined, 'a line with an invalid UTF-8 sequence has no bytes to send');
+    const invalid = invalidLine([0xc3, 0x28]);
     const all = [...events, invalid];
     const rows = all.map((e) => eventRow(e, 'f'));
     const packed = packLines(all, rows)!;
-    assert.deepEqual([...packed.ends].map((end) => end >= 0), [true, true, true, false]);
+    assert.deepEqual([...packed.ends].map((end) => end >= 0), [true, true, true, false], 'a line with an invalid UTF-8 sequence is not sent as bytes');
     const raw = getTableDef('events')!.columns.findIndex((c) => c.name === 'raw');
     assert.deepEqual(rows.map((r) => r[raw]), [null, null, null, invalid.raw]);
     const back = unpackLines(rows, packed);
@@ -174,7 +178,7 @@ describe('ThreadedSqliteStore raw lines sent as bytes', () => {
     const path = newPath();
     const store = await openThreaded(path);
     const events = lines.map((l, i) => parsed(Buffer.from(l), i + 1));
-    const invalid = parsed(Buffer.concat([Buffer.from('{"event_type":"x","time":"2026-06-01T10:00:03Z","u":"'), Buffer.from([0xff]), Buffer.from('"}')]), 4);
+    const invalid = invalidLine([0xff]);
     try {
       const writer = await store.beginEvents(origin('bytes'));
       assert.deepEqual(await writer.write([...events, invalid]), { inserted: 4, duplicates: 0 });
@@ -182,18 +186,17 @@ describe('ThreadedSqliteStore raw lines sent as bytes', () => {
     } finally {
       await store.close();
     }
-    const reader = new SqliteStore({ path });
-    await reader.init();
-    try {
-      const rows = await reader.query<{ line: number; raw: string; kind: string }>('SELECT line, raw, typeof(raw) AS kind FROM events ORDER BY line');
-      assert.deepEqual(rows.map((r) => r.kind), ['text', 'text', 'text', 'text']);
-      assert.deepEqual(rows.map((r) => r.raw), [...events, invalid].map((e) => e.raw));
-      assert.match(rows[3].raw, /\uFFFD/);
-    } finally {
-      await reader.close();
-    }
+    const rows = await readFile<{ line: number; raw: string; kind: string }>(path, 'SELECT line, raw, typeof(raw) AS kind FROM events ORDER BY line');
+    assert.deepEqual(rows.map((r) => r.kind), ['text', 'text', 'text', 'text']);
+    assert.deepEqual(rows.map((r) => r.raw), [...events, invalid].map((e) => e.raw));
+    assert.match(rows[3].raw, /\uFFFD/);
   });
 });
+
+/** Line 4: an event whose username holds bytes that are not valid UTF-8. */
+function invalidLine(bytes: number[]): EventRecord {
+  return parsed(Buffer.concat([Buffer.from('{"event_type":"x","time":"2026-06-01T10:00:03Z","u":"'), Buffer.from(bytes), Buffer.from('"}')]), 4);
+}
 
 function parsed(bytes: Buffer, line: number): EventRecord {
   const result = parseEventLine(bytes, line);

@@ -2,6 +2,7 @@
  * Raw tracking-log lines on their way to the store thread: moved as bytes in one buffer per
  * batch rather than as strings inside the rows.
  */
+import { isUtf8 } from 'node:buffer';
 import type { EventRecord, SqlValue } from '../../domain/records.js';
 import { getTableDef } from '../../domain/tables.js';
 
@@ -17,26 +18,29 @@ export interface PackedLines {
 const RAW_COLUMN = getTableDef('events')!.columns.findIndex((c) => c.name === 'raw');
 
 /**
- * Moves the lines whose UTF-8 bytes are known (`EventRecord.rawUtf8`) out of the rows into one
- * buffer: posting copies bytes once instead of serialising 1.5 KB strings, and SQLite stores the
- * bytes as they are instead of encoding each string to UTF-8 again.
+ * Moves the lines whose bytes are valid UTF-8 (`EventRecord.rawBytes`; `raw` is then exactly
+ * their decoding) out of the rows into one buffer: posting copies bytes once instead of
+ * serialising 1.5 KB strings, and SQLite stores the bytes as they are instead of encoding each
+ * string to UTF-8 again. Other lines stay in their rows as text.
  */
 export function packLines(events: readonly EventRecord[], rows: SqlValue[][]): PackedLines | undefined {
+  const ends = new Int32Array(events.length);
   let total = 0;
-  for (const e of events) total += e.rawUtf8?.length ?? 0;
+  for (let i = 0; i < events.length; i++) {
+    const line = events[i]!.rawBytes;
+    if (line !== undefined && isUtf8(line)) {
+      total += line.length;
+      ends[i] = total;
+    } else {
+      ends[i] = -1;
+    }
+  }
   if (total === 0) return undefined;
   const bytes = new Uint8Array(total);
-  const ends = new Int32Array(events.length);
-  let at = 0;
-  for (let i = 0; i < events.length; i++) {
-    const line = events[i]!.rawUtf8;
-    if (line === undefined) {
-      ends[i] = -1;
-      continue;
-    }
-    bytes.set(line, at);
-    at += line.length;
-    ends[i] = at;
+  for (let i = 0, at = 0; i < events.length; i++) {
+    if (ends[i]! < 0) continue;
+    bytes.set(events[i]!.rawBytes!, at);
+    at = ends[i]!;
     rows[i]![RAW_COLUMN] = null;
   }
   return { bytes, ends };
