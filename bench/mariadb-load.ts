@@ -1,5 +1,5 @@
 /**
- * Weekly table → MariaDB: rows/s of a generated `courseware_studentmodule` TSV (EDX_FORMAT.md
+ * Weekly table → MariaDB: rows/s of a generated `courseware_studentmodule` TSV (docs/edx-formats.md
  * §3, §4.5; JSON `state` of about 300 bytes) read, coerced and loaded through `MariaDbStore`,
  * beside the baseline measured in the same run on the same server: the `mariadb` CLI's
  * `LOAD DATA LOCAL INFILE` of the same TSV (with the `NULLIF(@v, 'NULL')` mapping edX's literal

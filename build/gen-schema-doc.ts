@@ -64,7 +64,7 @@ export function renderSchemaDoc(): string {
     '     run `node --import tsx build/gen-schema-doc.ts`. -->',
     '',
     'Every relational store (SQLite, MariaDB) creates these tables from one set of definitions in',
-    '`core/domain/tables.ts`. Formats and quirks are described in `EDX_FORMAT.md`; section numbers',
+    '`core/domain/tables.ts`. Formats and quirks are described in `docs/edx-formats.md`; section numbers',
     'below (§) refer to it.',
     '',
     '## Conventions',
@@ -109,9 +109,9 @@ export function renderSchemaDoc(): string {
 
   return [
     head,
-    section('Weekly tables', 'From the weekly package `{org}-{date}.zip` (EDX_FORMAT.md §1.3, §4) and the email opt-in package.', weekly),
-    section('ORA tables', 'From the `ora/` folder of the weekly package (EDX_FORMAT.md §4.9). Learners are identified by the course-specific anonymous id.', ora),
-    section('Event tables', 'From the daily tracking logs (EDX_FORMAT.md §5). `events` holds every line; the other tables hold the fields of the families analysts query most.', EVENT_TABLES),
+    section('Weekly tables', 'From the weekly package `{org}-{date}.zip` (docs/edx-formats.md §1.3, §4) and the email opt-in package.', weekly),
+    section('ORA tables', 'From the `ora/` folder of the weekly package (docs/edx-formats.md §4.9). Learners are identified by the course-specific anonymous id.', ora),
+    section('Event tables', 'From the daily tracking logs (docs/edx-formats.md §5). `events` holds every line; the other tables hold the fields of the families analysts query most.', EVENT_TABLES),
     section('Summary views', 'Views over the tables above, defined by each store.', SUMMARY_VIEWS),
   ]
     .join('\n')

@@ -1,5 +1,5 @@
 /**
- * Layering rules (DESIGN.md §2), enforced by ESLint's no-restricted-imports:
+ * Layering rules (docs/architecture.md §2), enforced by ESLint's no-restricted-imports:
  * - core/ never imports electron or react, nor the electron/ and renderer/ folders;
  * - core/domain, core/contract and core/errors use no Node API (the renderer imports them);
  * - renderer/ reaches core only through domain, contract and errors;
@@ -24,7 +24,7 @@ const restrict = (paths, patterns, message) => ({
 export const layering = [
   {
     files: ['core/**/*.ts'],
-    rules: restrict(uiPackages, ['**/electron/**', '**/renderer/**'], 'core/ is the engine: it never imports electron, react, electron/ or renderer/ (DESIGN.md §2).'),
+    rules: restrict(uiPackages, ['**/electron/**', '**/renderer/**'], 'core/ is the engine: it never imports electron, react, electron/ or renderer/ (docs/architecture.md §2).'),
   },
   {
     files: ['core/domain/**/*.ts', 'core/contract/**/*.ts', 'core/errors/**/*.ts'],

@@ -1,6 +1,6 @@
 /**
  * The `pds` command: a thin adapter over `createConsoleService()` (no pipeline logic here).
- * Exit codes (DESIGN.md §3): 0 every file loaded; 2 the run finished with files flagged;
+ * Exit codes (docs/architecture.md §3): 0 every file loaded; 2 the run finished with files flagged;
  * 1 the run could not run.
  */
 import { Command, CommanderError, Option } from 'commander';

@@ -1,6 +1,6 @@
 /**
  * OpenPGP encryption to public keys with openpgp, binary output: what edX produces with GnuPG
- * (EDX_FORMAT.md §2: `armor=False`, several recipients, no signature). `pds demo` uses it to make
+ * (docs/edx-formats.md §2: `armor=False`, several recipients, no signature). `pds demo` uses it to make
  * realistic encrypted files through the same library that decrypts them; tests that need
  * byte-for-byte GnuPG output use the real `gpg` instead (test/support/gpg.ts).
  */
@@ -58,7 +58,7 @@ export async function encryptToKeys(
       try {
         await key.getEncryptionKey();
       } catch (cause) {
-        // The same condition makes edX skip a file (EDX_FORMAT.md §2): an expired or revoked key.
+        // The same condition makes edX skip a file (docs/edx-formats.md §2): an expired or revoked key.
         throw new DecryptError(
           `Recipient key ${formatKeyId(key.getFingerprint())} cannot encrypt (no valid encryption subkey: expired or revoked?).`,
           { code: 'DECRYPT_KEY_INVALID', stage: 'config', cause },

@@ -1,7 +1,7 @@
 /**
  * The key folder of an environment: one armored secret key per file, named by fingerprint
  * (`<FINGERPRINT>.asc`), mode 0600 in a 0700 folder. Keys are stored exactly as exported, still
- * protected by their passphrase (EDX_FORMAT.md §2: data czar keys are passphrase-protected RSA
+ * protected by their passphrase (docs/edx-formats.md §2: data czar keys are passphrase-protected RSA
  * keys); the passphrase lives elsewhere, as a secret reference of the environment.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,14 +1,14 @@
 /**
  * The `Decryptor` port implemented with openpgp (v6), streaming.
  *
- * Why streaming with `allowUnauthenticatedStream` (DESIGN.md §6): openpgp's default `decrypt()`
+ * Why streaming with `allowUnauthenticatedStream` (docs/architecture.md §6): openpgp's default `decrypt()`
  * buffers the whole message to check its integrity before returning anything (289 MB RSS for a
  * 100 MB file, 1.7 GB for 790 MB of plaintext). With the option set, plaintext flows at once with
  * flat memory, and a modified or truncated file is reported only when the stream ends. The caller
  * must therefore treat everything read before the end as provisional (each file's load commits
  * only after the decrypt stream ended cleanly).
  *
- * edX messages (EDX_FORMAT.md §2): binary, several PKESK packets (the data czar's key(s) plus an
+ * edX messages (docs/edx-formats.md §2): binary, several PKESK packets (the data czar's key(s) plus an
  * edX master key), RSA keys protected by a passphrase, and possibly a ZIP/ZLIB/BZip2 compressed
  * packet inside (GnuPG defaults), which openpgp unpacks itself.
  *
@@ -137,7 +137,7 @@ class OpenPgpDecryptor implements Decryptor {
 
   /**
    * Chooses the secret keys that can open this message from its PKESK key ids (edX files carry
-   * several: EDX_FORMAT.md §2), before any expensive work, so the error names both sides.
+   * several: docs/edx-formats.md §2), before any expensive work, so the error names both sides.
    */
   private pickKeys(recipientIds: KeyID[], fileName: string): PrivateKey[] {
     const recipients = recipientIds.map((id) => formatKeyId(id.toHex()));
@@ -190,7 +190,7 @@ class OpenPgpDecryptor implements Decryptor {
         message: message as Message<NodeReadableStream<Uint8Array>>,
         decryptionKeys: keys,
         format: 'binary',
-        // DESIGN.md §6: stream plaintext instead of buffering the whole message; integrity is
+        // docs/architecture.md §6: stream plaintext instead of buffering the whole message; integrity is
         // reported at the end of the stream (see plaintextOf).
         config: { allowUnauthenticatedStream: true },
       });

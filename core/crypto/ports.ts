@@ -1,5 +1,5 @@
 /**
- * Decryptor port: OpenPGP decryption as a stream (DESIGN.md §6: openpgp's non-streaming call holds
+ * Decryptor port: OpenPGP decryption as a stream (docs/architecture.md §6: openpgp's non-streaming call holds
  * the whole file in memory).
  */
 import type { Readable } from 'node:stream';

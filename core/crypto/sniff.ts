@@ -3,7 +3,7 @@
  * encrypted at all (a plain `.sql`, a gzip, a zip, an HTML error page saved as `.gpg`) is reported
  * as such instead of as a confusing decryption failure.
  *
- * edX writes binary messages (EDX_FORMAT.md §2: python-gnupg with `armor=False`); armored ones are
+ * edX writes binary messages (docs/edx-formats.md §2: python-gnupg with `armor=False`); armored ones are
  * accepted too, since a data czar may re-encrypt files by hand.
  */
 

@@ -2,7 +2,7 @@
  * The block tree of a demo course, derived from the course id alone (not the run seed), so the
  * course structure JSON, the OLX export, studentmodule rows, ORA rows and tracking-log events of
  * one course all name the same blocks however and wherever they are generated.
- * Id formats follow EDX_FORMAT.md §1.2.
+ * Id formats follow docs/edx-formats.md §1.2.
  */
 import { ConfigError } from '../errors/index.js';
 import type { JsonValue } from './python-json.js';
@@ -34,7 +34,7 @@ export function parseCourseId(courseId: string): CourseIdParts {
   }
   throw new ConfigError('A demo course id is neither `course-v1:Org+Course+Run` nor `Org/Course/Run`.', {
     code: 'DEMO_COURSE_ID',
-    hint: 'Pass course ids in one of the two edX formats (EDX_FORMAT.md §1.2).',
+    hint: 'Pass course ids in one of the two edX formats (docs/edx-formats.md §1.2).',
   });
 }
 

@@ -8,7 +8,7 @@ import type { FileKind } from '../domain/files.js';
 /** One course of the demo package. */
 export interface DemoCourseInfo {
   courseId: string;
-  /** `{org}-{course}-{run}`: the course part of member names (EDX_FORMAT.md §1.2). */
+  /** `{org}-{course}-{run}`: the course part of member names (docs/edx-formats.md §1.2). */
   courseKey: string;
   site: 'edx' | 'edge';
   /** Exporter environment in the member names (`prod-analytics`, `prod-edge-analytics`). */
@@ -35,7 +35,7 @@ export interface DemoMemberInfo {
   bytes: number;
 }
 
-/** Why each extra line of a day's log is there (EDX_FORMAT.md §7). Counts per day. */
+/** Why each extra line of a day's log is there (docs/edx-formats.md §7). Counts per day. */
 export interface DemoEventQuirks {
   /** Lines cut short (§7.1): invalid JSON; bad lines. */
   truncated: number;

@@ -2,7 +2,7 @@
  * The learners, courses and enrollments of the demo org. Every table of the weekly package and
  * every tracking-log event is drawn from this one roster, so ids agree across files: a user in a
  * course's enrollment file is in that course's auth_user and auth_userprofile, their anonymous id
- * is the one the ORA tables use, and events come only from active enrollments (EDX_FORMAT.md §4).
+ * is the one the ORA tables use, and events come only from active enrollments (docs/edx-formats.md §4).
  */
 import { createHash } from 'node:crypto';
 

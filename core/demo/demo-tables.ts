@@ -1,5 +1,5 @@
 /**
- * The weekly-package files of one demo course: every table of EDX_FORMAT.md §4 as header + rows
+ * The weekly-package files of one demo course: every table of docs/edx-formats.md §4 as header + rows
  * (rendered to TSV by the caller), three ORA tables (§4.9), the course structure JSON (§4.10),
  * the forum dump (§4.11) and, for one course, the OLX export. Column lists are the exporter's
  * (§4.1–§4.7), including its drift: `allow_certificate` in an old-style profile dump, the two

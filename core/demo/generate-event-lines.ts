@@ -1,5 +1,5 @@
 /**
- * Realistic tracking-log lines (EDX_FORMAT.md §5) for the demo and the benchmark, generated as a
+ * Realistic tracking-log lines (docs/edx-formats.md §5) for the demo and the benchmark, generated as a
  * stream: nothing is held but the line being built.
  *
  * Shapes follow §5.2–§5.4: Python-style envelopes (`", "` separators) with server, browser and

@@ -1,6 +1,6 @@
 /**
  * `generateDemoData`: writes a realistic edX delivery into a folder laid out like the two S3
- * buckets (EDX_FORMAT.md §1): the weekly database package, the email opt-in package and a week of
+ * buckets (docs/edx-formats.md §1): the weekly database package, the email opt-in package and a week of
  * daily event logs, encrypted member by member through the caller's OpenPGP function (§2) or left
  * plain. It carries the format's quirks (§3, §4, §7) and one deliberately corrupt file, and
  * returns a manifest of exact counts a correct load must reproduce. Deterministic for a seed (the

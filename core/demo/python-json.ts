@@ -2,7 +2,7 @@
  * JSON text as Python's `json.dumps` writes it by default: `", "` between items and `": "`
  * after keys. Tracking-log lines, course structure and exporter JSON were all written by
  * Python, while browser event payloads were written by JavaScript (`JSON.stringify`, no
- * spaces); the demo keeps that difference because real lines show it (EDX_FORMAT.md §5.6).
+ * spaces); the demo keeps that difference because real lines show it (docs/edx-formats.md §5.6).
  * Non-ASCII text is written as is (`ensure_ascii=False`), so 4-byte characters and
  * zero-width spaces reach the parsers raw.
  */

@@ -1,6 +1,6 @@
 /**
  * A minimal POSIX ustar writer plus gzip, for the demo's OLX course export
- * (`{c}-course-{env}.xml.tar.gz`, EDX_FORMAT.md §1.3). Each entry is a 512-byte header followed
+ * (`{c}-course-{env}.xml.tar.gz`, docs/edx-formats.md §1.3). Each entry is a 512-byte header followed
  * by its content padded to 512 bytes; two zero blocks end the archive. The output is
  * deterministic: fixed mtime, owner and modes, and gzip's header mtime is 0.
  */

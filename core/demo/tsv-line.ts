@@ -1,5 +1,5 @@
 /**
- * Writing edX ".sql" TSV exactly as the exporter did (EDX_FORMAT.md §3): TAB between fields,
+ * Writing edX ".sql" TSV exactly as the exporter did (docs/edx-formats.md §3): TAB between fields,
  * LF after each record, no quoting, the literal `NULL` for SQL NULL, and inside a field
  * `\` → `\\`, CR → `\r`, TAB → `\t`, LF → `\n` (in that order), NUL bytes deleted.
  */

@@ -4,7 +4,7 @@
  * row MariaDB would refuse is quarantined with a reason instead of failing a whole batch.
  * Pure: no Node API.
  *
- * Reasons name the column and the expected type, never the value (DESIGN.md §4).
+ * Reasons name the column and the expected type, never the value (docs/architecture.md §4).
  */
 import { isValidDate, normalizeSqlDatetime } from './datetime.js';
 import type { SqlValue } from './records.js';

@@ -1,5 +1,5 @@
 /**
- * Date and time normalisation for the values edX writes (EDX_FORMAT.md §3 "Value rendering",
+ * Date and time normalisation for the values edX writes (docs/edx-formats.md §3 "Value rendering",
  * §5.2 `time`, §7.8). Pure: no Node API, no `Date` parsing of free text (its leniency differs
  * between engines), so the same string always gives the same answer.
  *
@@ -120,7 +120,7 @@ function parseUtc(input: string): UtcParts | null {
  * structure metadata to the store form `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC.
  *
  * Accepts a space or `T` between date and time, an optional fraction of 1–6 (or more, cut to 6)
- * digits, and an optional `Z` or `±HH:MM` offset, which is converted to UTC (EDX_FORMAT.md §3:
+ * digits, and an optional `Z` or `±HH:MM` offset, which is converted to UTC (docs/edx-formats.md §3:
  * `preference_set_datetime` is tz-aware, table datetimes are naive UTC). A zero fraction is
  * dropped, matching the exporter's "microseconds only when non-zero" rendering.
  *
@@ -134,7 +134,7 @@ export function normalizeSqlDatetime(s: string): string | null {
 }
 
 /**
- * Normalises a tracking-log `time` (EDX_FORMAT.md §5.2, §7.8) to
+ * Normalises a tracking-log `time` (docs/edx-formats.md §5.2, §7.8) to
  * `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC. Seen in the wild: with and without microseconds, with
  * `+00:00`, with no offset (treated as UTC) and, defensively, `Z`. Microseconds are kept; the
  * fraction always has six digits so that normalised times sort as strings.

@@ -1,5 +1,5 @@
 /**
- * Designated events: the tracking-log families analysts query most (EDX_FORMAT.md §5.4) copied
+ * Designated events: the tracking-log families analysts query most (docs/edx-formats.md §5.4) copied
  * into narrow relational tables, with the fields of each family pulled out of the `event`
  * payload. Also the row of the raw `events` table. Pure: no Node API.
  *
@@ -159,7 +159,7 @@ function common(e: EventRecord, eventType: string | null, p: Payload = {}): Reco
 }
 
 // ---------------------------------------------------------------------------------------------
-// Families (EDX_FORMAT.md §5.4).
+// Families (docs/edx-formats.md §5.4).
 
 /** Legacy video event names (browser and mobile `event_type`). */
 const VIDEO_LEGACY = new Set([
@@ -313,7 +313,7 @@ function certificateRow(e: EventRecord, type: string): SqlValue[] {
 
 /**
  * The designated-table rows for one event: none for most events, one for the families of
- * EDX_FORMAT.md §5.4 (video, problem, navigation, enrollment, forum, certificate).
+ * docs/edx-formats.md §5.4 (video, problem, navigation, enrollment, forum, certificate).
  *
  * Both the browser and the server `problem_check` of one click are stored; `event_source`
  * tells them apart, and attempts should be counted from server rows only (§7.9).

@@ -1,7 +1,7 @@
 /**
  * Header drift: maps a file's header onto a table definition. edX dumps many tables with
  * `SELECT *`, so columns appear and vanish as the platform changes, and a few headers were renamed
- * (EDX_FORMAT.md §3 "map columns by header name, never by position", §7.12). Pure: no Node API.
+ * (docs/edx-formats.md §3 "map columns by header name, never by position", §7.12). Pure: no Node API.
  */
 import type { TableDef } from './schema-types.js';
 import { SNAPSHOT_COLUMNS } from './schema-types.js';

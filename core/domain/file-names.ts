@@ -1,5 +1,5 @@
 /**
- * Recognises edX research-data file names (EDX_FORMAT.md §1, §7.13). Pure: no Node API; paths are
+ * Recognises edX research-data file names (docs/edx-formats.md §1, §7.13). Pure: no Node API; paths are
  * split with string operations and may use `/` or `\`.
  *
  * The weekly member names come from edx-analytics-exporter (`exporter/tasks.py`):
@@ -23,7 +23,7 @@
 
 import type { FileKind, RecognizedFile } from './files.js';
 
-/** Course-level weekly tables (EDX_FORMAT.md §1.3, §4), named as the exporter's tasks name them. */
+/** Course-level weekly tables (docs/edx-formats.md §1.3, §4), named as the exporter's tasks name them. */
 export const KNOWN_WEEKLY_TABLES = [
   'auth_user',
   'auth_userprofile',
@@ -48,7 +48,7 @@ export const KNOWN_WEEKLY_TABLES = [
 ] as const;
 export type KnownWeeklyTable = (typeof KNOWN_WEEKLY_TABLES)[number];
 
-/** The 21 ORA2 tables of the `ora/` folder (EDX_FORMAT.md §4.9). */
+/** The 21 ORA2 tables of the `ora/` folder (docs/edx-formats.md §4.9). */
 export const ORA_TABLES = [
   'submissions_studentitem',
   'submissions_submission',

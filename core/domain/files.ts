@@ -1,5 +1,5 @@
 /**
- * File kinds and the shape of a recognised file name (EDX_FORMAT.md §1). Pure: no Node API.
+ * File kinds and the shape of a recognised file name (docs/edx-formats.md §1). Pure: no Node API.
  * The recogniser itself lives in `file-names.ts`.
  */
 

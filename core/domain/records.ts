@@ -24,7 +24,7 @@ export interface RejectedLine {
   raw: Uint8Array | string;
 }
 
-/** A tracking-log event after the quirks of EDX_FORMAT.md §5/§7 were handled. */
+/** A tracking-log event after the quirks of docs/edx-formats.md §5/§7 were handled. */
 export interface EventRecord {
   /** Deterministic id: sha256 hex of the raw line bytes (re-loading a file adds nothing). */
   id: string;

@@ -1,5 +1,5 @@
 /**
- * Per-file and per-run outcomes (DESIGN.md §4: outcomes are data, not exceptions). Pure types.
+ * Per-file and per-run outcomes (docs/architecture.md §4: outcomes are data, not exceptions). Pure types.
  */
 import type { FileKind } from './files.js';
 
@@ -97,7 +97,7 @@ export interface RunResult {
   error?: { code: string; message: string; hint?: string };
 }
 
-/** Exit code of `pds run` / `pds load` (DESIGN.md §3): 0 all loaded, 2 files flagged, 1 could not run. */
+/** Exit code of `pds run` / `pds load` (docs/architecture.md §3): 0 all loaded, 2 files flagged, 1 could not run. */
 export function exitCodeFor(result: Pick<RunResult, 'status'>): 0 | 1 | 2 {
   if (result.status === 'succeeded') return 0;
   if (result.status === 'flagged') return 2;

@@ -24,7 +24,7 @@ export interface ColumnDef {
   /** Documentation: what the column holds, the edX quirk it carries. */
   doc?: string;
   /**
-   * Present only in some export eras (added or dropped over the years, EDX_FORMAT.md §4): a file
+   * Present only in some export eras (added or dropped over the years, docs/edx-formats.md §4): a file
    * without it is normal and is not reported as drift.
    */
   optional?: boolean;
@@ -52,6 +52,6 @@ export interface TableDef {
  * before the data columns.
  */
 export const SNAPSHOT_COLUMNS: ColumnDef[] = [
-  { name: 'course_key', type: 'varchar', length: 255, doc: 'Course part of the file name, `{org}-{course}-{run}` (EDX_FORMAT.md §1.2).' },
+  { name: 'course_key', type: 'varchar', length: 255, doc: 'Course part of the file name, `{org}-{course}-{run}` (docs/edx-formats.md §1.2).' },
   { name: 'snapshot_date', type: 'date', doc: 'Date of the weekly package the row came from.' },
 ];

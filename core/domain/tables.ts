@@ -4,7 +4,7 @@
  * generated from them (`build/gen-schema-doc.ts`), and the loaders map file headers onto them.
  * Pure: no Node API.
  *
- * Types follow the MySQL types of the edX platform (EDX_FORMAT.md §4) so that a value the
+ * Types follow the MySQL types of the edX platform (docs/edx-formats.md §4) so that a value the
  * platform database held always fits. Where the guide and the live platform disagree, the wider
  * type is used and the column doc says why: rejecting a real row is worse than a wide column.
  */
@@ -31,7 +31,7 @@ const datetime = (name: string, doc?: string): ColumnDef => col(name, 'datetime'
 const date = (name: string, doc?: string): ColumnDef => col(name, 'date', doc);
 
 /** Course ids hold either key format (§1.2); the platform column is varchar(255). */
-const courseId = (doc = 'Course id, `Org/Course/Run` or `course-v1:Org+Course+Run` (EDX_FORMAT.md §1.2).'): ColumnDef =>
+const courseId = (doc = 'Course id, `Org/Course/Run` or `course-v1:Org+Course+Run` (docs/edx-formats.md §1.2).'): ColumnDef =>
   vc('course_id', 255, doc);
 const id = (doc = 'Row id in the platform database.'): ColumnDef => int('id', doc);
 const userId = (doc = '`auth_user.id` (= `context.user_id` in events).'): ColumnDef => int('user_id', doc);
@@ -41,12 +41,12 @@ function table(name: string, group: TableGroup, doc: string, columns: ColumnDef[
 }
 
 // ---------------------------------------------------------------------------------------------
-// Weekly package tables (EDX_FORMAT.md §4.1–§4.7).
+// Weekly package tables (docs/edx-formats.md §4.1–§4.7).
 
 const authUser = table(
   'auth_user',
   'weekly',
-  'Users enrolled in the course (inner join on student_courseenrollment). The exporter selects 22 explicit columns; those from `status` onward are constant Askbot filler (EDX_FORMAT.md §4.1).',
+  'Users enrolled in the course (inner join on student_courseenrollment). The exporter selects 22 explicit columns; those from `status` onward are constant Askbot filler (docs/edx-formats.md §4.1).',
   [
     id('`auth_user.id`; equals `context.user_id` in events.'),
     vc('username', 150, 'Retired (GDPR) users appear as `retired__user_{sha1hex}` (§7.14). varchar(30) in old docs; 150 on the live platform.'),
@@ -77,7 +77,7 @@ const authUser = table(
 const authUserProfile = table(
   'auth_userprofile',
   'weekly',
-  'Learner profile (demographics). `SELECT *` before Apr 2021, an explicit list since: older files carry `allow_certificate` and any other live columns (EDX_FORMAT.md §4.2).',
+  'Learner profile (demographics). `SELECT *` before Apr 2021, an explicit list since: older files carry `allow_certificate` and any other live columns (docs/edx-formats.md §4.2).',
   [
     id(),
     userId('`auth_user.id` (unique).'),
@@ -104,7 +104,7 @@ const authUserProfile = table(
 const studentCourseEnrollment = table(
   'student_courseenrollment',
   'weekly',
-  'Enrollments (`SELECT *`). Rows stay after unenrollment with `is_active = 0` (since 20 Aug 2013) (EDX_FORMAT.md §4.3).',
+  'Enrollments (`SELECT *`). Rows stay after unenrollment with `is_active = 0` (since 20 Aug 2013) (docs/edx-formats.md §4.3).',
   [
     id(),
     userId(),
@@ -119,7 +119,7 @@ const studentCourseEnrollment = table(
 const generatedCertificate = table(
   'certificates_generatedcertificate',
   'weekly',
-  'Certificates (`SELECT *`: newer platform columns may appear and are kept as drift) (EDX_FORMAT.md §4.4).',
+  'Certificates (`SELECT *`: newer platform columns may appear and are kept as drift) (docs/edx-formats.md §4.4).',
   [
     id(),
     userId(),
@@ -143,7 +143,7 @@ const generatedCertificate = table(
 const studentModule = table(
   'courseware_studentmodule',
   'weekly',
-  'Per-learner state of every block a learner touched; the largest table. Made by a separate Sqoop pipeline, absent when the course has no rows (EDX_FORMAT.md §3, §4.5).',
+  'Per-learner state of every block a learner touched; the largest table. Made by a separate Sqoop pipeline, absent when the course has no rows (docs/edx-formats.md §3, §4.5).',
   [
     bigint('id', 'int in the guide; the platform widened it to bigint (courseware migration 0011).'),
     vc('module_type', 32, 'problem, video, sequential, chapter, course, openassessment, …'),
@@ -163,7 +163,7 @@ const studentModule = table(
 const userIdMap = table(
   'user_id_map',
   'weekly',
-  'Maps user ids to a hashed id. The header changed in Oct 2022 from `hash_id, id, username` to `hash_id, user_id, username` (alias), and the hashing changed with it: old and new hash_ids of one user differ (EDX_FORMAT.md §4.6).',
+  'Maps user ids to a hashed id. The header changed in Oct 2022 from `hash_id, id, username` to `hash_id, user_id, username` (alias), and the hashing changed with it: old and new hash_ids of one user differ (docs/edx-formats.md §4.6).',
   [
     vc('hash_id', 32, '32 hex characters (the guide says `int(11)`; it is not).'),
     userId('`auth_user.id`; the header said `id` before Oct 2022.'),
@@ -175,7 +175,7 @@ const userIdMap = table(
 const anonymousUserId = table(
   'student_anonymoususerid',
   'weekly',
-  'Course-specific anonymous ids, used as `student_id`/`scorer_id` in the ORA tables (since the 13 Dec 2015 export) (EDX_FORMAT.md §4.6).',
+  'Course-specific anonymous ids, used as `student_id`/`scorer_id` in the ORA tables (since the 13 Dec 2015 export) (docs/edx-formats.md §4.6).',
   [id(), userId(), vc('anonymous_user_id', 32, 'Unique; the id ORA tables use.'), courseId()],
   { indexes: [['user_id'], ['anonymous_user_id']] },
 );
@@ -183,7 +183,7 @@ const anonymousUserId = table(
 const languageProficiency = table(
   'student_languageproficiency',
   'weekly',
-  'Languages learners declared (since Apr 2015) (EDX_FORMAT.md §4.7).',
+  'Languages learners declared (since Apr 2015) (docs/edx-formats.md §4.7).',
   [id(), int('user_profile_id', '→ auth_userprofile.id, not the user id.'), vc('code', 16, 'Language code.')],
   { indexes: [['user_profile_id']] },
 );
@@ -191,7 +191,7 @@ const languageProficiency = table(
 const courseAccessRole = table(
   'student_courseaccessrole',
   'weekly',
-  'Course team roles (since Oct 2016). The exporter selects `org, course_id, user_id, role`; the guide lists only three (EDX_FORMAT.md §4.7).',
+  'Course team roles (since Oct 2016). The exporter selects `org, course_id, user_id, role`; the guide lists only three (docs/edx-formats.md §4.7).',
   [vc('org', 64), courseId(), userId(), vc('role', 64, 'beta_testers, ccx_coach, finance_admin, instructor, library_user, sales_admin, staff.')],
   { indexes: [['user_id'], ['course_id']] },
 );
@@ -199,7 +199,7 @@ const courseAccessRole = table(
 const commentRoleUsers = table(
   'django_comment_client_role_users',
   'weekly',
-  'Discussion roles (since Oct 2016). The exporter joins the role table: `course_id, user_id, name` (EDX_FORMAT.md §4.7).',
+  'Discussion roles (since Oct 2016). The exporter joins the role table: `course_id, user_id, name` (docs/edx-formats.md §4.7).',
   [courseId(), userId(), vc('name', 30, 'Administrator, Moderator, Community TA, Student, Group Moderator, …')],
   { indexes: [['user_id'], ['course_id']] },
 );
@@ -207,7 +207,7 @@ const commentRoleUsers = table(
 const userCourseTag = table(
   'user_api_usercoursetag',
   'weekly',
-  'Per-learner course tags such as experiment partitions (since Mar 2014, `SELECT *`) (EDX_FORMAT.md §4.7).',
+  'Per-learner course tags such as experiment partitions (since Mar 2014, `SELECT *`) (docs/edx-formats.md §4.7).',
   [era(id('Auto id; trust the header (the guide omits it).')), userId(), courseId(), vc('key', 255, 'e.g. `xblock.partition_service.partition_0`.'), text('value')],
   { indexes: [['user_id'], ['course_id']] },
 );
@@ -215,7 +215,7 @@ const userCourseTag = table(
 const teams = table(
   'teams',
   'weekly',
-  'Teams (`teams_courseteam`, `SELECT *`); the file is named after the exporter task `teams` (EDX_FORMAT.md §1.3, §4.7).',
+  'Teams (`teams_courseteam`, `SELECT *`); the file is named after the exporter task `teams` (docs/edx-formats.md §1.3, §4.7).',
   [
     id(),
     vc('team_id', 255),
@@ -236,7 +236,7 @@ const teams = table(
 const teamsMembership = table(
   'teams_membership',
   'weekly',
-  'Team membership (`teams_courseteammembership.*`; the guide calls the file `teams_courseteammembership`) (EDX_FORMAT.md §4.7).',
+  'Team membership (`teams_courseteammembership.*`; the guide calls the file `teams_courseteammembership`) (docs/edx-formats.md §4.7).',
   [id(), userId(), int('team_id', '→ teams.id (the integer row id, not `teams.team_id`).'), datetime('date_joined'), datetime('last_activity_at')],
   { indexes: [['user_id'], ['team_id']] },
 );
@@ -244,7 +244,7 @@ const teamsMembership = table(
 const persistentCourseGrade = table(
   'grades_persistentcoursegrade',
   'weekly',
-  'Course grades (since mid-2017). Exporter columns; no `id` and no `course_edited_timestamp` although the guide lists it (EDX_FORMAT.md §4.7).',
+  'Course grades (since mid-2017). Exporter columns; no `id` and no `course_edited_timestamp` although the guide lists it (docs/edx-formats.md §4.7).',
   [
     courseId(),
     userId(),
@@ -261,7 +261,7 @@ const persistentCourseGrade = table(
 const persistentSubsectionGrade = table(
   'grades_persistentsubsectiongrade',
   'weekly',
-  'Subsection grades (since mid-2017), ordered by user_id, first_attempted (EDX_FORMAT.md §4.7).',
+  'Subsection grades (since mid-2017), ordered by user_id, first_attempted (docs/edx-formats.md §4.7).',
   [
     courseId(),
     userId(),
@@ -280,7 +280,7 @@ const persistentSubsectionGrade = table(
 const creditEligibility = table(
   'credit_crediteligibility',
   'weekly',
-  'Credit eligibility (since Jun 2017; usually empty). The guide sample header says `course_key`; the exporter aliases it to `course_id` (EDX_FORMAT.md §4.7).',
+  'Credit eligibility (since Jun 2017; usually empty). The guide sample header says `course_key`; the exporter aliases it to `course_id` (docs/edx-formats.md §4.7).',
   [id(), datetime('created'), datetime('modified'), vc('username', 255), datetime('deadline'), courseId()],
   { indexes: [['username'], ['course_id']], aliases: { course_key: 'course_id' } },
 );
@@ -288,7 +288,7 @@ const creditEligibility = table(
 const cohortMembership = table(
   'course_groups_cohortmembership',
   'weekly',
-  'Cohort membership (since Aug 2018) (EDX_FORMAT.md §4.7).',
+  'Cohort membership (since Aug 2018) (docs/edx-formats.md §4.7).',
   [userId(), courseId(), vc('group_type', 20, 'Always `cohort`.'), vc('name', 255, 'Cohort name.')],
   { indexes: [['user_id'], ['course_id']] },
 );
@@ -296,7 +296,7 @@ const cohortMembership = table(
 const verificationStatus = table(
   'verify_student_verificationstatus',
   'weekly',
-  'In-course re-verification checkpoints (exported Aug 2015 – Apr 2018 only). The guide sample header wrongly says `checkpoint_name` (alias) (EDX_FORMAT.md §4.7).',
+  'In-course re-verification checkpoints (exported Aug 2015 – Apr 2018 only). The guide sample header wrongly says `checkpoint_name` (alias) (docs/edx-formats.md §4.7).',
   [datetime('timestamp'), vc('status', 32), courseId(), vc('checkpoint_location', 255), userId()],
   { indexes: [['user_id'], ['course_id']], aliases: { checkpoint_name: 'checkpoint_location' } },
 );
@@ -304,7 +304,7 @@ const verificationStatus = table(
 const wikiArticle = table(
   'wiki_article',
   'weekly',
-  'Wiki articles (`a.*`, selected through the wiki slug = course number, so other runs\' articles can appear) (EDX_FORMAT.md §4.7).',
+  'Wiki articles (`a.*`, selected through the wiki slug = course number, so other runs\' articles can appear) (docs/edx-formats.md §4.7).',
   [
     id(),
     int('current_revision_id', '→ wiki_articlerevision.id.'),
@@ -323,7 +323,7 @@ const wikiArticle = table(
 const wikiArticleRevision = table(
   'wiki_articlerevision',
   'weekly',
-  'Wiki article revisions (`ar.*`) (EDX_FORMAT.md §4.7).',
+  'Wiki article revisions (`ar.*`) (docs/edx-formats.md §4.7).',
   [
     id(),
     int('revision_number'),
@@ -349,7 +349,7 @@ const wikiArticleRevision = table(
 const forumContents = table(
   'forum_contents',
   'weekly',
-  'Discussion posts from the forum `.mongo` dump (comments-service `contents`, MongoDB extended JSON): one row per thread or comment, the whole document kept in `doc` (EDX_FORMAT.md §4.11).',
+  'Discussion posts from the forum `.mongo` dump (comments-service `contents`, MongoDB extended JSON): one row per thread or comment, the whole document kept in `doc` (docs/edx-formats.md §4.11).',
   [
     vc('id', 64, '`_id` (`$oid`, 24 hex characters).'),
     vc('type', 32, '`_type`: `CommentThread` or `Comment`.'),
@@ -377,7 +377,7 @@ const forumContents = table(
 const courseBlocks = table(
   'course_blocks',
   'weekly',
-  'The course outline from the course structure JSON: one row per block, with its parent and depth from the course root (EDX_FORMAT.md §4.10).',
+  'The course outline from the course structure JSON: one row per block, with its parent and depth from the course root (docs/edx-formats.md §4.10).',
   [
     vc('block_id', 255, 'Block usage id (`i4x://…` or `block-v1:…`).'),
     vc('category', 64, 'course, chapter, sequential, vertical, html, problem, video, discussion, …'),
@@ -397,7 +397,7 @@ const courseBlocks = table(
 const emailOptIn = table(
   'email_opt_in',
   'weekly',
-  'Email opt-in preferences, one row per enrollment (CSV, CRLF, repeated header rows skipped). Its snapshot unit is the org: `course_key` holds the org (EDX_FORMAT.md §3).',
+  'Email opt-in preferences, one row per enrollment (CSV, CRLF, repeated header rows skipped). Its snapshot unit is the org: `course_key` holds the org (docs/edx-formats.md §3).',
   [
     userId('Added Jan 2017; absent from older files.'),
     vc('username', 150, 'Added Jan 2017.'),
@@ -411,7 +411,7 @@ const emailOptIn = table(
 );
 
 // ---------------------------------------------------------------------------------------------
-// ORA2 tables (EDX_FORMAT.md §4.9): `SELECT *`, Django column names, each with an auto `id`.
+// ORA2 tables (docs/edx-formats.md §4.9): `SELECT *`, Django column names, each with an auto `id`.
 // Student identity is the course-specific anonymous id (join student_anonymoususerid).
 
 const anonId = (name: string): ColumnDef => vc(name, 40, 'Course-specific anonymous id (→ student_anonymoususerid.anonymous_user_id).');
@@ -486,7 +486,7 @@ const ORA_DEFS: TableDef[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// Event tables (EDX_FORMAT.md §5): keyed by a hash of the raw line, so re-loads add nothing.
+// Event tables (docs/edx-formats.md §5): keyed by a hash of the raw line, so re-loads add nothing.
 
 const eventId = (): ColumnDef => vc('event_id', 64, 'sha256 hex of the raw line (§7.9: loads are idempotent).');
 const eventTime = (): ColumnDef => datetime('time', 'Event `time` in UTC, microseconds kept (§5.2, §7.8).');
@@ -509,7 +509,7 @@ function designated(name: string, doc: string, typeDoc: string, specific: Column
 const events = table(
   'events',
   'events',
-  'Every tracking-log line, one row each: the fields reports filter on pulled out, and the raw line kept verbatim (EDX_FORMAT.md §5). The raw line is not duplicated into more columns, so loading stays fast; the `events_detail` view reads the rest from it.',
+  'Every tracking-log line, one row each: the fields reports filter on pulled out, and the raw line kept verbatim (docs/edx-formats.md §5). The raw line is not duplicated into more columns, so loading stays fast; the `events_detail` view reads the rest from it.',
   [
     eventId(),
     eventTime(),
@@ -535,7 +535,7 @@ const events = table(
 
 const videoEvents = designated(
   'video_events',
-  'Video player interactions: legacy names and `edx.video.*` (EDX_FORMAT.md §5.4 Video).',
+  'Video player interactions: legacy names and `edx.video.*` (docs/edx-formats.md §5.4 Video).',
   'Legacy name (`play_video`, `seek_video`, …); mobile `edx.video.*` names are mapped to it; names with no legacy form (`edx.video.closed_captions.shown`, `edx.video.bumper.*`) as given.',
   [
     vc('video_id', 255, '`event.id`: block id or the escaped `i4x-…` id.'),
@@ -552,7 +552,7 @@ const videoEvents = designated(
 
 const problemEvents = designated(
   'problem_events',
-  'Problem interactions. One Check click yields a browser and a server `problem_check`: both are stored, count attempts from `event_source = \'server\'` only (EDX_FORMAT.md §5.4, §7.9).',
+  'Problem interactions. One Check click yields a browser and a server `problem_check`: both are stored, count attempts from `event_source = \'server\'` only (docs/edx-formats.md §5.4, §7.9).',
   '`problem_check` (and its pre-Oct 2013 name `save_problem_check`), `problem_check_fail`, `problem_graded`, `problem_rescore`, `showanswer` (`show_answer` in old logs), `edx.grades.problem.submitted`.',
   [
     vc('problem_id', 255, 'Problem block usage id; NULL for browser events that do not name it.'),
@@ -567,7 +567,7 @@ const problemEvents = designated(
 
 const navigationEvents = designated(
   'navigation_events',
-  'Course navigation: sequence tabs and `edx.ui.lms.*` outline/link events (EDX_FORMAT.md §5.4 Navigation).',
+  'Course navigation: sequence tabs and `edx.ui.lms.*` outline/link events (docs/edx-formats.md §5.4 Navigation).',
   '`seq_goto`, `seq_next`, `seq_prev` (also when edX sent `edx.ui.lms.sequence.*` as `name`), other `edx.ui.lms.*` names as given.',
   [
     vc('sequence_id', 255, 'Sequence block id (`event.id`).'),
@@ -582,7 +582,7 @@ const navigationEvents = designated(
 
 const enrollmentEvents = designated(
   'enrollment_events',
-  'Enrollment changes `edx.course.enrollment.*`; user and course from the event when the context lacks them (EDX_FORMAT.md §5.4, §5.5).',
+  'Enrollment changes `edx.course.enrollment.*`; user and course from the event when the context lacks them (docs/edx-formats.md §5.4, §5.5).',
   '`edx.course.enrollment.activated|deactivated|mode_changed|upgrade.clicked|upgrade.succeeded`.',
   [vc('mode', 100, 'Enrollment mode.')],
   [],
@@ -590,7 +590,7 @@ const enrollmentEvents = designated(
 
 const forumEvents = designated(
   'forum_events',
-  'Discussion actions `edx.forum.*`. Post bodies are not copied (learner content; they are in the raw line) (EDX_FORMAT.md §5.4 Forum).',
+  'Discussion actions `edx.forum.*`. Post bodies are not copied (learner content; they are in the raw line) (docs/edx-formats.md §5.4 Forum).',
   '`edx.forum.thread.created|viewed|voted`, `edx.forum.response.created|voted`, `edx.forum.comment.created`, `edx.forum.searched`, …',
   [
     vc('post_id', 255, '`event.id`: the thread, response or comment acted on.'),
@@ -606,7 +606,7 @@ const forumEvents = designated(
 
 const certificateEvents = designated(
   'certificate_events',
-  'Certificate events `edx.certificate.*` (EDX_FORMAT.md §5.4 Certificates).',
+  'Certificate events `edx.certificate.*` (docs/edx-formats.md §5.4 Certificates).',
   '`edx.certificate.created|shared|evidence_visited|revoked`, …',
   [
     vc('certificate_id', 255, '`certificate_id` = certificates_generatedcertificate.verify_uuid.'),
@@ -778,7 +778,7 @@ export function textTableDef(name: string, columns: string[]): TableDef {
 }
 
 /**
- * Which file of the delivery a table comes from, for documentation (EDX_FORMAT.md §1.3, §5).
+ * Which file of the delivery a table comes from, for documentation (docs/edx-formats.md §1.3, §5).
  * `{c}` is the course part `{org}-{course}-{run}`, `{env}` the exporter environment.
  */
 export function tableSource(def: TableDef): string {

@@ -1,5 +1,5 @@
 /**
- * The error tree (DESIGN.md §4). One shallow hierarchy: every error the engine raises is a
+ * The error tree (docs/architecture.md §4). One shallow hierarchy: every error the engine raises is a
  * `PdsError` with a stable `code`, the pipeline `stage` it belongs to, whether retrying may help,
  * and an optional `cause`. Messages name the file, line and remedy; they never carry learner data,
  * passphrases or credentials.

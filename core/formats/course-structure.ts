@@ -1,5 +1,5 @@
 /**
- * Reader for `{c}-course_structure-{env}.json` (EDX_FORMAT.md §4.10): one JSON object keyed by
+ * Reader for `{c}-course_structure-{env}.json` (docs/edx-formats.md §4.10): one JSON object keyed by
  * block usage id; each value `{ category, children: [ids], metadata: { display_name, start, due,
  * graded, format, … } }`; exactly one block has `category: "course"`.
  */

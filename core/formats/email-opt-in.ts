@@ -1,5 +1,5 @@
 /**
- * Reader for the email opt-in CSV `{org}-email_opt_in-{env}.csv` (EDX_FORMAT.md §3 "Email opt-in
+ * Reader for the email opt-in CSV `{org}-email_opt_in-{env}.csv` (docs/edx-formats.md §3 "Email opt-in
  * CSV", §7.15), written by Django's `csv.DictWriter`: comma-separated, minimal quoting, CRLF.
  *
  * Records are assembled from lines here (a quoted field may span lines; a record is complete when

@@ -1,5 +1,5 @@
 /**
- * Reader for the forum dumps `{course}-{prod|edge}.mongo` (EDX_FORMAT.md §4.11, §7.16):
+ * Reader for the forum dumps `{course}-{prod|edge}.mongo` (docs/edx-formats.md §4.11, §7.16):
  * `mongoexport` output, one MongoDB extended-JSON document per line.
  *
  * Documents are deserialised with the bson package's EJSON in relaxed mode, so `$oid` becomes an

@@ -1,10 +1,10 @@
 /**
- * Gunzip for the daily tracking logs (`.log.gz` after decryption, EDX_FORMAT.md §2).
+ * Gunzip for the daily tracking logs (`.log.gz` after decryption, docs/edx-formats.md §2).
  */
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { ParseError } from '../errors/index.js';
 
-/** DESIGN.md §6: 52 MB/s with 256 KiB output chunks against 27 MB/s with the 16 KiB default. */
+/** docs/architecture.md §6: 52 MB/s with 256 KiB output chunks against 27 MB/s with the 16 KiB default. */
 export const GUNZIP_CHUNK_SIZE = 256 * 1024;
 
 export interface GunzipOptions {

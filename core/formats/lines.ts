@@ -1,5 +1,5 @@
 /**
- * Splits a byte stream into lines on the Buffer (DESIGN.md §6: decoding whole chunks with
+ * Splits a byte stream into lines on the Buffer (docs/architecture.md §6: decoding whole chunks with
  * `setEncoding`/`TextDecoder` made parsing 3.5× slower; readers decode each line themselves).
  */
 import { ParseError } from '../errors/index.js';

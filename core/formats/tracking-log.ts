@@ -1,5 +1,5 @@
 /**
- * Reader for the daily tracking logs: one JSON object per line (EDX_FORMAT.md §5, §7).
+ * Reader for the daily tracking logs: one JSON object per line (docs/edx-formats.md §5, §7).
  *
  * The fast path is one `JSON.parse` per line plus a sha256 of the line; the repairs below run
  * only for lines that do not parse:

@@ -1,5 +1,5 @@
 /**
- * Reader for the weekly `.sql` files, which are TSV (EDX_FORMAT.md §3, §7.12).
+ * Reader for the weekly `.sql` files, which are TSV (docs/edx-formats.md §3, §7.12).
  *
  * - first line: the header, TAB-joined column names (map by name, never by position);
  * - TAB delimiter, LF terminator, no quoting: `"` and `'` are literal;

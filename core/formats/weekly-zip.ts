@@ -1,5 +1,5 @@
 /**
- * The weekly package `{org}-{date}.zip` (EDX_FORMAT.md §1.3): an unencrypted Info-ZIP archive,
+ * The weekly package `{org}-{date}.zip` (docs/edx-formats.md §1.3): an unencrypted Info-ZIP archive,
  * Zip64 when over 4 GB, holding one GnuPG-encrypted file per course and table under
  * `{org}-{date}/` (ORA tables under `{org}-{date}/ora/`).
  *

@@ -1,5 +1,5 @@
 /**
- * The ledger: run state in SQLite, one file per environment (DESIGN.md §1). It records what was
+ * The ledger: run state in SQLite, one file per environment (docs/architecture.md §1). It records what was
  * fetched, loaded, rejected and why. A stage is recorded only after it committed, so a killed run
  * started again redoes exactly the work that had not committed.
  */

@@ -2,7 +2,7 @@
  * Decrypt → decode → parse → load for one file's content (a downloaded object or a zip member).
  * Each function returns counts and warnings, or throws a PdsError naming the stage; the executor
  * (`run-file.ts`) turns that into a FileResult. Every load is one unit of work on the store:
- * committed only after the whole input was read cleanly (DESIGN.md §6: openpgp reports a
+ * committed only after the whole input was read cleanly (docs/architecture.md §6: openpgp reports a
  * modified or truncated message only at the end of the stream).
  */
 import { randomUUID } from 'node:crypto';
@@ -286,7 +286,7 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
   } finally {
     await quarantine.close();
   }
-  if (repaired > 0) warnings.push({ code: 'LINES_REPAIRED', message: `${repaired} lines were read after repair (syslog prefix or invalid JSON escapes, EDX_FORMAT.md §7).` });
+  if (repaired > 0) warnings.push({ code: 'LINES_REPAIRED', message: `${repaired} lines were read after repair (syslog prefix or invalid JSON escapes, docs/edx-formats.md §7).` });
   return outcome({ counts, warnings, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, snapshotDate: file.date });
 }
 

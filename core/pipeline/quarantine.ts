@@ -1,6 +1,6 @@
 /**
  * Quarantine: rejected lines kept verbatim in a file beside the landing copy, so nothing is lost
- * and they can be fixed and re-loaded (DESIGN.md §3). Files are created only when a line is
+ * and they can be fixed and re-loaded (docs/architecture.md §3). Files are created only when a line is
  * rejected, and are readable by the owner only (they hold learner data in clear).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';

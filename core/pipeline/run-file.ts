@@ -1,5 +1,5 @@
 /**
- * The one executor (STYLE.md): fetches a planned object, dispatches its content to the loader of
+ * The one executor: fetches a planned object, dispatches its content to the loader of
  * its kind, times it, turns errors into FileResults and records every outcome in the ledger only
  * after the store committed. Weekly packages are opened here; each member is its own ledger entry.
  */

@@ -1,5 +1,5 @@
 /**
- * One run (DESIGN.md §3): plan against the ledger, then fetch, decrypt, decode, parse and load
+ * One run (docs/architecture.md §3): plan against the ledger, then fetch, decrypt, decode, parse and load
  * each planned object through the executor. Per-file failures never stop the run; only a failure
  * to list the source (or a bad configuration) does.
  */

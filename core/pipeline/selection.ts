@@ -54,7 +54,7 @@ export function memberIsRetryable(file: Pick<LedgerFile, 'status' | 'stage'> & {
 
 /**
  * Codes meaning a target database cannot be reached at all (or, for SQLite, its thread is gone).
- * When a file fails with one, the run stops (DESIGN.md §3: an unreachable target is a whole-run
+ * When a file fails with one, the run stops (docs/architecture.md §3: an unreachable target is a whole-run
  * failure): the files not yet tried stay unloaded and the next run takes them, instead of each
  * waiting out connection time-outs or failing the same way.
  */

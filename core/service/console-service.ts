@@ -1,5 +1,5 @@
 /**
- * The composition root (STYLE.md): wires config, sources, crypto, stores, ledger and pipeline,
+ * The composition root: wires config, sources, crypto, stores, ledger and pipeline,
  * and implements ConsoleApi. The CLI, `pds serve` and the Electron worker all call
  * `createConsoleService()`; none of them holds pipeline logic.
  */

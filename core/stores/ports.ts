@@ -1,7 +1,7 @@
 /**
- * Store ports (STYLE.md "Ports"): small interfaces the pipeline writes through. One folder per
+ * Store ports: small interfaces the pipeline writes through. One folder per
  * engine implements them (`sqlite/`, `mariadb/`, `mongodb/`). Every load is a unit of work that
- * is either committed whole or aborted leaving the previous state readable (DESIGN.md §3.4).
+ * is either committed whole or aborted leaving the previous state readable (docs/architecture.md §3.4).
  */
 import type { EventRecord, RejectedLine, SqlValue } from '../domain/records.js';
 import type { TableDef } from '../domain/schema-types.js';
@@ -127,7 +127,7 @@ export interface ForumDocumentsWriter {
 }
 
 /**
- * Documents kept as documents (EDX_FORMAT.md §4.10, §4.11) beside their relational tables, when the
+ * Documents kept as documents (docs/edx-formats.md §4.10, §4.11) beside their relational tables, when the
  * events target is a document database: forum dumps per course snapshot and course structures.
  */
 export interface DocumentStore {

@@ -26,7 +26,7 @@ function uriOf(server: FerretDbServer): string {
 const COURSES = ['course-v1:OrgX+CS101+2024_T1', 'OrgX/HIST2/2013_Fall', 'course-v1:OrgX+DS3+2024_T1'];
 const USERS = Array.from({ length: 25 }, (_, i) => ({ id: 100 + i, username: `learner${i}` }));
 
-/** `count` realistic lines (EDX_FORMAT.md §5) parsed into records, lines numbered from 1. */
+/** `count` realistic lines (docs/edx-formats.md §5) parsed into records, lines numbered from 1. */
 function records(count: number, seed = 1, date = '2024-03-01'): EventRecord[] {
   return [...generateEventLines({ count, seed, date, courseIds: COURSES, users: USERS })].map((line, i) => parse(line, i + 1));
 }

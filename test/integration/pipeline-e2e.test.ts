@@ -1,5 +1,5 @@
 /**
- * End to end against real components (DESIGN.md §5): a signature-checking S3 server (MinIO)
+ * End to end against real components (docs/architecture.md §5): a signature-checking S3 server (MinIO)
  * holding an edX delivery whose every file was encrypted by the real `gpg` command to the edX
  * master key and the data czar's key → `pds run` (the CLI, in a child process) → the embedded
  * SQLite store and the ledger.

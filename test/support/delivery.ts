@@ -1,6 +1,6 @@
 /**
  * A realistic edX delivery on a signature-checking S3 server, every file encrypted by the real
- * `gpg` command to the edX master key and the data czar's key (EDX_FORMAT.md §2), plus faults:
+ * `gpg` command to the edX master key and the data czar's key (docs/edx-formats.md §2), plus faults:
  * a log encrypted to another org's key only, a log whose gzip stream is cut short, and an older
  * weekly package with a TSV row that has the wrong number of fields. Shared by the end-to-end
  * tests of every target.

@@ -1,5 +1,5 @@
 /**
- * FerretDB for integration tests: a MongoDB-wire server (DESIGN.md §5) backed by SQLite files in a
+ * FerretDB for integration tests: a MongoDB-wire server (docs/architecture.md §5) backed by SQLite files in a
  * temporary folder, so the MongoDB store runs against the real driver and protocol without a
  * MongoDB installation. Authentication is off (v1 with the SQLite handler has none by default).
  *

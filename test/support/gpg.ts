@@ -1,11 +1,11 @@
 /**
- * Real GnuPG for tests (DESIGN.md §5: "files encrypted by the real GnuPG command"). Each
+ * Real GnuPG for tests (docs/architecture.md §5: "files encrypted by the real GnuPG command"). Each
  * `createGpgHome()` gets its own temporary GNUPGHOME, so tests never touch the user's keyring and
  * can run side by side. edX encrypts with `gpg` (python-gnupg, binary output, `always_trust`,
- * several recipients: EDX_FORMAT.md §2); `encryptFile` reproduces that.
+ * several recipients: docs/edx-formats.md §2); `encryptFile` reproduces that.
  *
  * Keys are RSA 2048 with a separate encryption subkey, like the keys data czars make with
- * Kleopatra/GnuPG (EDX_FORMAT.md §2), but shorter than production keys so tests stay fast.
+ * Kleopatra/GnuPG (docs/edx-formats.md §2), but shorter than production keys so tests stay fast.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -105,7 +105,7 @@ export async function createGpgHome(): Promise<GpgHome> {
     let encryptionKeyId = '';
     for (const line of stdout.toString('utf8').split('\n')) {
       const fields = line.split(':');
-      // --with-colons: field 5 is the key id, field 12 the capabilities (EDX_FORMAT.md §2 keys carry
+      // --with-colons: field 5 is the key id, field 12 the capabilities (docs/edx-formats.md §2 keys carry
       // an encryption subkey distinct from the primary key).
       if (fields[0] === 'pub') keyId = fields[4];
       if (fields[0] === 'sub' && fields[11].includes('e')) encryptionKeyId = fields[4];

@@ -1,11 +1,11 @@
 /**
- * MariaDB for integration tests (Debian's `mariadbd`, DESIGN.md §5): a private server per call, in
+ * MariaDB for integration tests (Debian's `mariadbd`, docs/architecture.md §5): a private server per call, in
  * a temporary data folder, listening on 127.0.0.1 and a free port, with grants enforced and a
  * password-protected user `pds` that owns everything (tests create their own databases).
  *
  * Settings a production server would not use, to keep tests fast on a 2-core machine: no
  * doublewrite, log flushed once a second, no performance schema. `max_allowed_packet` keeps the
- * server default (16 MB) on purpose, because loaders must live with it (DESIGN.md §6).
+ * server default (16 MB) on purpose, because loaders must live with it (docs/architecture.md §6).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * MinIO for integration tests: an S3 server that checks request signatures (DESIGN.md §5), so a
+ * MinIO for integration tests: an S3 server that checks request signatures (docs/architecture.md §5), so a
  * wrong secret key is refused exactly as AWS would refuse it. Each call starts its own server on a
  * free port with a temporary data folder and random credentials.
  *

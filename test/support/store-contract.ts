@@ -1,5 +1,5 @@
 /**
- * One behaviour suite for every store engine (STYLE.md: Beekeeper Studio's "one suite run
+ * One behaviour suite for every store engine (docs/architecture.md: Beekeeper Studio's "one suite run
  * unchanged against every database"). `test/unit/sqlite-store.test.ts` runs it against SQLite
  * files; the integration tests run it against MariaDB and MongoDB servers.
  *

@@ -1,5 +1,5 @@
 /**
- * Streaming OpenPGP decryption of files made by the real GnuPG (EDX_FORMAT.md §2: binary output,
+ * Streaming OpenPGP decryption of files made by the real GnuPG (docs/edx-formats.md §2: binary output,
  * several recipients, compressed packets by GnuPG default, passphrase-protected RSA keys).
  */
 import assert from 'node:assert/strict';

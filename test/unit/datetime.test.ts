@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isValidDate, normalizeEventTime, normalizeSqlDatetime, sqlDatetimeFromDate } from '../../core/domain/datetime.js';
 
-describe('normalizeSqlDatetime (EDX_FORMAT.md §3)', () => {
+describe('normalizeSqlDatetime (docs/edx-formats.md §3)', () => {
   test('keeps a plain exporter datetime', () => {
     assert.equal(normalizeSqlDatetime('2013-03-19 17:21:07'), '2013-03-19 17:21:07');
   });
@@ -33,7 +33,7 @@ describe('normalizeSqlDatetime (EDX_FORMAT.md §3)', () => {
   });
 });
 
-describe('normalizeEventTime (EDX_FORMAT.md §5.2, §7.8)', () => {
+describe('normalizeEventTime (docs/edx-formats.md §5.2, §7.8)', () => {
   test('with microseconds and +00:00', () => {
     assert.equal(normalizeEventTime('2014-12-23T14:26:53.723188+00:00'), '2014-12-23T14:26:53.723188Z');
   });

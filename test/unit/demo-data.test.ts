@@ -93,7 +93,7 @@ describe('generateDemoData (plain)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('writes the S3 layout of EDX_FORMAT.md §1 with lower-cased org in object keys', () => {
+  test('writes the S3 layout of docs/edx-formats.md §1 with lower-cased org in object keys', () => {
     assert.equal(manifest.weekly.key, 'course-data/demox-2026-06-07.zip');
     assert.equal(manifest.emailOptIn.key, 'course-data/email-opt-in/demox-2026-06-07.zip');
     assert.deepEqual(

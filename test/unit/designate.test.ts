@@ -1,5 +1,5 @@
 /**
- * Designated event rows from realistic tracking-log lines (EDX_FORMAT.md §5.4 shapes, §5.6
+ * Designated event rows from realistic tracking-log lines (docs/edx-formats.md §5.4 shapes, §5.6
  * acceptance-fixture lines), read with the real line parser.
  */
 import assert from 'node:assert/strict';

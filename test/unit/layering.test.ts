@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ESLint } from 'eslint';
 
-// The layering rules of DESIGN.md §2 live in build/layering.mjs; these tests prove they bite.
+// The layering rules of docs/architecture.md §2 live in build/layering.mjs; these tests prove they bite.
 const eslint = new ESLint({ cwd: process.cwd() });
 
 async function ruleIds(filePath: string, code: string): Promise<string[]> {

@@ -25,7 +25,7 @@ async function listAll(source: ObjectSource): Promise<SourceObject[]> {
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'pds-local-source-'));
   root = join(work, 'incoming');
-  // The layout of a bucket copied with `aws s3 sync` (EDX_FORMAT.md §1).
+  // The layout of a bucket copied with `aws s3 sync` (docs/edx-formats.md §1).
   await mkdir(join(root, 'orgx', 'edx', 'events', '2015'), { recursive: true });
   await writeFile(join(root, 'orgx-2015-01-04.zip'), randomBytes(2048));
   await writeFile(join(root, 'orgx', 'edx', 'events', '2015', 'orgx-edx-events-2015-01-01.log.gz.gpg'), randomBytes(700));

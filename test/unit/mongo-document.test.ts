@@ -35,7 +35,7 @@ function assertReconstructs(line: string, n = 1): Record<string, unknown> {
   return stored;
 }
 
-// Lines in the shapes of EDX_FORMAT.md §5.2–§5.6 (Python-style separators, as edX writes them).
+// Lines in the shapes of docs/edx-formats.md §5.2–§5.6 (Python-style separators, as edX writes them).
 const BROWSER =
   '{"username": "learner1", "event_source": "browser", "name": "play_video", "accept_language": "en-US,en;q=0.9", "time": "2014-12-23T14:26:53.723188+00:00", "agent": "Mozilla/5.0", "page": "https://courses.edx.org/courses/course-v1:OrgX+CS101+2014_T3/courseware/ch1/seq1/", "host": "courses.edx.org", "session": "0123456789abcdef0123456789abcdef", "referer": "https://courses.edx.org/", "context": {"user_id": 42, "org_id": "OrgX", "course_id": "course-v1:OrgX+CS101+2014_T3", "path": "/event"}, "ip": "10.0.0.1", "event": "{\\"id\\":\\"i4x-OrgX-CS101-video-58424\\",\\"currentTime\\":243,\\"code\\":\\"iOOYGgLADj8\\"}", "event_type": "play_video"}';
 const SERVER =
@@ -43,7 +43,7 @@ const SERVER =
 const MOBILE =
   '{"username": "mobile1", "event_type": "play_video", "name": "edx.video.played", "event_source": "mobile", "time": "2016-03-01T09:00:00+00:00", "context": {"user_id": "77", "org_id": "OrgX", "course_id": "course-v1:OrgX+CS101+2016_T1\\n", "path": "/segment/event", "received_at": "2016-03-04T10:00:00.123+00:00", "application": {"name": "edx.mobileapp.android", "version": "2.4"}, "component": "videoplayer"}, "ip": "", "agent": "Dalvik/2.1.0", "host": "courses.edx.org", "page": "https://courses.edx.org/xblock/block-v1:OrgX+CS101+2016_T1+type@video+block@abc", "event": "{\\"currentTime\\": 12.5, \\"code\\": \\"mobile\\", \\"id\\": \\"block-v1:OrgX+CS101+2016_T1+type@video+block@abc\\"}"}';
 
-describe('key escaping (EDX_FORMAT.md §7.10)', () => {
+describe('key escaping (docs/edx-formats.md §7.10)', () => {
   const tricky = ['a.b', '$set', '$', '%', '%2E', '100%', 'a%b.c', '..', '$.%', 'x$y', 'nul\u0000inside', '', '__proto__', '日本.語', 'i4x-Org-Course-problem-9cee_2_1', 'xblock.partition_service.partition_0'];
 
   test('every tricky key round-trips, and escaped keys are storable (no ".", no leading "$", no NUL)', () => {

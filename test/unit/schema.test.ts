@@ -12,7 +12,7 @@ import { DESIGNATED_TABLES, EVENT_TABLES, SUMMARY_VIEWS, TABLES_BY_NAME, WEEKLY_
 const ALL = [...WEEKLY_TABLES, ...EVENT_TABLES, ...SUMMARY_VIEWS];
 
 describe('table definitions', () => {
-  test('every weekly table of EDX_FORMAT.md §4.1–4.7, the forum, course blocks and email opt-in are defined', () => {
+  test('every weekly table of docs/edx-formats.md §4.1–4.7, the forum, course blocks and email opt-in are defined', () => {
     const expected = [
       'auth_user', 'auth_userprofile', 'student_courseenrollment', 'certificates_generatedcertificate', 'courseware_studentmodule',
       'user_id_map', 'student_anonymoususerid', 'student_languageproficiency', 'student_courseaccessrole',

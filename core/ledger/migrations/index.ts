@@ -1,4 +1,4 @@
-/** Ledger migrations, append-only and applied in order (STYLE.md "Migrations"). */
+/** Ledger migrations, append-only and applied in order. */
 import * as m0001 from './0001-initial.js';
 
 export interface Migration {

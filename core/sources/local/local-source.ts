@@ -4,8 +4,8 @@
  * with `aws s3 sync`).
  *
  * Change detection ("etag"): `<size>-<mtime in ms>`, not a content hash. The planner compares key,
- * size and etag on every run (DESIGN.md §3), and a folder can hold a year of daily logs: several GB
- * (EDX_FORMAT.md §7). Hashing them all on each run would read every byte to learn nothing; a stat
+ * size and etag on every run (docs/architecture.md §3), and a folder can hold a year of daily logs: several GB
+ * (docs/edx-formats.md §7). Hashing them all on each run would read every byte to learn nothing; a stat
  * costs nothing. The fingerprint changes whenever a file is rewritten; the only false positive, a
  * file touched or copied without change, costs a reload, which is harmless because loads are
  * idempotent (events keyed by line hash, snapshots replaced).
@@ -22,7 +22,7 @@ import type { DownloadOptions, ObjectSource, SourceObject } from '../ports.js';
 export interface LocalSourceConfig {
   /** A folder: every file below it, recursively, keyed by its path relative to the folder. */
   root?: string;
-  /** Individual files, keyed by file name (edX file names are unique: EDX_FORMAT.md §1). */
+  /** Individual files, keyed by file name (edX file names are unique: docs/edx-formats.md §1). */
   files?: string[];
 }
 

@@ -1,6 +1,6 @@
 /**
  * The `ObjectSource` port over Amazon S3 (or any S3-compatible server), where edX delivers its
- * files (EDX_FORMAT.md §1: `s3://edx-course-data/{org}/...`, read with per-data-czar AWS keys).
+ * files (docs/edx-formats.md §1: `s3://edx-course-data/{org}/...`, read with per-data-czar AWS keys).
  *
  * Listing pages through ListObjectsV2. Downloads go to `dest.part` and are renamed only once the
  * size (and, where the ETag is an MD5, the MD5 of the whole file) matched. An interrupted download

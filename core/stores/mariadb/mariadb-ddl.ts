@@ -3,7 +3,7 @@
  * that drive the SQLite store (`../sqlite/sqlite-ddl.ts`).
  *
  * Choices, and why:
- * - `utf8mb4` everywhere: edX files carry 4-byte characters (EDX_FORMAT.md §3 "Encoding").
+ * - `utf8mb4` everywhere: edX files carry 4-byte characters (docs/edx-formats.md §3 "Encoding").
  * - Table collation `utf8mb4_unicode_520_ci` (the newest Unicode collation MariaDB 10.11 has for
  *   utf8mb4) so that reports sort and compare names the way people expect. The bookkeeping keys
  *   (`course_key`, `load_id`, `event_id`, the `pds_` tables) are `utf8mb4_bin`: a snapshot

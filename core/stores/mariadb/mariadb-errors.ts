@@ -1,6 +1,6 @@
 /**
- * MariaDB errors → `LoadError`s (DESIGN.md §4). Classification uses the driver's `errno` and
- * `code` only, never the message text (STYLE.md), and the server's message is never copied into
+ * MariaDB errors → `LoadError`s (docs/architecture.md §4). Classification uses the driver's `errno` and
+ * `code` only, never the message text, and the server's message is never copied into
  * ours: MariaDB quotes values in many of them ("Incorrect integer value: 'abc' …", "Duplicate
  * entry …"). The `cause` kept on the LoadError is a sanitised stand-in for the same reason.
  */

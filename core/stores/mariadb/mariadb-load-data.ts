@@ -4,7 +4,7 @@
  * - `LOAD DATA LOCAL INFILE` fed from memory: rows arrive typed (numbers, strings, null), so we
  *   write them in MariaDB's own LOAD DATA text format — TAB between fields, LF after each row,
  *   backslash escapes, `\N` for NULL — and no `NULLIF(@v, 'NULL')` mapping is needed (that trick
- *   is for edX's literal `NULL`, EDX_FORMAT.md §3, which the TSV reader already turned into null).
+ *   is for edX's literal `NULL`, docs/edx-formats.md §3, which the TSV reader already turned into null).
  * - `INSERT … VALUES (?, …)` through the connector's `batch()` (binary bulk protocol), used when
  *   the server or the configuration does not allow LOAD DATA LOCAL.
  *

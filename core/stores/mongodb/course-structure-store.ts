@@ -1,5 +1,5 @@
 /**
- * Course structure (EDX_FORMAT.md §4.10) kept as documents beside the relational `course_blocks`
+ * Course structure (docs/edx-formats.md §4.10) kept as documents beside the relational `course_blocks`
  * table: collection `course_structure`, one document per course key holding the newest snapshot
  * `{ _id: courseKey, snapshotDate, courseId, blocks: [...], file, loadId, loadedAt }`.
  *

@@ -3,7 +3,7 @@
  *
  * Layout (`events` collection):
  * - `_id`: the event id, sha256 hex of the raw line bytes (re-loading a line adds nothing, §7.9);
- * - every envelope field of EDX_FORMAT.md §5.2 under its original name and with its original
+ * - every envelope field of docs/edx-formats.md §5.2 under its original name and with its original
  *   value, in the line's key order, with two exceptions: `time` holds a real `Date` when the
  *   timestamp could be read (the original string moves to `_time`, microseconds included), and
  *   field names are escaped where MongoDB cannot store them (`key-escaping.ts`, §7.10);

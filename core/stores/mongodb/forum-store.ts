@@ -1,5 +1,5 @@
 /**
- * Forum dumps (EDX_FORMAT.md §4.11) in MongoDB: one collection per course snapshot, switched in
+ * Forum dumps (docs/edx-formats.md §4.11) in MongoDB: one collection per course snapshot, switched in
  * by a pointer document so that readers never see neither or both snapshots.
  *
  * A load writes into a new collection `forum__{hash}__{loadId}` (hash: 16 hex digits of the

@@ -1,5 +1,5 @@
 /**
- * Reversible escaping of field names for MongoDB (EDX_FORMAT.md §7.10).
+ * Reversible escaping of field names for MongoDB (docs/edx-formats.md §7.10).
  *
  * Event payloads carry keys MongoDB cannot store or query cleanly: dots
  * (`xblock.partition_service.partition_0` in `context.course_user_tags`), names that start with

@@ -1,6 +1,6 @@
 /**
- * Turns MongoDB driver errors into `LoadError`s (DESIGN.md §4). Classification uses the driver's
- * error classes, server error codes and error labels only, never message text (STYLE.md). Driver
+ * Turns MongoDB driver errors into `LoadError`s (docs/architecture.md §4). Classification uses the driver's
+ * error classes, server error codes and error labels only, never message text. Driver
  * messages are not copied into ours: server messages can quote document values (a duplicate-key
  * message names the key) and connection messages can name hosts of a URI that carried secrets.
  */

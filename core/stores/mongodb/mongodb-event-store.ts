@@ -6,7 +6,7 @@
  * `{ _id: loadId, file, committed }`. Batches go in with unordered `insertMany`, so one bad
  * document never stops the others:
  * - duplicate-key errors (11000) are events already stored: re-running a file adds nothing and
- *   counts its lines as duplicates (EDX_FORMAT.md §7.9);
+ *   counts its lines as duplicates (docs/edx-formats.md §7.9);
  * - other per-document errors are returned per line with a reason (`failed`), the rest of the
  *   batch is kept;
  * - an unreachable server, missing rights or a failed write concern raise a `LoadError`.
@@ -49,7 +49,7 @@ const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
  * Lines shorter than this (UTF-16 units) cannot make a document over the limit, so they are not
  * sized: a document holds the line's content at most about three times (values, `event` string
  * plus `event_parsed`, `_raw`) at up to 3 UTF-8 bytes per unit. edX caps lines at 50,000
- * characters (EDX_FORMAT.md §6), so sizing is the rare exception.
+ * characters (docs/edx-formats.md §6), so sizing is the rare exception.
  */
 const SIZE_CHECK_FROM_CHARS = 1024 * 1024;
 
