@@ -14,10 +14,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Starts `pds ARGS` with the given environment variables added. */
+/**
+ * Starts `pds ARGS` with the given environment variables added. Node's warnings are off unless the
+ * caller passes `NODE_NO_WARNINGS: undefined` (a test of what users see on stderr does).
+ */
 export function spawnPds(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: { ...process.env, ...env, NODE_NO_WARNINGS: '1' },
+    env: { ...process.env, NODE_NO_WARNINGS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -113,6 +113,11 @@ const DISK_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EIS
 
 /** Builds the S3 client a source uses: adaptive retry (backs off on throttling) and `maxAttempts`. */
 export function createS3Client(config: S3SourceConfig): S3Client {
+  // On Node 20 the SDK prints a seven-line `NodeVersionSupportWarning` on stderr when its first client
+  // is built: its releases after January 2027 will need Node 22. pds supports Node 20.19+ with the SDK
+  // version the lock file pins, so a user has nothing to act on. The SDK's own opt-out silences exactly
+  // that warning (it reads the variable when the client is built); a value the user set is kept.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     region: config.region,
     endpoint: config.endpoint,
