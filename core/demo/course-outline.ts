@@ -34,7 +34,7 @@ export function parseCourseId(courseId: string): CourseIdParts {
   }
   throw new ConfigError('A demo course id is neither `course-v1:Org+Course+Run` nor `Org/Course/Run`.', {
     code: 'DEMO_COURSE_ID',
-    hint: 'Pass course ids in one of the two edX formats (docs/edx-formats.md §1.2).',
+    hint: 'Give three non-empty parts, e.g. course-v1:DemoX+Data101+2T2026 or DemoX/Hist202/2014_Fall.',
   });
 }
 

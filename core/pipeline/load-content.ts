@@ -286,7 +286,7 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
   } finally {
     await quarantine.close();
   }
-  if (repaired > 0) warnings.push({ code: 'LINES_REPAIRED', message: `${repaired} lines were read after repair (syslog prefix or invalid JSON escapes, docs/edx-formats.md §7).` });
+  if (repaired > 0) warnings.push({ code: 'LINES_REPAIRED', message: `${repaired} lines were read after a repair: a log prefix before the JSON was dropped, or backslashes JSON does not allow were doubled; the lines are stored as written.` });
   return outcome({ counts, warnings, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, snapshotDate: file.date });
 }
 

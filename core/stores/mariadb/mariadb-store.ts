@@ -654,7 +654,7 @@ export class MariaDbStore implements RelationalStore {
       throw new LoadError(`${spec.origin.fileKey} has a column named ${ROW_ID_COLUMN}, which the MariaDB store reserves for its row ids.`, {
         code: 'COLUMN_NAME_RESERVED',
         file: spec.origin.fileKey,
-        hint: 'Report the file; the column must be renamed on reading (core/domain/drift.ts RESERVED_COLUMNS).',
+        hint: 'This is a bug in pds: a file column with the name of a column pds adds is read as src_{name}. Please report it with the file name.',
       });
     }
     const known = new Set(physicalColumns(def).map((c) => c.name.toLowerCase()));
@@ -772,7 +772,7 @@ export class MariaDbStore implements RelationalStore {
         warnings.push('binlog_format is STATEMENT: loads run at REPEATABLE READ (more lock waits between concurrent loads). ROW or MIXED is recommended.');
       }
       if (facts.galera) {
-        warnings.push('Galera cluster: each snapshot replace is one write set; keep wsrep_max_ws_size above the largest table file (README.md), and set wsrep_sync_wait for reads that must see the latest load.');
+        warnings.push('Galera cluster: each snapshot replace is one write set, which must stay below wsrep_max_ws_size (at most 2 GB): for larger table files add wsrep_trx_fragment_unit: bytes and wsrep_trx_fragment_size: 67108864 to the relational target\'s sessionVariables; add wsrep_sync_wait: 1 for reads that must see the latest load.');
       }
       if (facts.maxAllowedPacket < 16 * 1024 * 1024) {
         warnings.push(`max_allowed_packet is ${facts.maxAllowedPacket} bytes: rows larger than that cannot be loaded (16 MB or more is recommended).`);

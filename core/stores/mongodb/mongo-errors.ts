@@ -154,7 +154,7 @@ export function toMongoLoadError(thrown: unknown, ctx: MongoErrorContext): PdsEr
     return new ConfigError(`The MongoDB connection string for ${where} is not valid; could not ${ctx.action}.`, {
       code: 'MONGO_URI_INVALID',
       cause: thrown,
-      hint: 'Check the events target URI (mongodb:// or mongodb+srv://, hosts, options); see core/stores/mongodb/README.md.',
+      hint: 'Check the events target URI: mongodb://USER:PASSWORD@HOST:27017/?replicaSet=NAME or mongodb+srv://USER:PASSWORD@CLUSTER/, with the user name and password URL-encoded and only known options.',
     });
   }
 
@@ -201,7 +201,7 @@ export function toMongoLoadError(thrown: unknown, ctx: MongoErrorContext): PdsEr
       code: 'MONGO_INDEX_CONFLICT',
       dbCode: code,
       retryable: false,
-      hint: 'Drop or rename that index (see core/stores/mongodb/README.md for the indexes pds creates), or use another collectionPrefix.',
+      hint: 'Drop or rename the existing index of that name (pds creates its indexes again), or set another collectionPrefix for the events target.',
     });
   }
   const retryable =
