@@ -1,7 +1,10 @@
 /**
  * Daily log → SQLite: events/s and MB/s of compressed input through decrypt → gunzip → parse →
- * load (raw events + designated tables), beside the baseline `gpg --decrypt | gzip -dc` measured
- * in the same run on the same file. Peak RSS of the loading process is reported too: it must stay
+ * load (raw events + designated tables), beside two baselines measured in the same run on the
+ * same file: `gpg --decrypt | gzip -dc` (how fast the input can be read at all) and the insert
+ * baseline (`insert-child.mjs`: the same events parsed and made into the store's rows beforehand,
+ * inserted by better-sqlite3 in one thread, one transaction, into the store's own schema and
+ * connection: how fast the rows can be written at all). Peak RSS of the loading process is reported too: it must stay
  * flat in file size (target < 500 MB). Then later days are loaded into the same database, and the
  * last one measured again: loading must not slow down as the history grows.
  */
@@ -9,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +29,14 @@ export interface EventsBenchResult {
   mbPerSec: number;
   baselineEventsPerSec: number;
   ratio: number;
+  /** The insert baseline: the rows alone, inserted in one thread and one transaction. */
+  insertEventsPerSec: number;
+  /** Rows the insert baseline wrote (events, designated, daily summary). */
+  insertRows: number;
+  /** Seconds of the insert baseline spent in COMMIT and the checkpoint after it. */
+  insertCommitSeconds: number;
+  /** End to end ÷ the insert baseline. */
+  insertRatio: number;
   peakRssMb: number;
   /** Events already stored when the later day was loaded. */
   storedBefore: number;
@@ -36,6 +47,7 @@ export interface EventsBenchResult {
 // The children run the built product (dist/), as `pds` does: no TypeScript loader in the figures.
 const CHILD = fileURLToPath(new URL('./load-child.mjs', import.meta.url));
 const PARSE_CHILD = fileURLToPath(new URL('./parse-child.mjs', import.meta.url));
+const INSERT_CHILD = fileURLToPath(new URL('./insert-child.mjs', import.meta.url));
 
 function timeShell(command: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -102,6 +114,13 @@ export async function benchEventsSqlite(options: { events: number; historyDays: 
     const decode = await runChild<{ events: number; seconds: number }>([keyFile, encrypted], PARSE_CHILD);
     const run = await runChild([home, 'bench', encrypted]);
     if (run.status !== 'succeeded') throw new Error(`the benchmark load did not succeed: ${run.status} ${run.codes.join(', ')}`);
+    // The insert baseline, right after the load it is compared with: same events, same file key,
+    // a fresh database of the same schema.
+    const insert = await runChild<{ events: number; stored: number; rows: number; seconds: number; commitSeconds: number }>(
+      [plainGz, basename(encrypted), join(work, 'insert-baseline.sqlite')],
+      INSERT_CHILD,
+    );
+    if (insert.events !== run.loaded) throw new Error(`the insert baseline read ${insert.events} events where the load read ${run.loaded}`);
 
     // Later days: the same kind of log loaded into the database that already holds the days before.
     const history = join(work, 'history');
@@ -116,6 +135,7 @@ export async function benchEventsSqlite(options: { events: number; historyDays: 
 
     const eventsPerSec = run.loaded / run.seconds;
     const baselineEventsPerSec = options.events / baselineSeconds;
+    const insertEventsPerSec = insert.events / insert.seconds;
     return {
       name: `daily log → SQLite (${options.events.toLocaleString('en')} events, ${compressedMb.toFixed(1)} MB .gz.gpg)`,
       events: run.loaded,
@@ -125,6 +145,10 @@ export async function benchEventsSqlite(options: { events: number; historyDays: 
       mbPerSec: compressedMb / run.seconds,
       baselineEventsPerSec,
       ratio: eventsPerSec / baselineEventsPerSec,
+      insertEventsPerSec,
+      insertRows: insert.rows,
+      insertCommitSeconds: insert.commitSeconds,
+      insertRatio: eventsPerSec / insertEventsPerSec,
       peakRssMb: Math.max(run.peakRssMb, laterRun.peakRssMb),
       storedBefore: run.loaded * (options.historyDays + 1),
       laterEventsPerSec: laterRun.loaded / laterRun.seconds,
