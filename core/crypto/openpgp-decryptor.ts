@@ -172,7 +172,7 @@ class OpenPgpDecryptor implements Decryptor {
       return `${entry.info.encryptionKeyIds.join('/') || entry.info.keyId} (fingerprint ${entry.info.fingerprint}${kind})`;
     });
     const have = ours.length > 0 ? `this environment has ${ours.join(', ')}` : 'this environment has no keys';
-    throw new DecryptError(`${fileName} is encrypted to key ids ${recipients.join(', ')}; ${have}. ${IMPORT_HINT}`, {
+    throw new DecryptError(`${fileName} is encrypted to key ids ${recipients.join(', ')}; ${have}.`, {
       code: 'DECRYPT_NO_MATCHING_KEY',
       file: fileName,
       hint: IMPORT_HINT,

@@ -18,7 +18,10 @@ export interface RejectedLine {
   line: number;
   /** Stable machine code, e.g. `TSV_FIELD_COUNT`, `JSON_INVALID`. */
   code: string;
-  /** Plain-language reason naming the column or position, never the value. */
+  /**
+   * Plain-language reason naming the column or position, never the value, and not the line
+   * number: that is `line`, which reports print before the reason (`line 31: not valid JSON …`).
+   */
   reason: string;
   /** The line exactly as read (no terminator). */
   raw: Uint8Array | string;

@@ -87,11 +87,11 @@ export async function* readForum(lines: AsyncIterable<Line[]>, _options: ReadFor
       try {
         json = JSON.parse(raw);
       } catch {
-        rejected.push({ line, code: 'JSON_INVALID', reason: `line ${line} is not valid JSON (truncated or malformed document)`, raw: Buffer.from(bytes) });
+        rejected.push({ line, code: 'JSON_INVALID', reason: 'not valid JSON (truncated or malformed document)', raw: Buffer.from(bytes) });
         continue;
       }
       if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-        rejected.push({ line, code: 'JSON_NOT_OBJECT', reason: `line ${line} is not a JSON object`, raw: Buffer.from(bytes) });
+        rejected.push({ line, code: 'JSON_NOT_OBJECT', reason: 'not a JSON object', raw: Buffer.from(bytes) });
         continue;
       }
       try {
@@ -101,7 +101,7 @@ export async function* readForum(lines: AsyncIterable<Line[]>, _options: ReadFor
         rejected.push({
           line,
           code: 'EJSON_INVALID',
-          reason: `line ${line} has a malformed extended-JSON value ($oid, $date or $numberLong)`,
+          reason: 'a malformed extended-JSON value ($oid, $date or $numberLong)',
           raw: Buffer.from(bytes),
         });
       }

@@ -207,7 +207,7 @@ export function parseEventLine(bytes: Buffer, line: number): ParseEventResult {
         reject: {
           line,
           code: 'JSON_INVALID',
-          reason: `line ${line} is not valid JSON${at} (truncated or malformed event)`,
+          reason: `not valid JSON${at} (truncated or malformed event)`,
           raw: Buffer.from(bytes),
         },
       };
@@ -221,7 +221,7 @@ export function parseEventLine(bytes: Buffer, line: number): ParseEventResult {
       reject: {
         line,
         code: 'JSON_NOT_OBJECT',
-        reason: `line ${line} holds ${describe(envelope)}, not an event object`,
+        reason: `${describe(envelope)}, not an event object`,
         raw: Buffer.from(bytes),
       },
     };

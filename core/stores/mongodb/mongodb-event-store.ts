@@ -310,7 +310,7 @@ class MongoEventLoad implements MongoEventWriter {
         const doc = toEventDocument(record, this.origin, { keepRawLine: keepRaw });
         if (record.raw.length >= SIZE_CHECK_FROM_CHARS && BSON.calculateObjectSize(doc) > MAX_DOCUMENT_BYTES) {
           const { code, reason } = documentErrorReason(MONGO_CODES.BSONObjectTooLarge);
-          failed.push({ line: record.line, code, reason: `line ${record.line}: ${reason}`, raw: record.raw });
+          failed.push({ line: record.line, code, reason, raw: record.raw });
           continue;
         }
         docs.push(doc);
@@ -346,7 +346,7 @@ class MongoEventLoad implements MongoEventWriter {
           duplicateIds.push(docs[we.index]._id);
         } else {
           const { code, reason } = documentErrorReason(we.code);
-          failed.push({ line: record.line, code, reason: `line ${record.line}: ${reason}`, raw: record.raw });
+          failed.push({ line: record.line, code, reason, raw: record.raw });
           refused++;
         }
       }
