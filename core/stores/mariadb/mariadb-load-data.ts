@@ -14,6 +14,17 @@
 import type { SqlValue } from '../../domain/records.js';
 import { quoteIdent } from './mariadb-ddl.js';
 
+/** How rows reach the server. */
+export const MARIADB_BULK_METHODS = ['load-data', 'batch'] as const;
+export type MariaDbBulkMethod = (typeof MARIADB_BULK_METHODS)[number];
+
+/**
+ * The default bulk method, chosen by measurement (README.md "Bulk load: measurements"): with
+ * typed values the binary bulk protocol of `batch()` spares the server the text parsing LOAD
+ * DATA does, and the server is the bottleneck on the load path.
+ */
+export const DEFAULT_BULK_METHOD: MariaDbBulkMethod = 'batch';
+
 /** The name the LOAD DATA statement asks the client for; the connector hands it to our stream factory. */
 export const INFILE_NAME = 'pds-rows.tsv';
 
