@@ -122,6 +122,32 @@ export const mongodbTargetSchema = z
   })
   .strict();
 
+const seconds = (what: string) =>
+  z
+    .number({ message: `must be a number of seconds (${what})` })
+    .positive({ message: `must be more than 0 seconds (${what})` })
+    .max(3600, { message: `must be at most 3600 seconds (${what})` });
+
+/**
+ * How long any network call may wait before pds gives up on it (README "Timeouts"): opening a
+ * connection, one S3 request (or a download receiving no bytes), one database statement or batch.
+ */
+export const timeoutsSchema = z
+  .object({
+    /** Opening a connection to S3, MariaDB or MongoDB (for MongoDB also finding a usable server). */
+    connectSeconds: seconds('opening a connection').default(15),
+    /** One S3 request without an answer, or a download receiving no bytes for this long. */
+    requestSeconds: seconds('one S3 request').default(30),
+    /** One database statement or batch without an answer (MariaDB, MongoDB). */
+    querySeconds: seconds('one database statement or batch').default(300),
+  })
+  .strict();
+
+export type Timeouts = z.infer<typeof timeoutsSchema>;
+
+/** The waits used when an environment sets no `timeouts` (README "Timeouts"). */
+export const DEFAULT_TIMEOUTS: Timeouts = timeoutsSchema.parse({});
+
 export const environmentSchema = z
   .object({
     description: z.string().optional(),
@@ -152,6 +178,8 @@ export const environmentSchema = z
       .strict()
       .default({ includeEdge: true }),
     window: z.object({ from: isoDate.optional(), to: isoDate.optional() }).strict().default({}),
+    /** Omitted: `DEFAULT_TIMEOUTS` (use `timeoutsOf`). */
+    timeouts: timeoutsSchema.optional(),
   })
   .strict();
 
@@ -170,3 +198,8 @@ export type S3SourceSettings = z.infer<typeof s3SourceSchema>;
 export type LocalSourceSettings = z.infer<typeof localSourceSchema>;
 export type RelationalTargetSettings = EnvironmentConfig['targets']['relational'];
 export type EventTargetSettings = EnvironmentConfig['targets']['events'];
+
+/** The bounded waits of an environment: its `timeouts`, each one left out at its default. */
+export function timeoutsOf(config: Pick<EnvironmentConfig, 'timeouts'>): Timeouts {
+  return config.timeouts ?? DEFAULT_TIMEOUTS;
+}

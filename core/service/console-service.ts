@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConsoleApi, DbCheck, EnvironmentStatus, EnvironmentSummary, KeySummary, RunReport, RunSummaryView } from '../contract/console-api.js';
-import type { EnvironmentConfig } from '../config/config-schema.js';
+import { timeoutsOf, type EnvironmentConfig, type Timeouts } from '../config/config-schema.js';
 import { environmentPaths, getEnvironment, loadConfig, resolveHome, resolvePath, resolveSecret } from '../config/config-store.js';
 import { importKeyFile, listKeys, loadKeyFiles } from '../crypto/keys.js';
 import { createOpenPgpDecryptor } from '../crypto/openpgp-decryptor.js';
@@ -48,7 +48,7 @@ function toRunView(r: RunSummary): RunSummaryView {
 }
 
 /** Builds the S3 source of an environment, resolving its credentials. */
-async function s3Source(env: string, config: Extract<EnvironmentConfig['source'], { type: 's3' }>, home: string): Promise<ObjectSource> {
+async function s3Source(env: string, config: Extract<EnvironmentConfig['source'], { type: 's3' }>, home: string, timeouts: Timeouts): Promise<ObjectSource> {
   const org = config.org.toLowerCase();
   const base = `environments.${env}.source`;
   let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
@@ -67,6 +67,8 @@ async function s3Source(env: string, config: Extract<EnvironmentConfig['source']
     return f.kind === kind && (f.org ?? '').toLowerCase() === org;
   };
   return createS3Source({
+    environment: env,
+    timeouts,
     region: config.region,
     endpoint: config.endpoint,
     forcePathStyle: config.forcePathStyle ?? Boolean(config.endpoint),
@@ -135,7 +137,7 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
   async function execute(env: string, source: ObjectSource | undefined, runOptions: RunOptions, onProgress?: (e: RunProgress) => void): Promise<RunResult> {
     const { config, paths } = await environment(env);
     const src =
-      source ?? (config.source.type === 's3' ? await s3Source(env, config.source, home) : createLocalSource({ root: resolvePath(home, config.source.path) }));
+      source ?? (config.source.type === 's3' ? await s3Source(env, config.source, home, timeoutsOf(config)) : createLocalSource({ root: resolvePath(home, config.source.path) }));
     const release = await acquireRunLock(join(paths.root, 'run.lock'), env);
     let stores: Awaited<ReturnType<typeof openStores>> | undefined;
     let ledger: Ledger | undefined;
