@@ -365,3 +365,28 @@ export function recognizeFileName(pathOrName: string): RecognizedFile {
 export function isKnownWeeklyTable(table: string): boolean {
   return KNOWN_TABLE_SET.has(table);
 }
+
+/** How a file's content is packed, as its name promises once any `.gpg` is removed. */
+export type NamedPacking = 'gzip' | 'zip' | 'tar.gz';
+
+/**
+ * What the name says the (decrypted) content must be: `gzip` for a `.log.gz` daily log, `zip` for a
+ * weekly or email opt-in package, `tar.gz` for an OLX export; undefined for plain content
+ * (`.log`, `.sql`, `.json`, `.mongo`, `.csv`). The content is checked against it; a file that
+ * is not what its name says fails rather than being read as something else.
+ */
+export function namedPacking(file: RecognizedFile): NamedPacking | undefined {
+  switch (file.kind) {
+    case 'weekly-package':
+    case 'email-opt-in-package':
+      return 'zip';
+    case 'olx':
+      return 'tar.gz';
+    case 'event-log': {
+      const plain = file.encrypted ? file.name.slice(0, -4) : file.name;
+      return endsWithIgnoreCase(plain, '.gz') ? 'gzip' : undefined;
+    }
+    default:
+      return undefined;
+  }
+}

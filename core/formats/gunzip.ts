@@ -7,6 +7,43 @@ import { ParseError } from '../errors/index.js';
 /** docs/architecture.md §6: 52 MB/s with 256 KiB output chunks against 27 MB/s with the 16 KiB default. */
 export const GUNZIP_CHUNK_SIZE = 256 * 1024;
 
+/** True when the bytes start with the gzip signature `1f 8b` (RFC 1952). */
+export function hasGzipSignature(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/** What the name promised, for the messages below. */
+export type PackedAs = 'gzip' | 'tar.gz';
+
+/**
+ * The error for content whose name ends in `.gz` (or `.tar.gz`) but which does not start with the
+ * gzip signature: `NOT_GZIP` (`NOT_TAR_GZ` for an OLX export); an empty file or one that stops
+ * inside the signature is `GZIP_TRUNCATED`. Such content is never read as plain text.
+ *
+ * @param name the file name as delivered (`….log.gz.gpg`); `key` is its ledger key.
+ */
+export function notGzipError(head: Uint8Array, options: { name: string; key: string; encrypted: boolean; packedAs?: PackedAs }): ParseError {
+  const packedAs = options.packedAs ?? 'gzip';
+  const content = options.encrypted ? 'its decrypted content' : 'its content';
+  if (head.length === 0 || (head.length === 1 && head[0] === 0x1f)) {
+    return new ParseError(`${options.name}: ${content} ends after ${head.length} byte(s), before the gzip header; the file is truncated.`, {
+      code: 'GZIP_TRUNCATED',
+      stage: 'decode',
+      file: options.key,
+      hint: 'Fetch the file again. If the copy at the source is also short, ask edX to send it again.',
+    });
+  }
+  return new ParseError(`${options.name} is named .${packedAs === 'gzip' ? 'gz' : 'tar.gz'} but ${content} is not gzip data (it does not start with the gzip signature 1f 8b).`, {
+    code: packedAs === 'gzip' ? 'NOT_GZIP' : 'NOT_TAR_GZ',
+    stage: 'decode',
+    file: options.key,
+    hint:
+      packedAs === 'gzip'
+        ? 'Fetch the file again; if the copy at the source is the same, report it to edX. A daily log already decompressed by hand must be named .log, not .log.gz.'
+        : 'Fetch the file again; if the copy at the source is the same, report it to edX.',
+  });
+}
+
 export interface GunzipOptions {
   /** File name for error messages. */
   fileName?: string;

@@ -7,6 +7,7 @@
  * `recognizeFileName()` input), never as filesystem paths, so a hostile name (`../x`, `/etc/x`)
  * cannot write anywhere (zip-slip). yauzl additionally refuses such names.
  */
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
@@ -41,6 +42,41 @@ function zipError(zipPath: string, error: unknown, what: string): ParseError {
   });
 }
 
+/** The first `n` bytes of a file (fewer when it is shorter); undefined when it cannot be read. */
+async function headOf(path: string, n: number): Promise<Buffer | undefined> {
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (handle === undefined) return undefined;
+  try {
+    const buffer = Buffer.alloc(n);
+    const { bytesRead } = await handle.read(buffer, 0, n, 0);
+    return buffer.subarray(0, bytesRead);
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Why yauzl could not open the file: `NOT_ZIP` when it does not even start with the zip
+ * signature `PK` (random bytes, an OpenPGP message, a web page saved under the name), else
+ * `ZIP_CORRUPT` (a zip cut short has no central directory at its end).
+ */
+async function openError(zipPath: string, error: unknown): Promise<ParseError> {
+  const head = await headOf(zipPath, 4);
+  if (head !== undefined && !(head.length >= 2 && head[0] === 0x50 && head[1] === 0x4b)) {
+    const what = head.length === 0 ? 'it is empty (0 bytes)' : 'it does not start with the zip signature PK';
+    return new ParseError(`${baseName(zipPath)} is named .zip but is not a zip archive (${what}).`, {
+      code: 'NOT_ZIP',
+      stage: 'decode',
+      file: zipPath,
+      cause: error,
+      hint: 'Fetch the package again; if the copy at the source is the same, report it to edX.',
+    });
+  }
+  return zipError(zipPath, error, 'is not a readable zip archive: it is truncated or damaged');
+}
+
 function openZip(zipPath: string): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
     yauzl.open(
@@ -48,7 +84,7 @@ function openZip(zipPath: string): Promise<ZipFile> {
       // lazyEntries: read the central directory one entry at a time (packages hold thousands).
       // autoClose off: the fd is closed explicitly once listing or reading is done.
       { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: true, strictFileNames: false },
-      (err, zipfile) => (err || !zipfile ? reject(zipError(zipPath, err, 'is not a readable zip archive')) : resolve(zipfile)),
+      (err, zipfile) => (err || !zipfile ? openError(zipPath, err).then(reject, reject) : resolve(zipfile)),
     );
   });
 }
@@ -95,7 +131,8 @@ function walkEntries(zipPath: string, zipfile: ZipFile, visit: (entry: Entry) =>
 /**
  * Lists the files of a weekly zip (directories omitted), in central-directory order.
  *
- * @throws ParseError `ZIP_CORRUPT` when the file is missing, not a zip, truncated or damaged.
+ * @throws ParseError `NOT_ZIP` when the file is not a zip at all; `ZIP_CORRUPT` when it is missing,
+ *   truncated or damaged.
  */
 export async function listZipMembers(zipPath: string): Promise<ZipMember[]> {
   const zipfile = await openZip(zipPath);

@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { isOpenPgpMessage } from '../crypto/sniff.js';
 import { DailyActivity } from '../domain/daily-activity.js';
 import { designate } from '../domain/designate.js';
+import { namedPacking } from '../domain/file-names.js';
 import { mapHeader } from '../domain/drift.js';
 import { createRowCoercer } from '../domain/coerce.js';
 import type { RecognizedFile } from '../domain/files.js';
@@ -22,14 +23,15 @@ import { LoadError, ParseError, PdsError } from '../errors/index.js';
 import { readCourseStructure } from '../formats/course-structure.js';
 import { readEmailOptIn } from '../formats/email-opt-in.js';
 import { forumRow, readForum } from '../formats/forum.js';
-import { gunzipStream } from '../formats/gunzip.js';
+import { gunzipStream, hasGzipSignature, notGzipError } from '../formats/gunzip.js';
 import { readLines } from '../formats/lines.js';
+import { TAR_BLOCK, isTarHeader, notTarError } from '../formats/tar-header.js';
 import { readTsv } from '../formats/tsv.js';
 import { readEvents } from '../formats/tracking-log.js';
 import type { KeyedWriteResult, LoadOrigin } from '../stores/ports.js';
 import type { PipelineContext } from './context.js';
 import { Quarantine } from './quarantine.js';
-import { WriteBehind, isGzip, peek, readAll } from './stream-utils.js';
+import { WriteBehind, peek, readAll } from './stream-utils.js';
 
 /** Rows per store write. */
 const BATCH_ROWS = 2000;
@@ -44,6 +46,16 @@ export interface ContentOutcome {
   courseKey?: string;
   table?: string;
   snapshotDate?: string;
+  /**
+   * Lines were read and every one was rejected: nothing was committed (the previous snapshot is
+   * kept) and the file fails (`NO_LINE_READABLE`), its rejected lines quarantined and listed.
+   */
+  noLineLoaded?: boolean;
+}
+
+/** True when lines were read and every one of them was rejected (none loaded or already present). */
+function everyLineRejected(counts: { read: number; rejected: number }): boolean {
+  return counts.read > 0 && counts.rejected >= counts.read;
 }
 
 export interface ContentInput {
@@ -77,15 +89,13 @@ async function decryptIfNeeded(ctx: PipelineContext, input: ContentInput): Promi
 }
 
 /**
- * Gunzips when the content starts with the gzip magic number. The gunzip starts only when the
- * consumer starts reading: a stream that fails before anyone iterates it (a short file, while
- * the store is still opening) would otherwise end silently for the late reader, and a truncated
- * file would look complete. pipeline() destroys the gunzip with an upstream error (DecryptError),
- * so the reader sees that too.
+ * The gunzipped content as an async iterable. The gunzip starts only when the consumer starts
+ * reading: a stream that fails before anyone iterates it (a short file, while the store is still
+ * opening) would otherwise end silently for the late reader, and a truncated file would look
+ * complete. pipeline() destroys the gunzip with an upstream error (DecryptError), so the reader
+ * sees that too.
  */
-async function gunzipIfNeeded(input: Readable, fileName: string): Promise<AsyncIterable<Uint8Array>> {
-  const { head, stream } = await peek(input, 2);
-  if (!isGzip(head)) return stream;
+function gunzipped(stream: Readable, fileName: string): AsyncIterable<Uint8Array> {
   return {
     async *[Symbol.asyncIterator]() {
       const gunzip = gunzipStream({ fileName });
@@ -99,6 +109,43 @@ async function gunzipIfNeeded(input: Readable, fileName: string): Promise<AsyncI
       }
     },
   };
+}
+
+/**
+ * Gunzips a daily log as its name says: a `.log.gz` must be gzip data (`NOT_GZIP` otherwise; it is
+ * never read as text). A `.log` is plain text, but one that turns out gzip-compressed is still
+ * decompressed, since the signature cannot be mistaken for a tracking-log line.
+ */
+async function gunzipAsNamed(input: Readable, file: RecognizedFile, key: string): Promise<AsyncIterable<Uint8Array>> {
+  const { head, stream } = await peek(input, 2);
+  if (hasGzipSignature(head)) return gunzipped(stream, file.name);
+  if (namedPacking(file) === 'gzip') {
+    stream.destroy();
+    throw notGzipError(head, { name: file.name, key, encrypted: file.encrypted });
+  }
+  return stream;
+}
+
+/**
+ * Checks an OLX course export (kept, not loaded): decrypted, it must be gzip data whose content
+ * starts with a tar header. The whole file is read, so a truncated or tampered one fails
+ * (GZIP_TRUNCATED, DECRYPT_*) instead of being called kept. Throws `NOT_TAR_GZ` otherwise.
+ */
+export async function checkOlxExport(ctx: PipelineContext, input: ContentInput): Promise<{ bytes: number }> {
+  const { file, key } = input;
+  const { head, stream } = await peek(await decryptIfNeeded(ctx, input), 2);
+  if (!hasGzipSignature(head)) {
+    stream.destroy();
+    throw notGzipError(head, { name: file.name, key, encrypted: file.encrypted, packedAs: 'tar.gz' });
+  }
+  const first: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of gunzipped(stream, file.name)) {
+    if (bytes < TAR_BLOCK) first.push(Buffer.from(chunk));
+    bytes += chunk.length;
+  }
+  if (!isTarHeader(Buffer.concat(first).subarray(0, TAR_BLOCK))) throw notTarError(bytes, { name: file.name, key });
+  return { bytes };
 }
 
 function newOrigin(key: string): LoadOrigin {
@@ -196,6 +243,11 @@ export async function loadWeeklyTable(ctx: PipelineContext, input: ContentInput)
     const last = pending;
     if (last.length > 0) await behind.push(() => writer.write(last));
     await behind.drain();
+    if (everyLineRejected(counts)) {
+      // Committing would replace the course's previous snapshot with an empty one.
+      await writer.abort();
+      return outcome({ counts, warnings, rejected, quarantine: quarantine.path, courseKey, table: tableName, snapshotDate, noLineLoaded: true });
+    }
     const committed = await writer.commit();
     counts.loaded = committed.stale ? 0 : committed.rows;
     if (committed.stale) {
@@ -223,7 +275,7 @@ function rawTsvLine(values: (string | null)[]): string {
 /** Loads a daily tracking log: raw events plus the designated event tables (§5). */
 export async function loadEventLog(ctx: PipelineContext, input: ContentInput): Promise<ContentOutcome> {
   const { key, file } = input;
-  const plain = await gunzipIfNeeded(await decryptIfNeeded(ctx, input), file.name);
+  const plain = await gunzipAsNamed(await decryptIfNeeded(ctx, input), file, key);
   const counts = { read: 0, loaded: 0, rejected: 0, duplicates: 0 };
   const rejected: RejectedLine[] = [];
   const warnings: FileWarning[] = [];
@@ -273,6 +325,11 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
       });
     }
     await behind.drain();
+    if (everyLineRejected(counts)) {
+      await keyed.abort();
+      await events.abort();
+      return outcome({ counts, warnings, rejected, quarantine: quarantine.path, snapshotDate: file.date, noLineLoaded: true });
+    }
     // The day's summary goes in with the designated rows: both commit with the file or not at all.
     const summary = activity.rows(key);
     if (summary.length > 0) await keyed.write(getTableDef('course_daily_activity')!, summary);
@@ -316,6 +373,11 @@ export async function loadForum(ctx: PipelineContext, input: ContentInput): Prom
       });
       if (rows.length > 0) await writer.write(rows);
       if (documents && batch.docs.length > 0) await documents.write(batch.docs.map((d) => d.doc));
+    }
+    if (everyLineRejected(counts)) {
+      await documents?.abort();
+      await writer.abort();
+      return outcome({ counts, rejected, quarantine: quarantine.path, courseKey, table: 'forum_contents', snapshotDate, noLineLoaded: true });
     }
     // The document snapshot switches first: if it fails, the relational one is still abortable.
     if (documents) await documents.commit();
@@ -389,6 +451,10 @@ export async function loadEmailOptIn(ctx: PipelineContext, input: ContentInput):
       await keepRejected(bad, quarantine, counts, rejected);
       if (rows.length > 0) await writer.write(rows);
     }
+    if (everyLineRejected(counts)) {
+      await writer.abort();
+      return outcome({ counts, rejected, quarantine: quarantine.path, courseKey, table: 'email_opt_in', snapshotDate, noLineLoaded: true });
+    }
     const committed = await writer.commit();
     counts.loaded = committed.stale ? 0 : committed.rows;
   } catch (error) {
@@ -410,6 +476,6 @@ export function asLoadError(error: unknown, key: string): PdsError {
     dbCode: e.code ?? e.errno,
     cause: error,
     retryable: true,
-    hint: 'Check that the database is reachable and has space; the next run retries this file.',
+    hint: 'Check that the database is reachable and has space.',
   });
 }

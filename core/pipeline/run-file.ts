@@ -16,6 +16,7 @@ import type { SourceObject } from '../sources/ports.js';
 import type { PipelineContext } from './context.js';
 import {
   asLoadError,
+  checkOlxExport,
   loadCourseStructure,
   loadEmailOptIn,
   loadEventLog,
@@ -63,18 +64,36 @@ function failure(key: string, file: RecognizedFile, error: unknown, started: num
   };
 }
 
+/** Status, code and reason of a content that was read to the end, from its counts. */
+function verdict(file: RecognizedFile, out: ContentOutcome): Pick<FileResult, 'status' | 'stage' | 'code' | 'reason' | 'hint'> {
+  const { read, rejected, duplicates } = out.counts;
+  const hint = rejected > 0 && out.quarantine ? `The rejected lines are kept verbatim in ${out.quarantine}.` : undefined;
+  if (out.noLineLoaded) {
+    const kept = out.table && out.courseKey ? ` The previous snapshot of ${out.table} for ${out.courseKey} is kept.` : '';
+    return {
+      status: 'failed',
+      stage: 'parse',
+      code: 'NO_LINE_READABLE',
+      reason: `No line of ${file.name} loaded: all ${read} lines were rejected (see the line numbers).${kept}`,
+      hint,
+    };
+  }
+  if (rejected === 0) return { status: 'loaded' };
+  const others = `the other ${read - rejected} ${duplicates > 0 ? 'were loaded or already present' : 'were loaded'}`;
+  return {
+    status: 'partial',
+    code: 'LINES_REJECTED',
+    reason: `${rejected} of ${read} lines of ${file.name} could not be loaded (see the line numbers); ${others}.`,
+    hint,
+  };
+}
+
 function fromOutcome(key: string, file: RecognizedFile, out: ContentOutcome, started: number, bytes: number, parentKey?: string): FileResult {
   return {
     key,
     parentKey,
     kind: file.kind,
-    status: out.counts.rejected > 0 ? 'partial' : 'loaded',
-    code: out.counts.rejected > 0 ? 'LINES_REJECTED' : undefined,
-    reason:
-      out.counts.rejected > 0
-        ? `${out.counts.rejected} of ${out.counts.read} lines could not be read and were quarantined (see the line numbers); the other lines loaded.`
-        : undefined,
-    hint: out.counts.rejected > 0 && out.quarantine ? `The rejected lines are kept verbatim in ${out.quarantine}.` : undefined,
+    ...verdict(file, out),
     courseKey: out.courseKey ?? file.courseKey,
     table: out.table ?? file.table,
     snapshotDate: out.snapshotDate,
@@ -116,7 +135,8 @@ async function loadContent(ctx: PipelineContext, input: ContentInput): Promise<C
     case 'email-opt-in':
       return loadEmailOptIn(ctx, input);
     case 'olx':
-      input.stream.destroy();
+      // Checked before being called kept: a file that is not a tar.gz fails (NOT_TAR_GZ).
+      await checkOlxExport(ctx, input);
       return { skip: 'OLX course exports are kept in the landing folder (encrypted), not loaded into tables.', code: 'OLX_KEPT' };
     case 'export-failed': {
       input.stream.destroy();

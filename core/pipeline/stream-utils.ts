@@ -31,11 +31,6 @@ export async function peek(input: Readable, n: number): Promise<{ head: Buffer; 
   return { head: head.subarray(0, n), stream: Readable.from(rest(), { objectMode: false, highWaterMark: 1 << 20 }) };
 }
 
-/** True when the bytes start with the gzip magic number. */
-export function isGzip(head: Uint8Array): boolean {
-  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-}
-
 /** Reads a whole (small) stream into one Buffer. */
 export async function readAll(input: AsyncIterable<Uint8Array>, limitBytes = 512 << 20): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -164,14 +164,31 @@ describe('weekly zip (§1.3)', () => {
     });
   });
 
-  test('not a zip, a truncated zip and a missing file are ZIP_CORRUPT', async () => {
-    const notZip = join(dir, 'not.zip');
-    writeFileSync(notZip, Buffer.from('this is not a zip archive at all'));
-    await assert.rejects(listZipMembers(notZip), isParseError('ZIP_CORRUPT'));
+  test('text, random bytes and an empty file named .zip are NOT_ZIP, naming the file', async () => {
+    const cases: [string, Buffer, string][] = [
+      ['text.zip', Buffer.from('this is not a zip archive at all'), 'it does not start with the zip signature PK'],
+      ['random.zip', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251)), 'it does not start with the zip signature PK'],
+      ['empty.zip', Buffer.alloc(0), 'it is empty (0 bytes)'],
+    ];
+    for (const [name, bytes, why] of cases) {
+      writeFileSync(join(dir, name), bytes);
+      await assert.rejects(listZipMembers(join(dir, name)), (error: unknown) => {
+        isParseError('NOT_ZIP')(error);
+        assert.equal((error as Error).message, `${name} is named .zip but is not a zip archive (${why}).`);
+        return true;
+      });
+    }
+  });
+
+  test('a truncated zip and a missing file are ZIP_CORRUPT', async () => {
     const full = storeZip([{ name: 'x/a.sql.gpg', data: Buffer.alloc(1000, 7) }]);
     const cut = join(dir, 'cut.zip');
     writeFileSync(cut, full.subarray(0, full.length - 30));
-    await assert.rejects(listZipMembers(cut), isParseError('ZIP_CORRUPT'));
+    await assert.rejects(listZipMembers(cut), (error: unknown) => {
+      isParseError('ZIP_CORRUPT')(error);
+      assert.match((error as Error).message, /^cut\.zip: is not a readable zip archive: it is truncated or damaged \(/);
+      return true;
+    });
     await assert.rejects(openZipMember(cut, 'x/a.sql.gpg'), isParseError('ZIP_CORRUPT'));
     await assert.rejects(listZipMembers(join(dir, 'absent.zip')), isParseError('ZIP_CORRUPT'));
   });
