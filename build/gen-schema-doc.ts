@@ -16,6 +16,48 @@ import { EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES, tableSource } from '../core
 /** Where the generated document lives. */
 export const SCHEMA_DOC_PATH = fileURLToPath(new URL('../docs/schema.md', import.meta.url));
 
+/** The formats page that `§` references in the table definitions point into. */
+const FORMATS_DOC = 'edx-formats.md';
+const FORMATS_DOC_PATH = fileURLToPath(new URL(`../docs/${FORMATS_DOC}`, import.meta.url));
+
+/** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
+function headingAnchor(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** Section number (`4`, `4.1`) → anchor, from the numbered headings of the formats page. */
+function formatsSections(): Map<string, string> {
+  const sections = new Map<string, string>();
+  for (const line of readFileSync(FORMATS_DOC_PATH, 'utf8').split('\n')) {
+    const m = /^#{2,3} +((\d+)(?:\.(\d+))?\.? .*)$/.exec(line);
+    if (m) sections.set(m[3] === undefined ? m[2] : `${m[2]}.${m[3]}`, headingAnchor(m[1]));
+  }
+  return sections;
+}
+
+/**
+ * Turns the formats-page references of the table definitions (`docs/edx-formats.md §4.1`, or a
+ * bare `§7.9`) into links that work from inside docs/. A numbered item without its own heading
+ * (the pitfalls `§7.N`) links to its section. A reference to a section the page lacks is an error,
+ * so a renumbered page cannot leave dead references behind.
+ */
+function linkSections(text: string, sections: Map<string, string>): string {
+  return text.replace(/docs\/edx-formats\.md /g, 'edX formats ').replace(/§(\d+)(?:\.(\d+))?/g, (ref, major: string, minor?: string) => {
+    const anchor = sections.get(minor === undefined ? major : `${major}.${minor}`) ?? (minor !== undefined && !hasSubsections(sections, major) ? sections.get(major) : undefined);
+    if (anchor === undefined) throw new Error(`${ref} is cited in the table definitions but docs/${FORMATS_DOC} has no such section.`);
+    return `[${ref}](${FORMATS_DOC}#${anchor})`;
+  });
+}
+
+/** True when section `major` has numbered sub-headings (then `major.minor` must be one of them). */
+function hasSubsections(sections: Map<string, string>, major: string): boolean {
+  return [...sections.keys()].some((k) => k.startsWith(`${major}.`));
+}
+
 /** Markdown-safe table cell: pipes escaped, no line breaks. */
 function cell(text: string | undefined): string {
   return (text ?? '').replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
@@ -29,25 +71,27 @@ function anchor(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9_-]/g, '');
 }
 
-function renderTable(def: TableDef): string {
-  const out: string[] = [`### ${def.name}`, '', def.doc, ''];
+function renderTable(def: TableDef, link: (text: string) => string): string {
+  const out: string[] = [`### ${def.name}`, '', link(def.doc), ''];
   out.push(`- Source: ${tableSource(def)}`);
   if (def.primaryKey) out.push(`- Primary key: ${def.primaryKey.map((c) => `\`${c}\``).join(', ')}`);
   if (def.indexes && def.indexes.length > 0) out.push(`- Indexes: ${def.indexes.map((i) => `(${i.join(', ')})`).join(', ')}`);
   const aliases = Object.entries(def.aliases ?? {});
   if (aliases.length > 0) out.push(`- Header aliases: ${aliases.map(([from, to]) => `\`${from}\` → \`${to}\``).join(', ')}`);
   out.push('', '| column | type | notes |', '|---|---|---|');
-  for (const c of def.columns) out.push(`| \`${c.name}\` | ${typeName(c)} | ${c.optional ? '*Some export eras only.* ' : ''}${cell(c.doc)} |`);
+  for (const c of def.columns) out.push(`| \`${c.name}\` | ${typeName(c)} | ${c.optional ? '*Some export eras only.* ' : ''}${link(cell(c.doc))} |`);
   out.push('');
   return out.join('\n');
 }
 
-function section(title: string, intro: string, defs: readonly TableDef[]): string {
-  return [`## ${title}`, '', intro, '', ...defs.map(renderTable)].join('\n');
+function section(title: string, intro: string, defs: readonly TableDef[], link: (text: string) => string): string {
+  return [`## ${title}`, '', link(intro), '', ...defs.map((def) => renderTable(def, link))].join('\n');
 }
 
-/** The whole document, deterministic for given definitions. */
+/** The whole document, deterministic for given definitions and formats page. */
 export function renderSchemaDoc(): string {
+  const sections = formatsSections();
+  const link = (text: string): string => linkSections(text, sections);
   const weekly = WEEKLY_TABLES.filter((t) => t.group === 'weekly');
   const ora = WEEKLY_TABLES.filter((t) => t.group === 'ora');
   const contents = [
@@ -63,9 +107,10 @@ export function renderSchemaDoc(): string {
     '<!-- Generated from core/domain/tables.ts by build/gen-schema-doc.ts. Do not edit by hand:',
     '     run `node --import tsx build/gen-schema-doc.ts`. -->',
     '',
-    'Every relational store (SQLite, MariaDB) creates these tables from one set of definitions in',
-    '`core/domain/tables.ts`. Formats and quirks are described in `docs/edx-formats.md`; section numbers',
-    'below (§) refer to it.',
+    'Every relational store (SQLite, MariaDB) creates these tables from one set of definitions, so the',
+    'stores agree column for column. The edX files behind them, and the quirks the notes mention, are',
+    `described in [the edX formats page](${FORMATS_DOC}); every § below links into it. How a run loads`,
+    'the tables: [architecture](architecture.md).',
     '',
     '## Conventions',
     '',
@@ -75,7 +120,7 @@ export function renderSchemaDoc(): string {
     '',
     '  | column | type | notes |',
     '  |---|---|---|',
-    ...SNAPSHOT_COLUMNS.map((c) => `  | \`${c.name}\` | ${typeName(c)} | ${cell(c.doc)} |`),
+    ...SNAPSHOT_COLUMNS.map((c) => `  | \`${c.name}\` | ${typeName(c)} | ${link(cell(c.doc))} |`),
     '',
     '- **Drift.** Columns a file carries that are not listed here are kept, added to the table as',
     '  text; listed columns a file lacks are NULL. A table edX adds is loaded with text columns.',
@@ -109,10 +154,10 @@ export function renderSchemaDoc(): string {
 
   return [
     head,
-    section('Weekly tables', 'From the weekly package `{org}-{date}.zip` (docs/edx-formats.md §1.3, §4) and the email opt-in package.', weekly),
-    section('ORA tables', 'From the `ora/` folder of the weekly package (docs/edx-formats.md §4.9). Learners are identified by the course-specific anonymous id.', ora),
-    section('Event tables', 'From the daily tracking logs (docs/edx-formats.md §5). `events` holds every line; the other tables hold the fields of the families analysts query most.', EVENT_TABLES),
-    section('Summary views', 'Views over the tables above, defined by each store.', SUMMARY_VIEWS),
+    section('Weekly tables', 'From the weekly package `{org}-{date}.zip` (docs/edx-formats.md §1.3, §4) and the email opt-in package.', weekly, link),
+    section('ORA tables', 'From the `ora/` folder of the weekly package (docs/edx-formats.md §4.9). Learners are identified by the course-specific anonymous id.', ora, link),
+    section('Event tables', 'From the daily tracking logs (docs/edx-formats.md §5). `events` holds every line; the other tables hold the fields of the families analysts query most.', EVENT_TABLES, link),
+    section('Summary views', 'Views over the tables above, defined by each store.', SUMMARY_VIEWS, link),
   ]
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
