@@ -1,6 +1,6 @@
 /**
- * One behaviour suite for every store engine (docs/architecture.md: Beekeeper Studio's "one suite run
- * unchanged against every database"). `test/unit/sqlite-store.test.ts` runs it against SQLite
+ * One behaviour suite for every store engine (docs/architecture.md §5: "one suite run unchanged
+ * against every store engine"). `test/unit/sqlite-store.test.ts` runs it against SQLite
  * files; the integration tests run it against MariaDB and MongoDB servers.
  *
  * `makeStore()` must return a NEW, not yet initialised store instance connected to ONE target
