@@ -5,17 +5,28 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeFor, type RunOptions } from '../domain/results.js';
-import { PdsError } from '../errors/index.js';
+import { dateOptionsProblem, type DateOptions } from '../domain/datetime.js';
+import { ConfigError, PdsError } from '../errors/index.js';
 import { createConsoleService, type ConsoleService } from '../service/console-service.js';
 import { runDemo } from '../demo/run-demo.js';
 import { formatReportView, formatRunResult, formatRuns, formatStatus } from './format.js';
 import { createProgressView } from './progress.js';
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** The CLI names of the date options, for messages. */
+const DATE_OPTION_NAMES = { from: '--from', to: '--to', snapshotDate: '--snapshot-date' } as const;
 
-function dateOption(value: string): string {
-  if (!DATE.test(value)) throw new CommanderError(1, 'pds.date', `expected a date like 2026-01-31, got "${value}"`);
-  return value;
+/** Parser of a date option: a real calendar date, or exit 1 with a message naming the option. */
+function dateOption(option: keyof typeof DATE_OPTION_NAMES): (value: string) => string {
+  return (value) => {
+    checkDateOptions({ [option]: value });
+    return value;
+  };
+}
+
+/** Refuses dates that are not real calendar dates, and --from after --to (exit 1). */
+function checkDateOptions(options: DateOptions): void {
+  const problem = dateOptionsProblem(options, DATE_OPTION_NAMES);
+  if (problem !== undefined) throw new ConfigError(problem, { code: 'DATE_INVALID' });
 }
 
 function print(json: boolean, value: unknown, text: () => string): void {
@@ -60,8 +71,8 @@ export async function runCli(argv: string[]): Promise<number> {
   const runOptions = (cmd: Command): Command =>
     cmd
       .addOption(new Option('--only <what>', 'only weekly packages or only daily event logs').choices(['weekly', 'events']))
-      .option('--from <date>', 'first date to take (file date, YYYY-MM-DD)', dateOption)
-      .option('--to <date>', 'last date to take (file date, YYYY-MM-DD)', dateOption)
+      .option('--from <date>', 'first date to take (file date, YYYY-MM-DD)', dateOption('from'))
+      .option('--to <date>', 'last date to take (file date, YYYY-MM-DD)', dateOption('to'))
       .option('--dry-run', 'plan only: list what would be fetched and loaded')
       .option('--json', 'print the run result as JSON')
       .option('--quiet', 'no progress output');
@@ -69,6 +80,7 @@ export async function runCli(argv: string[]): Promise<number> {
   runOptions(program.command('run').description('fetch new files from the environment source and load them').requiredOption('--env <name>', 'environment')).action(
     async (opts: { env: string; only?: 'weekly' | 'events'; from?: string; to?: string; dryRun?: boolean; json?: boolean; quiet?: boolean }) => {
       const progress = createProgressView({ quiet: opts.quiet || opts.json });
+      checkDateOptions({ from: opts.from, to: opts.to });
       const options: RunOptions = { only: opts.only, from: opts.from, to: opts.to, dryRun: opts.dryRun };
       const result = await service().run(opts.env, options, progress.onProgress);
       progress.stop();
@@ -82,7 +94,7 @@ export async function runCli(argv: string[]): Promise<number> {
       .command('load')
       .description('load local files by hand: encrypted or plain, a weekly zip, a single table file, a daily log')
       .requiredOption('--env <name>', 'environment')
-      .option('--snapshot-date <date>', 'snapshot date for single table files (default: from the name or folder, else today)', dateOption)
+      .option('--snapshot-date <date>', 'snapshot date for single table files (default: from the name or folder, else today)', dateOption('snapshotDate'))
       .argument('<files...>', 'files to load'),
   ).action(async (files: string[], opts: { env: string; snapshotDate?: string; json?: boolean; quiet?: boolean; dryRun?: boolean }) => {
     const progress = createProgressView({ quiet: opts.quiet || opts.json });

@@ -166,3 +166,55 @@ export function sqlDatetimeFromDate(d: Date): string | null {
   const ms = d.getUTCMilliseconds();
   return ms === 0 ? base : `${base}.${pad(ms, 3)}000`;
 }
+
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * Why `value` is not a real calendar date written `YYYY-MM-DD`, as a sentence with an example
+ * close to what was meant (`2026-02-31 is not a date (February 2026 has 28 days); use YYYY-MM-DD,
+ * e.g. 2026-02-28`); undefined when it is one. Callers put the option's name in front.
+ */
+export function dateProblem(value: string): string | undefined {
+  if (isValidDate(value)) return undefined;
+  const m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(value.trim());
+  const use = (example: string): string => `use YYYY-MM-DD, e.g. ${example}`;
+  if (m === null) return `"${value}" is not a date; ${use('2026-01-31')}`;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  // The nearest real date, as the example.
+  const nearMonth = Math.min(Math.max(month, 1), 12);
+  const last = daysInMonth(year, nearMonth);
+  const example = `${m[1]}-${pad(nearMonth, 2)}-${pad(Math.min(Math.max(day, 1), last), 2)}`;
+  let why: string;
+  if (month !== nearMonth) why = `there is no month ${m[2]}`;
+  else if (day < 1) why = 'days start at 01';
+  else if (day > last) why = `${MONTH_NAMES[month - 1]} ${m[1]} has ${last} days`;
+  // A real date with a one-digit month or day.
+  else return `${value} is not written YYYY-MM-DD; use ${example}`;
+  return `${value} is not a date (${why}); ${use(example)}`;
+}
+
+/** Date options of a run, by the names the caller shows (`--from` on the CLI, `from` in the service). */
+export interface DateOptions {
+  from?: string;
+  to?: string;
+  snapshotDate?: string;
+}
+
+/**
+ * The first problem with a run's date options, as a message naming the option; undefined when
+ * every given date is a real date and `from` is not after `to`.
+ */
+export function dateOptionsProblem(options: DateOptions, names: Record<keyof DateOptions, string>): string | undefined {
+  for (const key of ['from', 'to', 'snapshotDate'] as const) {
+    const value = options[key];
+    if (value === undefined) continue;
+    const problem = dateProblem(value);
+    if (problem !== undefined) return `${names[key]}: ${problem}`;
+  }
+  if (options.from !== undefined && options.to !== undefined && options.from > options.to) {
+    return `${names.from} ${options.from} is after ${names.to} ${options.to}: no date is in that window; give the earlier date first.`;
+  }
+  return undefined;
+}

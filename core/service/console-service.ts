@@ -12,6 +12,7 @@ import { environmentPaths, getEnvironment, loadConfig, resolveHome, resolvePath,
 import { importKeyFile, listKeys, loadKeyFiles } from '../crypto/keys.js';
 import { createOpenPgpDecryptor } from '../crypto/openpgp-decryptor.js';
 import type { Decryptor, KeyInfo } from '../crypto/ports.js';
+import { dateOptionsProblem } from '../domain/datetime.js';
 import { recognizeFileName } from '../domain/file-names.js';
 import type { RunOptions, RunProgress, RunResult } from '../domain/results.js';
 import { ConfigError, DecryptError, PdsError } from '../errors/index.js';
@@ -92,6 +93,12 @@ async function s3Source(env: string, config: Extract<EnvironmentConfig['source']
       },
     ],
   });
+}
+
+/** Refuses run options whose dates are not real calendar dates, or whose `from` is after `to`. */
+function checkRunDates(options: RunOptions): void {
+  const problem = dateOptionsProblem(options, { from: 'from', to: 'to', snapshotDate: 'snapshotDate' });
+  if (problem !== undefined) throw new ConfigError(problem, { code: 'DATE_INVALID' });
 }
 
 export function createConsoleService(options: ConsoleServiceOptions = {}): ConsoleService {
@@ -210,11 +217,13 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
       return out;
     },
 
-    run(env, runOptions, onProgress) {
+    async run(env, runOptions, onProgress) {
+      checkRunDates(runOptions);
       return execute(env, undefined, runOptions, onProgress);
     },
 
-    load(env, files, runOptions = {}, onProgress) {
+    async load(env, files, runOptions = {}, onProgress) {
+      checkRunDates(runOptions);
       return execute(env, createLocalSource({ files }), { ...runOptions, files }, onProgress);
     },
 

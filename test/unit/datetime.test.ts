@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isValidDate, normalizeEventTime, normalizeSqlDatetime, sqlDatetimeFromDate } from '../../core/domain/datetime.js';
+import { dateOptionsProblem, dateProblem, isValidDate, normalizeEventTime, normalizeSqlDatetime, sqlDatetimeFromDate } from '../../core/domain/datetime.js';
 
 describe('normalizeSqlDatetime (docs/edx-formats.md §3)', () => {
   test('keeps a plain exporter datetime', () => {
@@ -70,5 +70,34 @@ describe('isValidDate and sqlDatetimeFromDate', () => {
     assert.equal(sqlDatetimeFromDate(new Date(Date.UTC(2014, 2, 13, 13, 40, 0, 0))), '2014-03-13 13:40:00');
     assert.equal(sqlDatetimeFromDate(new Date(Date.UTC(2014, 2, 13, 13, 40, 0, 7))), '2014-03-13 13:40:00.007000');
     assert.equal(sqlDatetimeFromDate(new Date(Number.NaN)), null);
+  });
+});
+
+describe('dateProblem / dateOptionsProblem (dates given to the CLI and the service)', () => {
+  test('real calendar dates pass, leap years included', () => {
+    for (const d of ['2026-02-28', '2024-02-29', '2000-02-29', '2026-12-31', '2026-01-01']) assert.equal(dateProblem(d), undefined, d);
+  });
+
+  test('each refusal says why once and gives the nearest real date as the example', () => {
+    assert.equal(dateProblem('2026-02-31'), '2026-02-31 is not a date (February 2026 has 28 days); use YYYY-MM-DD, e.g. 2026-02-28');
+    assert.equal(dateProblem('1900-02-29'), '1900-02-29 is not a date (February 1900 has 28 days); use YYYY-MM-DD, e.g. 1900-02-28');
+    assert.equal(dateProblem('2026-04-31'), '2026-04-31 is not a date (April 2026 has 30 days); use YYYY-MM-DD, e.g. 2026-04-30');
+    assert.equal(dateProblem('2026-13-45'), '2026-13-45 is not a date (there is no month 13); use YYYY-MM-DD, e.g. 2026-12-31');
+    assert.equal(dateProblem('2026-00-10'), '2026-00-10 is not a date (there is no month 00); use YYYY-MM-DD, e.g. 2026-01-10');
+    assert.equal(dateProblem('2026-05-00'), '2026-05-00 is not a date (days start at 01); use YYYY-MM-DD, e.g. 2026-05-01');
+    assert.equal(dateProblem('2026-2-3'), '2026-2-3 is not written YYYY-MM-DD; use 2026-02-03');
+    assert.equal(dateProblem('yesterday'), '"yesterday" is not a date; use YYYY-MM-DD, e.g. 2026-01-31');
+    assert.equal(dateProblem('2026-01-31T00:00'), '"2026-01-31T00:00" is not a date; use YYYY-MM-DD, e.g. 2026-01-31');
+  });
+
+  test('options: the first bad one is named, then from after to', () => {
+    const names = { from: '--from', to: '--to', snapshotDate: '--snapshot-date' };
+    assert.equal(dateOptionsProblem({}, names), undefined);
+    assert.equal(dateOptionsProblem({ from: '2026-01-01', to: '2026-01-01', snapshotDate: '2026-01-04' }, names), undefined);
+    assert.equal(dateOptionsProblem({ from: '2026-01-01', to: '2026-02-30' }, names), '--to: 2026-02-30 is not a date (February 2026 has 28 days); use YYYY-MM-DD, e.g. 2026-02-28');
+    assert.equal(
+      dateOptionsProblem({ from: '2026-03-01', to: '2026-02-01' }, names),
+      '--from 2026-03-01 is after --to 2026-02-01: no date is in that window; give the earlier date first.',
+    );
   });
 });
