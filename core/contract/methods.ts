@@ -1,0 +1,369 @@
+/**
+ * The console contract: every method a front end can call, with a zod schema for its named
+ * arguments and one for its result. The HTTP routes (`pds serve`), the renderer's client and the
+ * Electron preload and IPC handlers are all derived from `CONSOLE_METHODS`, so no transport can
+ * miss a method (a type-level test checks each one).
+ *
+ * Results cross every transport as data: `{ ok: true, value }` or `{ ok: false, error }`, and the
+ * client turns an error back into a `ContractError` with the same code. Secrets never cross: the
+ * console sees whether a secret is set, never its value, and `setSecret` is write-only.
+ *
+ * Pure: zod only, no Node API (the renderer imports this file).
+ */
+import { z } from 'zod';
+import { FILE_KINDS } from '../domain/files.js';
+import { FILE_STATUSES, RUN_STATUSES } from '../domain/results.js';
+
+// ---------------------------------------------------------------------------------------------
+// Errors and envelopes
+
+/**
+ * What the console can offer as the next step of an error (a button beside the message). `none`
+ * when the message says everything. Hints are written for a person, never as a CLI command.
+ */
+export const ERROR_ACTIONS = [
+  'none',
+  'import-key',
+  'edit-environment',
+  'set-secret',
+  'check-connection',
+  'retry-file',
+  'start-run',
+  'reload',
+] as const;
+export type ErrorAction = (typeof ERROR_ACTIONS)[number];
+
+export const contractErrorSchema = z.object({
+  /** Stable machine code (`CONFIG_INVALID`, `DECRYPT_NO_KEY`, `RUN_IN_PROGRESS`…). */
+  code: z.string(),
+  /** A sentence for a person: what happened, naming the file, line or field. */
+  message: z.string(),
+  /** What the person can do about it. */
+  hint: z.string().optional(),
+  action: z.enum(ERROR_ACTIONS).default('none'),
+  /** The field the error is about (a config path such as `source.org`), for forms. */
+  field: z.string().optional(),
+  /** Whether trying again later may help (network, lock, database down). */
+  retryable: z.boolean().default(false),
+});
+export type ContractErrorData = z.output<typeof contractErrorSchema>;
+
+/** The error half of an envelope, thrown back on the client side with the same code. */
+export class ContractError extends Error {
+  readonly code: string;
+  readonly hint?: string;
+  readonly action: ErrorAction;
+  readonly field?: string;
+  readonly retryable: boolean;
+  constructor(data: z.input<typeof contractErrorSchema>) {
+    super(data.message);
+    this.name = 'ContractError';
+    this.code = data.code;
+    this.hint = data.hint;
+    this.action = data.action ?? 'none';
+    this.field = data.field;
+    this.retryable = data.retryable ?? false;
+  }
+
+  toData(): ContractErrorData {
+    return { code: this.code, message: this.message, hint: this.hint, action: this.action, field: this.field, retryable: this.retryable };
+  }
+}
+
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ContractErrorData };
+
+// ---------------------------------------------------------------------------------------------
+// Shared shapes
+
+/** Environment names as the config file allows them. */
+export const envName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'environment names are lower-case words like dev, test, live' });
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date like 2026-01-31' });
+/** ISO 8601 instants in UTC (`2026-01-31T02:00:00.000Z`); the console shows them in the operator's zone. */
+const instant = z.string();
+const page = { offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) };
+
+export const runOptionsSchema = z.object({
+  only: z.enum(['weekly', 'events']).optional(),
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+  dryRun: z.boolean().optional(),
+  /** Retry from the console: exactly these files (ledger keys), or every file flagged with `code`. */
+  retry: z.object({ keys: z.array(z.string()).optional(), code: z.string().optional() }).optional(),
+});
+export type RunOptionsArg = z.input<typeof runOptionsSchema>;
+
+const countsSchema = z.object({ bytes: z.number(), read: z.number(), loaded: z.number(), rejected: z.number(), duplicates: z.number() });
+
+export const fileResultSchema = z.object({
+  key: z.string(),
+  parentKey: z.string().optional(),
+  kind: z.enum(FILE_KINDS),
+  status: z.enum(FILE_STATUSES),
+  stage: z.string().optional(),
+  code: z.string().optional(),
+  reason: z.string().optional(),
+  hint: z.string().optional(),
+  courseKey: z.string().optional(),
+  table: z.string().optional(),
+  snapshotDate: z.string().optional(),
+  counts: countsSchema,
+  warnings: z.array(z.object({ code: z.string(), message: z.string() })),
+  rejectedLines: z.array(z.object({ line: z.number(), code: z.string(), reason: z.string() })).optional(),
+  quarantine: z.string().optional(),
+  durationMs: z.number(),
+});
+export type FileResultView = z.output<typeof fileResultSchema>;
+
+export const plannedFileSchema = z.object({
+  key: z.string(),
+  location: z.string(),
+  kind: z.enum(FILE_KINDS),
+  size: z.number(),
+  why: z.enum(['new', 'changed', 'retry', 'incomplete']),
+});
+
+const runErrorSchema = z.object({ code: z.string(), message: z.string(), hint: z.string().optional() });
+
+export const runSummarySchema = z.object({
+  runId: z.string(),
+  env: z.string(),
+  status: z.enum(RUN_STATUSES),
+  startedAt: instant,
+  finishedAt: instant.nullable(),
+  totals: z.record(z.string(), z.number()).nullable(),
+  options: runOptionsSchema,
+  error: runErrorSchema.nullable(),
+  /** Who started it: the console, the CLI, the scheduler. */
+  origin: z.string().optional(),
+});
+export type RunSummaryData = z.output<typeof runSummarySchema>;
+
+export const keySummarySchema = z.object({
+  keyId: z.string(),
+  fingerprint: z.string(),
+  userIds: z.array(z.string()),
+  algorithm: z.string(),
+  created: instant,
+  expires: instant.nullable(),
+  /** True when the key is passphrase-protected. */
+  protected: z.boolean(),
+});
+
+/** The config fields that hold secret references. */
+export const SECRET_FIELDS = [
+  'key.passphrase',
+  'source.accessKeyId',
+  'source.secretAccessKey',
+  'targets.relational.password',
+  'targets.relational.url',
+  'targets.events.uri',
+] as const;
+export type SecretField = (typeof SECRET_FIELDS)[number];
+
+/** A secret as the console sees it: whether it is set and where it comes from, never its value. */
+export const secretStateSchema = z.object({
+  field: z.enum(SECRET_FIELDS),
+  state: z.enum(['set', 'not set']),
+  /** `env`: an environment variable (its name is shown); `file`: a file under the home folder; `keychain`: the desktop app's keychain. */
+  via: z.enum(['env', 'file', 'keychain']),
+  /** The variable name or file path the reference names (not secret in itself). */
+  name: z.string(),
+});
+
+export const environmentSummarySchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  source: z.string(),
+  relational: z.string(),
+  events: z.string(),
+  keys: z.number(),
+  secrets: z.record(z.string(), z.enum(['set', 'not set'])),
+  lastRun: z.object({ runId: z.string(), status: z.enum(RUN_STATUSES), startedAt: instant, finishedAt: instant.nullable() }).optional(),
+});
+
+/**
+ * One environment for the edit form. `settings` is the environment's block of the config file
+ * with every secret-reference field left out (their state is in `secrets`); `revision` identifies
+ * the file's content, so a save over a hand edit made since the form was opened is refused.
+ */
+export const environmentViewSchema = z.object({
+  name: z.string(),
+  revision: z.string(),
+  settings: z.record(z.string(), z.unknown()),
+  secrets: z.array(secretStateSchema),
+});
+
+export const validationIssueSchema = z.object({
+  /** Dotted path within the environment, e.g. `source.org`. */
+  path: z.string(),
+  message: z.string(),
+  example: z.string().optional(),
+});
+
+export const connectionCheckSchema = z.object({
+  target: z.enum(['source', 'key', 'relational', 'events']),
+  engine: z.string(),
+  ok: z.boolean(),
+  /** One line for a person. */
+  summary: z.string(),
+  /** Each step checked, in order. */
+  steps: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string(), fix: z.string().optional() })),
+});
+
+export const flaggedFileSchema = z.object({
+  key: z.string(),
+  parentKey: z.string().nullable(),
+  kind: z.string(),
+  status: z.string(),
+  stage: z.string().nullable(),
+  code: z.string().nullable(),
+  reason: z.string().nullable(),
+  hint: z.string().nullable(),
+  retriedNextRun: z.boolean(),
+  runId: z.string().nullable(),
+  updatedAt: instant,
+});
+
+export const environmentStatusSchema = z.object({
+  env: z.string(),
+  files: z.record(z.string(), z.number()),
+  flagged: z.array(flaggedFileSchema),
+  lastRun: runSummarySchema.nullable(),
+});
+
+export const dataSummarySchema = z.object({
+  tables: z.array(z.object({ table: z.string(), group: z.string(), rows: z.number(), courses: z.number() })),
+  events: z.object({ total: z.number(), courses: z.number(), topTypes: z.array(z.object({ type: z.string(), count: z.number() })) }),
+  /** Events per UTC day per course (the Data screen's chart); the last `days` days loaded. */
+  eventsPerDay: z.array(z.object({ day: isoDate, courseId: z.string(), events: z.number() })),
+});
+
+const reportFilterSchema = z.object({
+  status: z.array(z.enum(FILE_STATUSES)).optional(),
+  kind: z.array(z.enum(FILE_KINDS)).optional(),
+  course: z.string().optional(),
+  code: z.string().optional(),
+});
+
+export const activeRunSchema = z.object({
+  runId: z.string(),
+  env: z.string(),
+  startedAt: instant,
+  origin: z.string(),
+  /** Whether this process can cancel it directly (it runs here) or by request (another process). */
+  local: z.boolean(),
+  planned: z.number(),
+  done: z.number(),
+  current: z.object({ key: z.string(), stage: z.string(), bytes: z.number().optional(), rows: z.number().optional() }).nullable(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Run events (the live stream: server-sent events over HTTP, a port message in Electron)
+
+const eventBase = { runId: z.string(), env: z.string(), seq: z.number().int(), time: instant };
+
+export const runEventSchema = z.discriminatedUnion('type', [
+  z.object({ ...eventBase, type: z.literal('run-started'), options: runOptionsSchema, origin: z.string() }),
+  z.object({ ...eventBase, type: z.literal('plan'), planned: z.array(plannedFileSchema), upToDate: z.number(), bytes: z.number() }),
+  z.object({ ...eventBase, type: z.literal('file-started'), key: z.string(), kind: z.enum(FILE_KINDS), size: z.number() }),
+  z.object({ ...eventBase, type: z.literal('file-progress'), key: z.string(), stage: z.string(), bytes: z.number().optional(), rows: z.number().optional() }),
+  z.object({ ...eventBase, type: z.literal('file-finished'), result: fileResultSchema }),
+  z.object({ ...eventBase, type: z.literal('notice'), level: z.enum(['info', 'warning']), message: z.string() }),
+  z.object({ ...eventBase, type: z.literal('run-finished'), run: runSummarySchema }),
+]);
+export type RunEvent = z.output<typeof runEventSchema>;
+export type RunEventType = RunEvent['type'];
+
+// ---------------------------------------------------------------------------------------------
+// The methods
+
+const envArg = { env: envName };
+const method = <A extends z.ZodObject, R extends z.ZodType>(args: A, result: R, summary: string) => ({ args, result, summary });
+
+export const CONSOLE_METHODS = {
+  // Environments
+  listEnvironments: method(z.object({}), z.array(environmentSummarySchema), 'Every configured environment with its source, targets, keys and last run.'),
+  getEnvironment: method(z.object(envArg), environmentViewSchema, 'One environment for the edit form, secrets shown as set / not set.'),
+  validateEnvironment: method(
+    z.object({ env: envName, settings: z.record(z.string(), z.unknown()) }),
+    z.object({ ok: z.boolean(), issues: z.array(validationIssueSchema) }),
+    'Checks a draft against the config schema without saving it.',
+  ),
+  createEnvironment: method(z.object({ env: envName, settings: z.record(z.string(), z.unknown()) }), environmentViewSchema, 'Adds an environment to the config file.'),
+  updateEnvironment: method(
+    z.object({ env: envName, revision: z.string(), settings: z.record(z.string(), z.unknown()) }),
+    environmentViewSchema,
+    'Saves an environment in place, keeping comments and order; refused when the file changed since `revision`.',
+  ),
+  deleteEnvironment: method(z.object({ env: envName, revision: z.string() }), z.object({ deleted: z.literal(true) }), 'Removes an environment from the config file (its data folder is kept).'),
+  setSecret: method(
+    z.object({ env: envName, field: z.enum(SECRET_FIELDS), value: z.string().min(1) }),
+    secretStateSchema,
+    'Stores a secret write-only (a file of mode 0600 under the home folder) and references it from the config.',
+  ),
+  testSource: method(z.object(envArg), connectionCheckSchema, 'Lists each bucket and prefix (changing nothing): objects found, newest file date.'),
+  testKey: method(z.object(envArg), connectionCheckSchema, 'Checks that the passphrase unlocks the keys; key ids and expiry.'),
+  testTargets: method(z.object(envArg), z.array(connectionCheckSchema), 'Connects to each target (changing nothing): privileges, the exact GRANT missing, schema version.'),
+
+  // Keys
+  importKey: method(
+    z.object({ env: envName, armored: z.string().optional(), base64: z.string().optional() }).refine((a) => Boolean(a.armored) !== Boolean(a.base64), {
+      message: 'give the key either as armored text or as base64 of a binary key file',
+    }),
+    z.array(keySummarySchema),
+    'Imports a secret key given as armored text or as the bytes of a key file.',
+  ),
+  listKeys: method(z.object(envArg), z.array(keySummarySchema), 'Imported keys: fingerprint, user ids, algorithm, expiry.'),
+  removeKey: method(z.object({ env: envName, fingerprint: z.string() }), z.array(keySummarySchema), 'Removes an imported key; returns the keys left.'),
+
+  // Runs
+  planRun: method(z.object({ env: envName, options: runOptionsSchema.default({}) }), z.object({ planned: z.array(plannedFileSchema), upToDate: z.number() }), 'What a run with these options would fetch and load (a dry run).'),
+  startRun: method(z.object({ env: envName, options: runOptionsSchema.default({}) }), z.object({ runId: z.string() }), 'Starts a run and answers at once with its id; progress arrives as run events.'),
+  cancelRun: method(z.object({ env: envName, runId: z.string() }), z.object({ cancelling: z.boolean() }), 'Asks a running run to stop; its open load is rolled back.'),
+  listActiveRuns: method(z.object({}), z.array(activeRunSchema), 'Runs in progress on this home folder, whoever started them.'),
+  listRuns: method(z.object({ env: envName, ...page }), z.object({ total: z.number(), runs: z.array(runSummarySchema) }), 'Run history, newest first.'),
+
+  // Reports
+  getReport: method(
+    z.object({ env: envName, runId: z.string().optional(), filter: reportFilterSchema.default({}), ...page }),
+    z.object({ run: runSummarySchema, total: z.number(), counts: z.record(z.string(), z.number()), files: z.array(fileResultSchema) }),
+    'One run’s per-file outcomes (the newest run by default), filtered and paged.',
+  ),
+  getFileHistory: method(
+    z.object({ env: envName, key: z.string() }),
+    z.object({ key: z.string(), entries: z.array(z.object({ runId: z.string(), startedAt: instant, result: fileResultSchema })) }),
+    'One file’s outcome in every run that touched it, newest first.',
+  ),
+  getRejectedLines: method(
+    z.object({ env: envName, key: z.string(), ...page }),
+    z.object({ total: z.number(), lines: z.array(z.object({ line: z.number(), code: z.string(), reason: z.string(), text: z.string() })) }),
+    'A file’s rejected lines with their text, read from its quarantine file.',
+  ),
+  getStatus: method(z.object(envArg), environmentStatusSchema, 'Files by status and every file that needs attention now, and whether the next run retries it.'),
+  getDataSummary: method(z.object({ env: envName, days: z.number().int().min(1).max(366).default(30) }), dataSummarySchema, 'What has landed: tables, rows, courses; events by type and per day.'),
+} as const;
+
+export type ConsoleMethodName = keyof typeof CONSOLE_METHODS;
+export const CONSOLE_METHOD_NAMES = Object.keys(CONSOLE_METHODS) as ConsoleMethodName[];
+
+/** Named arguments of a method as a caller writes them (defaults may be left out). */
+export type ArgsOf<M extends ConsoleMethodName> = z.input<(typeof CONSOLE_METHODS)[M]['args']>;
+/** Named arguments after validation (defaults filled in). */
+export type ParsedArgsOf<M extends ConsoleMethodName> = z.output<(typeof CONSOLE_METHODS)[M]['args']>;
+export type ResultOf<M extends ConsoleMethodName> = z.output<(typeof CONSOLE_METHODS)[M]['result']>;
+
+/** The console API as a front end calls it: one async function per method, named arguments. */
+export type ConsoleClient = { [M in ConsoleMethodName]: (args: ArgsOf<M>) => Promise<ResultOf<M>> };
+
+/** The console API as the engine implements it: arguments arrive validated. */
+export type ConsoleHandlers = { [M in ConsoleMethodName]: (args: ParsedArgsOf<M>) => Promise<ResultOf<M>> };
+
+/** A subscription to run events, from `afterSeq` on (exclusive), for resuming after a reconnect. */
+export interface RunEventSource {
+  subscribe(onEvent: (event: RunEvent) => void, options?: { afterSeq?: number }): () => void;
+}
+
+/** True when `name` is a console method (transports check names from the wire with this). */
+export function isConsoleMethod(name: string): name is ConsoleMethodName {
+  return Object.prototype.hasOwnProperty.call(CONSOLE_METHODS, name);
+}
