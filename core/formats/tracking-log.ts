@@ -56,24 +56,49 @@ function userIdOf(v: unknown): number | null {
   return null;
 }
 
-/** §5.5: `/courses/{org}/{course}/{run}` or `/courses/course-v1:{org}+{course}+{run}` in a URL. */
-const COURSE_URL_RE = /\/courses\/([^/+]+[/+][^/+]+[/+][^/?]+)/;
-/** §5.5: `/xblock/block-v1:{org}+{course}+{run}+type@…` in a handler URL. */
-const XBLOCK_URL_RE = /\/xblock\/block-v1:([^/+]+)\+([^/+]+)\+([^/+?]+)\+type@/;
+/** One part of a course key (opaque-keys allows word characters, `.`, `-`, `~` and `:`). */
+const KEY_PART = String.raw`[\p{L}\p{N}_.~:-]+`;
+/** A `course-v1:{org}+{course}+{run}` course key anywhere in a URL (LMS and Studio paths). */
+const COURSE_KEY_IN_URL_RE = new RegExp(String.raw`(?<![\p{L}\p{N}_-])course-v1:(${KEY_PART})\+(${KEY_PART})\+(${KEY_PART})`, 'u');
+/**
+ * A `block-v1:{org}+{course}+{run}+type@…` usage key anywhere in a URL: LMS handler URLs
+ * (`/courses/…/xblock/block-v1:…/handler/…`) and Studio pages (`/xblock/outline/block-v1:…`,
+ * `/xblock/container/block-v1:…`). Not `lib-block-v1:` (a library, no course) nor
+ * `ccx-block-v1:` (its course is a CCX key, not named this way).
+ */
+const BLOCK_KEY_IN_URL_RE = new RegExp(String.raw`(?<![\p{L}\p{N}_-])block-v1:(${KEY_PART})\+(${KEY_PART})\+(${KEY_PART})\+type@`, 'u');
+/** §5.5: the old `{org}/{course}/{run}` course id in a `/courses/{org}/{course}/{run}/…` path. */
+const OLD_COURSE_URL_RE = /\/courses\/([^/+?#&\s]+\/[^/+?#&\s]+\/[^/?#&\s]+)/;
 /** A new-style usage key; its course part is the course id. Old `i4x://` keys lack the run. */
 const BLOCK_KEY_RE = /^block-v1:([^/+]+)\+([^/+]+)\+([^/+]+)\+type@/;
 
-function courseFromUrl(url: unknown): string | null {
-  if (typeof url !== 'string' || url === '') return null;
+function courseInText(url: string): string | null {
+  const course = COURSE_KEY_IN_URL_RE.exec(url) ?? BLOCK_KEY_IN_URL_RE.exec(url);
+  if (course !== null) return `course-v1:${course[1]}+${course[2]}+${course[3]}`;
   if (url.includes('/courses/')) {
-    const m = COURSE_URL_RE.exec(url);
-    if (m !== null) return trimmedOrNull(m[1]);
-  }
-  if (url.includes('/xblock/block-v1:')) {
-    const m = XBLOCK_URL_RE.exec(url);
-    if (m !== null) return `course-v1:${m[1]}+${m[2]}+${m[3]}`;
+    const old = OLD_COURSE_URL_RE.exec(url);
+    if (old !== null && !old[1].startsWith('course-v1:')) return trimmedOrNull(old[1]);
   }
   return null;
+}
+
+/**
+ * The course id named in a URL or request path (`page`, `event_type` of implicit events,
+ * `context.path`), docs/edx-formats.md §5.5: a `course-v1:` key, the course of a `block-v1:`
+ * usage key, or the old `Org/Course/Run` of a `/courses/Org/Course/Run/…` path. Keys written
+ * URL-encoded (`course-v1%3AOrg%2BCourse%2BRun`, as in a `?next=` parameter) are read too.
+ */
+function courseFromUrl(url: unknown): string | null {
+  if (typeof url !== 'string' || url === '') return null;
+  const found = courseInText(url);
+  if (found !== null || !url.includes('%')) return found;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(url);
+  } catch {
+    return null;
+  }
+  return courseInText(decoded);
 }
 
 function courseFromUsageKey(key: unknown): string | null {
@@ -93,9 +118,12 @@ function courseIdOf(env: JsonObject, context: JsonObject | undefined, event: unk
   // Browser events: the page URL.
   const fromPage = courseFromUrl(env.page);
   if (fromPage !== null) return fromPage;
-  // Implicit server events: the request path is the event_type.
+  // Implicit server events and Studio requests: the request path is the event_type.
   const fromType = courseFromUrl(env.event_type);
   if (fromType !== null) return fromType;
+  // Handler and Studio requests: the request path in the context.
+  const fromPath = courseFromUrl(context?.path);
+  if (fromPath !== null) return fromPath;
   // Problem events: the course part of a block-v1 usage key.
   const module = isObject(context?.module) ? (context.module as JsonObject) : undefined;
   return courseFromUsageKey(ev?.problem_id) ?? courseFromUsageKey(module?.usage_key);

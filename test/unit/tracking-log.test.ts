@@ -177,6 +177,64 @@ describe('course id fallback chain (§5.5)', () => {
   });
 });
 
+describe('course keys only in a Studio or LMS URL (§5.5)', () => {
+  // Real-looking lines: a Studio request logged as an implicit server event (context.course_id
+  // empty, the request path in event_type and context.path), as edX writes them.
+  const studio = (path: string): string =>
+    `{"username": "jdoe", "event_type": "${path}", "ip": "10.0.0.1", "agent": "Mozilla/5.0", "host": "studio.edge.edx.org", "referer": "https://studio.edge.edx.org/course/course-v1:UQx+BIOL1020x+1T2026", "accept_language": "en-AU,en;q=0.9", "event": "{\\"POST\\": {}, \\"GET\\": {}}", "event_source": "server", "context": {"course_user_tags": {}, "user_id": 17, "org_id": "", "course_id": "", "path": "${path}"}, "time": "2026-01-05T03:14:07.112233+00:00", "page": null}`;
+
+  test('Studio outline and container pages: the course of the block-v1 key', () => {
+    const outline = parse(studio('/xblock/outline/block-v1:UQx+BIOL1020x+1T2026+type@sequential+block@3b7c2a9f0e'));
+    assert.equal(outline.courseId, 'course-v1:UQx+BIOL1020x+1T2026');
+    const container = parse(studio('/xblock/container/block-v1:UQx+BIOL1020x+1T2026+type@vertical+block@b1a9'));
+    assert.equal(container.courseId, 'course-v1:UQx+BIOL1020x+1T2026');
+    assert.equal(parse(studio('/xblock/block-v1:UQx+BIOL1020x+1T2026+type@html+block@0f2')).courseId, 'course-v1:UQx+BIOL1020x+1T2026');
+  });
+
+  test('a course-v1 key in a Studio or LMS path', () => {
+    assert.equal(parse(studio('/course/course-v1:UQx+BIOL1020x+1T2026')).courseId, 'course-v1:UQx+BIOL1020x+1T2026');
+    assert.equal(parse(studio('/settings/details/course-v1:UQx+BIOL1020x+1T2026')).courseId, 'course-v1:UQx+BIOL1020x+1T2026');
+    assert.equal(
+      parse(studio('/courses/course-v1:UQx+BIOL1020x+1T2026/courseware/9f2c1e/4d7a0b/1')).courseId,
+      'course-v1:UQx+BIOL1020x+1T2026',
+    );
+    assert.equal(parse(studio('/courses/MITx/6.002x/2012_Fall/courseware/Week_1/')).courseId, 'MITx/6.002x/2012_Fall');
+  });
+
+  test('only context.path names it (an XBlock handler call under another event name)', () => {
+    const e = ev({
+      username: 'jdoe',
+      event_type: 'edx.done.toggled',
+      event_source: 'server',
+      context: { course_id: '', user_id: 17, path: '/courses/course-v1:UQx+BIOL1020x+1T2026/xblock/block-v1:UQx+BIOL1020x+1T2026+type@done+block@a1/handler/toggle_button' },
+      event: { done: true },
+    });
+    assert.equal(e.courseId, 'course-v1:UQx+BIOL1020x+1T2026');
+  });
+
+  test('a URL-encoded key in page (a ?next= parameter)', () => {
+    const e = ev({
+      username: '',
+      event_type: 'page_close',
+      event_source: 'browser',
+      context: { course_id: '', user_id: '', org_id: '', path: '/event' },
+      page: 'https://courses.edx.org/login?next=%2Fcourses%2Fcourse-v1%3AUQx%2BBIOL1020x%2B1T2026%2Fcourseware%2F',
+      event: '',
+    });
+    assert.equal(e.courseId, 'course-v1:UQx+BIOL1020x+1T2026');
+    assert.equal(ev({ page: 'https://studio.edx.org/xblock/container/block-v1%3AUQx%2BBIOL1020x%2B1T2026%2Btype%40vertical%2Bblock%40b1' }).courseId, 'course-v1:UQx+BIOL1020x+1T2026');
+    assert.equal(ev({ page: 'https://courses.edx.org/x?q=%E0%A4%A' }).courseId, null, 'a malformed escape is no course');
+  });
+
+  test('context.course_id stays first; libraries and CCX block keys name no course-v1 course', () => {
+    const e = parse(studio('/xblock/outline/block-v1:UQx+OTHER+1T2026+type@sequential+block@1').replace('"course_id": ""', '"course_id": "course-v1:UQx+BIOL1020x+1T2026"'));
+    assert.equal(e.courseId, 'course-v1:UQx+BIOL1020x+1T2026');
+    assert.equal(parse(studio('/xblock/lib-block-v1:UQx+BioLib+type@problem+block@1')).courseId, null);
+    assert.equal(parse(studio('/library/lib-v1:UQx+BioLib')).courseId, null);
+    assert.equal(parse(studio('/xblock/ccx-block-v1:UQx+BIOL1020x+1T2026+ccx@3+type@problem+block@1')).courseId, null);
+  });
+});
+
 describe('time (§5.2, §7.8)', () => {
   test('with and without fraction, offset or Z; invalid is null, not a reject', () => {
     assert.equal(ev({ time: '2014-12-23T14:26:53.723188+00:00' }).time, '2014-12-23T14:26:53.723188Z');
