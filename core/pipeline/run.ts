@@ -5,7 +5,7 @@
  */
 import { recognizeFileName } from '../domain/file-names.js';
 import type { FileResult, PlannedFile, RunOptions, RunResult, RunStatus } from '../domain/results.js';
-import { CancelledError, LoadError, PdsError, serializeError } from '../errors/index.js';
+import { CancelledError, LoadError, PdsError, SourceError, serializeError } from '../errors/index.js';
 import { emptyTotals } from '../ledger/ledger.js';
 import type { SourceObject } from '../sources/ports.js';
 import type { PipelineContext } from './context.js';
@@ -89,6 +89,17 @@ export async function executeRun(ctx: PipelineContext, options: RunOptions): Pro
             `The database stopped answering while loading ${down.key}; the run stopped${left > 0 ? ` with ${left} file(s) not yet tried` : ''}. Nothing half-loaded is visible.`,
             { code: 'TARGET_UNAVAILABLE', file: down.key, retryable: true, hint: 'Run again once the database is back: files not loaded are taken then.' },
           );
+        }
+        // A source that stopped answering would make every later file wait out the same time-outs.
+        const silent = results.find((r) => r.code === 'SOURCE_NOT_ANSWERING');
+        if (silent) {
+          const left = plan.tasks.length - index - 1;
+          throw new SourceError(`${silent.reason ?? `The source stopped answering while fetching ${silent.key}.`} The run stopped${left > 0 ? ` with ${left} file(s) not yet tried` : ''}.`, {
+            code: 'SOURCE_NOT_ANSWERING',
+            file: silent.key,
+            retryable: true,
+            hint: silent.hint,
+          });
         }
       }
     }

@@ -58,7 +58,7 @@ export function memberIsRetryable(file: Pick<LedgerFile, 'status' | 'stage'> & {
  * failure): the files not yet tried stay unloaded and the next run takes them, instead of each
  * waiting out connection time-outs or failing the same way.
  */
-const TARGET_DOWN_CODES = new Set(['DB_UNAVAILABLE', 'MONGO_UNREACHABLE', 'TARGET_UNAVAILABLE', 'STORE_THREAD_FAILED']);
+const TARGET_DOWN_CODES = new Set(['DB_UNAVAILABLE', 'MONGO_UNREACHABLE', 'TARGET_NOT_ANSWERING', 'TARGET_UNAVAILABLE', 'STORE_THREAD_FAILED']);
 
 export function targetIsDown(code: string | undefined): boolean {
   return code !== undefined && TARGET_DOWN_CODES.has(code);

@@ -3,7 +3,7 @@
  * server configured both are one embedded SQLite file.
  */
 import { readFile } from 'node:fs/promises';
-import type { EnvironmentConfig } from '../config/config-schema.js';
+import { timeoutsOf, type EnvironmentConfig } from '../config/config-schema.js';
 import { resolvePath, type EnvironmentPaths } from '../config/config-store.js';
 import { ConfigError } from '../errors/index.js';
 import type { MariaDbStore } from './mariadb/mariadb-store.js';
@@ -48,7 +48,7 @@ export function mariaDbUrlParts(url: string): { host?: string; port?: number; us
   };
 }
 
-async function mariaDbOptions(env: string, t: MariaDbSettings, home: string, secrets: SecretResolver): Promise<ConstructorParameters<typeof MariaDbStore>[0]> {
+async function mariaDbOptions(env: string, t: MariaDbSettings, home: string, secrets: SecretResolver, config: EnvironmentConfig): Promise<ConstructorParameters<typeof MariaDbStore>[0]> {
   const base = `environments.${env}.targets.relational`;
   let fromUrl: ReturnType<typeof mariaDbUrlParts> = {};
   if (t.url) {
@@ -88,6 +88,9 @@ async function mariaDbOptions(env: string, t: MariaDbSettings, home: string, sec
     connectionLimit: t.connectionLimit,
     bulkMethod: t.bulkMethod,
     sessionVariables: t.sessionVariables,
+    // Every wait is bounded (README "Timeouts"): a server that stops answering fails the unit.
+    connectTimeoutMs: timeoutsOf(config).connectSeconds * 1000,
+    queryTimeoutMs: timeoutsOf(config).querySeconds * 1000,
   };
 }
 
@@ -135,7 +138,7 @@ export async function openStores(
     else {
       // Server drivers load only when an environment uses them: the embedded default starts fast.
       const { MariaDbStore } = await import('./mariadb/mariadb-store.js');
-      const store = new MariaDbStore(await mariaDbOptions(env, r, home, secrets));
+      const store = new MariaDbStore(await mariaDbOptions(env, r, home, secrets, config));
       opened.push(store);
       await store.init();
       relational = store;
@@ -153,6 +156,7 @@ export async function openStores(
       collectionPrefix: e.collectionPrefix,
       batchSize: e.batchSize,
       keepRawLines: e.keepRawLines,
+      timeouts: timeoutsOf(config),
     });
     opened.push(mongo);
     return { relational, events: mongo.events, documents: await documentStoreOf(mongo), close: closeAll };

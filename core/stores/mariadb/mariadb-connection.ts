@@ -11,6 +11,13 @@ import type { MariaDbStoreOptions } from './mariadb-store.js';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
+ * Longest silence of the server on a connection when the options give none, ms: a statement
+ * without an answer for this long (a hung server, a half-dead network path) drops the connection,
+ * and the server rolls its transaction back.
+ */
+export const DEFAULT_QUERY_TIMEOUT_MS = 300_000;
+
+/**
  * Session settings of every connection: strict mode (a value that does not fit is an error, not
  * a silent truncation), UTC, and a bounded wait for metadata locks (a drift `ALTER TABLE` waiting
  * behind a long load fails and is retried instead of queueing every reader behind it).
@@ -66,6 +73,10 @@ export function connectionConfig(options: MariaDbStoreOptions, withDatabase: boo
     database: withDatabase ? o.database : undefined,
     ssl: o.ssl,
     connectTimeout: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    // The connector's socket time-out is the only wait it can end while a statement is in flight
+    // (destroying a connection first asks the server to KILL it, which a hung server never answers).
+    // It counts silence, so an idle pooled connection is dropped too; the pool makes a new one.
+    socketTimeout: o.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
     // Only when asked for: the server could otherwise request client files (the connector
     // checks the name against our statement, and our stream factory serves memory only).
     permitLocalInfile: o.bulkMethod === 'load-data',

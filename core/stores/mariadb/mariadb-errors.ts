@@ -79,6 +79,35 @@ const CLIENT_CONNECTION_ERRNOS = new Set([
   45039, // ER_INITIAL_TIMEOUT_ERROR
   45042, // ER_PING_TIMEOUT
 ]);
+/**
+ * Connector errors of a server that accepted the connection (or never refused it) but did not
+ * answer in time, with the limit that ran out: the socket's silence during a statement, or the
+ * connection (handshake, pool acquire, ping).
+ */
+const NOT_ANSWERING_ERRNOS = new Map<number, 'connectSeconds' | 'querySeconds'>([
+  [45012, 'connectSeconds'], // ER_CONNECTION_TIMEOUT
+  [45026, 'querySeconds'], // ER_SOCKET_TIMEOUT
+  [45039, 'connectSeconds'], // ER_INITIAL_TIMEOUT_ERROR
+  [45042, 'connectSeconds'], // ER_PING_TIMEOUT
+]);
+const GET_CONNECTION_TIMEOUT = 45028;
+
+/**
+ * Which limit ran out when the server did not answer in time, or undefined for any other error.
+ * A pool that could not hand out a connection in time counts when the connection it tried to
+ * make timed out too (or it had none to try), not when the server refused it.
+ */
+export function notAnsweringLimit(error: unknown, depth = 0): 'connectSeconds' | 'querySeconds' | undefined {
+  const { errno, code } = fields(error);
+  if (errno !== undefined && NOT_ANSWERING_ERRNOS.has(errno)) return NOT_ANSWERING_ERRNOS.get(errno);
+  if (code === 'ETIMEDOUT') return 'connectSeconds';
+  if (errno === GET_CONNECTION_TIMEOUT && depth < 3) {
+    const cause = (error as DriverError).cause;
+    return cause === undefined || cause === null ? 'connectSeconds' : notAnsweringLimit(cause, depth + 1);
+  }
+  return undefined;
+}
+
 /** Connector error number when `permitLocalInfile` is off on our side. */
 const CLIENT_LOCAL_INFILE_DISABLED = 45021;
 /** Connector error number for a packet above its `maxAllowedPacket`. */
@@ -185,6 +214,8 @@ export interface MariaDbErrorContext {
   account: string;
   /** Ledger key of the file being loaded, when there is one. */
   file?: string;
+  /** The bounded waits in effect, in seconds, to say how long the server was waited for. */
+  timeouts?: { connectSeconds: number; querySeconds: number };
 }
 
 /** What was being done, for the message, and which privileges it needs, for the hint. */
@@ -223,13 +254,25 @@ export function toMariaDbLoadError(error: unknown, op: MariaDbOperation, ctx: Ma
   const common = { file: ctx.file, dbCode, cause, batch: extra.batch };
 
   switch (kind) {
-    case 'connection':
+    case 'connection': {
+      const limit = notAnsweringLimit(error);
+      if (limit !== undefined) {
+        const seconds = ctx.timeouts?.[limit];
+        const waited = seconds === undefined ? 'in time' : `within ${seconds} s (timeouts.${limit})`;
+        return new LoadError(`${base}: the server did not answer ${waited}; the connection was dropped. Nothing of this load was committed.`, {
+          ...common,
+          code: 'TARGET_NOT_ANSWERING',
+          retryable: true,
+          hint: `Check that the MariaDB server at ${ctx.server} is running (not stopped, hung or overloaded) and the network path to it; the next run loads this file again.`,
+        });
+      }
       return new LoadError(`${base}: the connection to the server was lost or could not be made. Nothing of this load was committed.`, {
         ...common,
         code: 'DB_UNAVAILABLE',
         retryable: true,
         hint: `Check that the MariaDB server at ${ctx.server} is running and reachable; the next run loads this file again.`,
       });
+    }
     case 'conflict':
       return new LoadError(`${base}: a concurrent transaction conflicted (deadlock, lock wait timeout or cluster certification). Nothing of this load was committed.`, {
         ...common,

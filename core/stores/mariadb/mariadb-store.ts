@@ -44,12 +44,22 @@ import { isSnapshotTable } from '../../domain/tables.js';
 import { LoadError, PdsError } from '../../errors/index.js';
 import type { KeyedRowsWriter, LoadOrigin, RelationalStore, SnapshotSpec, SnapshotWriter } from '../ports.js';
 import { checkMariaDb, type MariaDbCheckResult } from './mariadb-check.js';
-import { connectionConfig, poolConfig, readFacts, serverLabel, typeCast, type ServerFacts } from './mariadb-connection.js';
-import { LOADS_TABLE, ROW_ID_COLUMN, physicalColumns } from './mariadb-ddl.js';
+import {
+  connectionConfig,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_QUERY_TIMEOUT_MS,
+  poolConfig,
+  readFacts,
+  serverLabel,
+  typeCast,
+  type ServerFacts,
+} from './mariadb-connection.js';
+import { checkTableName, physicalColumns } from '../sql-schema.js';
+import { LOADS_TABLE, ROW_ID_COLUMN } from './mariadb-ddl.js';
 import { isTransientMariaDbError, toMariaDbLoadError, type MariaDbErrorContext, type MariaDbOperation } from './mariadb-errors.js';
 import { KeyedUnit } from './mariadb-keyed-unit.js';
 import { DEFAULT_BULK_METHOD, type MariaDbBulkMethod } from './mariadb-load-data.js';
-import { checkTableName, ensureDatabase, prepareTable, reconcileSchema } from './mariadb-schema.js';
+import { ensureDatabase, prepareTable, reconcileSchema } from './mariadb-schema.js';
 import { SnapshotUnit } from './mariadb-snapshot-unit.js';
 import type { MariaDbUnit, MariaDbUnitHost } from './mariadb-unit.js';
 
@@ -95,6 +105,11 @@ export interface MariaDbStoreOptions {
   createDatabase?: boolean;
   /** Connect and pool-acquire timeout, ms. Default 10,000. */
   connectTimeoutMs?: number;
+  /**
+   * Longest silence of the server during a statement, ms: the connection is then dropped (the
+   * server rolls the unit back) and the load fails with `TARGET_NOT_ANSWERING`. Default 300,000.
+   */
+  queryTimeoutMs?: number;
   /** Extra session variables for every connection, e.g. `{ wsrep_sync_wait: 1 }` on Galera (README.md). */
   sessionVariables?: Record<string, string | number>;
   /** Attempts after a transient error (lost connection, deadlock, lock wait). Default 3. */
@@ -191,6 +206,10 @@ export class MariaDbStore implements RelationalStore, MariaDbUnitHost {
       database: this.options.database,
       account: this.facts?.account ?? `'${this.options.user.replace(/'/g, "''")}'@'%'`,
       file,
+      timeouts: {
+        connectSeconds: (this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) / 1000,
+        querySeconds: (this.options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS) / 1000,
+      },
     };
   }
 
@@ -292,7 +311,7 @@ export class MariaDbStore implements RelationalStore, MariaDbUnitHost {
     const needed = [...physicalColumns(def).map((c) => c.name), ...extra];
     const cached = this.columnsCache.get(def.name);
     if (cached && needed.every((n) => cached.has(n.toLowerCase()))) return;
-    checkTableName(def.name, this, file);
+    checkTableName(def.name, { target: this.describeTarget(), file });
     await this.serialised(def.name, () =>
       this.withRetry(
         { what: `prepare table ${def.name}`, privileges: ['CREATE', 'ALTER', 'INDEX'] },

@@ -83,7 +83,7 @@ export class MongoCourseStructureStore extends MongoStoreBase {
     try {
       await this.connection.db();
     } catch (error) {
-      throw toMongoLoadError(error, { action: 'connect for course structures', database: this.connection.database });
+      throw toMongoLoadError(error, { action: 'connect for course structures', database: this.connection.database, timeouts: this.connection.timeouts });
     }
   }
 
@@ -96,7 +96,7 @@ export class MongoCourseStructureStore extends MongoStoreBase {
    */
   async replaceCourseStructure(spec: CourseStructureSpec): Promise<CourseStructureResult> {
     const file = spec.origin.fileKey;
-    const ctx = { action: 'store the course structure', database: this.connection.database, file };
+    const ctx = { action: 'store the course structure', database: this.connection.database, file, timeouts: this.connection.timeouts };
     const doc: CourseStructureDocument = {
       _id: spec.courseKey,
       snapshotDate: spec.snapshotDate,
@@ -137,7 +137,7 @@ export class MongoCourseStructureStore extends MongoStoreBase {
       const doc = await collection.findOne({ _id: courseKey });
       return doc === null ? null : { ...doc, blocks: doc.blocks.map((b) => unescapeKeys(b)) };
     } catch (error) {
-      throw toMongoLoadError(error, { action: 'read the course structure', database: this.connection.database });
+      throw toMongoLoadError(error, { action: 'read the course structure', database: this.connection.database, timeouts: this.connection.timeouts });
     }
   }
 }

@@ -24,7 +24,7 @@ import { LoadError } from '../../errors/index.js';
 import type { LoadOrigin } from '../ports.js';
 import { escapeKeys } from './key-escaping.js';
 import { MongoStoreBase } from './mongo-connection.js';
-import { isDuplicateKeyCode, isNamespaceNotFound, serverCode, toMongoLoadError } from './mongo-errors.js';
+import { isDuplicateKeyCode, isNamespaceNotFound, serverCode, toMongoLoadError, type MongoErrorContext } from './mongo-errors.js';
 
 /** Base name of the pointer collection (before `collectionPrefix`). */
 export const FORUM_POINTERS_COLLECTION = 'forum_snapshots';
@@ -81,8 +81,8 @@ export function forumCourseHash(courseKey: string): string {
 export class MongoForumStore extends MongoStoreBase {
   private ready: Promise<void> | undefined;
 
-  private ctx(action: string, file?: string): { action: string; database: string; file?: string } {
-    return { action, database: this.connection.database, file };
+  private ctx(action: string, file?: string): MongoErrorContext {
+    return { action, database: this.connection.database, file, timeouts: this.connection.timeouts };
   }
 
   /** Connects (pointer documents need no index beyond `_id`). Idempotent. */

@@ -1,10 +1,11 @@
 /**
  * One MongoDB client for the stores of this folder (events, forum snapshots, course structure).
  * The connection string is used as given: replica sets (`replicaSet=`), `mongodb+srv://`, TLS
- * (`tls=true&tlsCAFile=…`), timeouts and read/write options all come from the URI (README.md).
+ * (`tls=true&tlsCAFile=…`) and read/write options all come from the URI (README.md). Waits are
+ * bounded by the environment's `timeouts` (`mongoTimeoutOptions`), unless the URI sets them.
  * The caller resolves secret references before passing the URI; nothing here logs or repeats it.
  */
-import { MongoClient, type Collection, type Db, type Document, type WriteConcernSettings } from 'mongodb';
+import { MongoClient, type Collection, type Db, type Document, type MongoClientOptions, type WriteConcernSettings } from 'mongodb';
 import { ConfigError, LoadError } from '../../errors/index.js';
 import { toMongoLoadError } from './mongo-errors.js';
 
@@ -25,6 +26,39 @@ export interface MongoStoreOptions {
   batchSize?: number;
   /** Keep every raw line in `_raw` (repaired lines always keep it). Default false (README.md). */
   keepRawLines?: boolean;
+  /**
+   * Bounded waits, in seconds (`timeouts` of the environment): opening a connection and finding a
+   * usable server; one command or batch. Defaults 15 and 300.
+   */
+  timeouts?: MongoTimeouts;
+}
+
+/** The waits of `MongoStoreOptions.timeouts`, in seconds. */
+export interface MongoTimeouts {
+  connectSeconds?: number;
+  querySeconds?: number;
+}
+
+const DEFAULT_CONNECT_SECONDS = 15;
+const DEFAULT_QUERY_SECONDS = 300;
+
+/**
+ * The driver options bounding every wait, so a server that accepts connections but never answers
+ * fails the load instead of holding it: connecting (`connectTimeoutMS`), finding a usable server
+ * (`serverSelectionTimeoutMS`), an answer on the socket (`socketTimeoutMS`) and a free pooled
+ * connection (`waitQueueTimeoutMS`). An option the URI sets itself is left to the URI.
+ */
+export function mongoTimeoutOptions(uri: string, timeouts: MongoTimeouts = {}): MongoClientOptions {
+  const connectMs = (timeouts.connectSeconds ?? DEFAULT_CONNECT_SECONDS) * 1000;
+  const queryMs = (timeouts.querySeconds ?? DEFAULT_QUERY_SECONDS) * 1000;
+  const query = uri.includes('?') ? uri.slice(uri.indexOf('?')) : '';
+  const inUri = (name: string): boolean => new RegExp(`[?&]${name}=`, 'i').test(query);
+  const options: MongoClientOptions = {};
+  if (!inUri('connectTimeoutMS')) options.connectTimeoutMS = connectMs;
+  if (!inUri('serverSelectionTimeoutMS')) options.serverSelectionTimeoutMS = connectMs;
+  if (!inUri('socketTimeoutMS')) options.socketTimeoutMS = queryMs;
+  if (!inUri('waitQueueTimeoutMS')) options.waitQueueTimeoutMS = queryMs;
+  return options;
 }
 
 /** Characters MongoDB does not allow in database names (any platform). */
@@ -77,6 +111,8 @@ export class MongoConnection {
   readonly writeConcern: WriteConcernSettings | undefined;
   readonly batchSize: number;
   readonly keepRawLines: boolean;
+  /** The bounded waits in effect, in seconds, for messages ("did not answer within …"). */
+  readonly timeouts: Required<MongoTimeouts>;
   private readonly uri: string;
   private client: MongoClient | undefined;
   private connecting: Promise<Db> | undefined;
@@ -91,6 +127,10 @@ export class MongoConnection {
     this.writeConcern = options.writeConcern === undefined ? undefined : { w: options.writeConcern };
     this.batchSize = options.batchSize ?? 1000;
     this.keepRawLines = options.keepRawLines ?? false;
+    this.timeouts = {
+      connectSeconds: options.timeouts?.connectSeconds ?? DEFAULT_CONNECT_SECONDS,
+      querySeconds: options.timeouts?.querySeconds ?? DEFAULT_QUERY_SECONDS,
+    };
   }
 
   /** The full name of a pds collection (`prefix + base`). */
@@ -126,15 +166,15 @@ export class MongoConnection {
     try {
       // Retryable writes are the driver default (retryWrites=true); a URI may turn them off for
       // servers that lack them (e.g. Amazon DocumentDB), so the option is not forced here.
-      client = new MongoClient(this.uri, { appName: 'pds' });
+      client = new MongoClient(this.uri, { appName: 'pds', ...mongoTimeoutOptions(this.uri, this.timeouts) });
     } catch (error) {
-      throw toMongoLoadError(error, { action: 'connect', database: this.database });
+      throw toMongoLoadError(error, { action: 'connect', database: this.database, timeouts: this.timeouts });
     }
     try {
       await client.connect();
     } catch (error) {
       await client.close().catch(() => undefined);
-      throw toMongoLoadError(error, { action: 'connect', database: this.database });
+      throw toMongoLoadError(error, { action: 'connect', database: this.database, timeouts: this.timeouts });
     }
     if (this.closed) {
       await client.close().catch(() => undefined);

@@ -9,6 +9,7 @@ import {
   MongoErrorLabel,
   MongoMissingCredentialsError,
   MongoNetworkError,
+  MongoNetworkTimeoutError,
   MongoNotConnectedError,
   MongoParseError,
   MongoServerError,
@@ -120,6 +121,22 @@ function hasLabel(error: unknown, label: string): boolean {
   return error instanceof MongoError && error.hasErrorLabel(label);
 }
 
+/**
+ * The server accepted the connection but did not answer in time: a socket time-out, or no server
+ * found because every one of them timed out. Which limit ran out: the connection's (before the
+ * handshake, or finding a server) or the command's. Undefined for any other error.
+ */
+function notAnsweringLimit(error: unknown): 'connectSeconds' | 'querySeconds' | undefined {
+  if (error instanceof MongoNetworkTimeoutError) {
+    return (error as { beforeHandshake?: boolean }).beforeHandshake ? 'connectSeconds' : 'querySeconds';
+  }
+  if (error instanceof MongoServerSelectionError) {
+    const errors = [...(error.reason?.servers?.values() ?? [])].map((server) => server.error);
+    if (errors.length > 0 && errors.every((e) => e instanceof MongoNetworkTimeoutError)) return 'connectSeconds';
+  }
+  return undefined;
+}
+
 /** Context for an error message: what was being done, where. */
 export interface MongoErrorContext {
   /** What failed, as a verb phrase: `write events`, `create the indexes`. */
@@ -130,12 +147,16 @@ export interface MongoErrorContext {
   file?: string;
   /** 1-based batch within the file. */
   batch?: number;
+  /** The bounded waits in effect, in seconds, to say how long the server was waited for. */
+  timeouts?: { connectSeconds: number; querySeconds: number };
 }
 
 /**
  * Classifies a driver error as a `LoadError` (or `ConfigError` for a URI the driver cannot
  * parse). PdsErrors pass through unchanged.
  *
+ * - accepted the connection but did not answer in time (socket time-out, or every server timed
+ *   out during selection) → `TARGET_NOT_ANSWERING`, retryable;
  * - unreachable (network error, server-selection timeout, closed topology) → `MONGO_UNREACHABLE`,
  *   retryable;
  * - authentication failed (18) → `MONGO_AUTH_FAILED`; missing rights (13) → `MONGO_UNAUTHORIZED`
@@ -175,6 +196,17 @@ export function toMongoLoadError(thrown: unknown, ctx: MongoErrorContext): PdsEr
       dbCode: code,
       retryable: false,
       hint: `Grant the role readWrite on database "${ctx.database}" to the user, e.g. db.grantRolesToUser("<user>", [{ role: "readWrite", db: "${ctx.database}" }]).`,
+    });
+  }
+  const limit = notAnsweringLimit(error);
+  if (limit !== undefined) {
+    const seconds = ctx.timeouts?.[limit];
+    const waited = seconds === undefined ? 'in time' : `within ${seconds} s (timeouts.${limit})`;
+    return new LoadError(`The MongoDB server for ${where} accepted the connection but did not answer ${waited}; could not ${ctx.action}.`, {
+      ...base,
+      code: 'TARGET_NOT_ANSWERING',
+      retryable: true,
+      hint: 'Check that the server is running (not stopped, hung or overloaded) and the network path to it; the next run loads this file again.',
     });
   }
   if (isUnreachable(error)) {

@@ -103,7 +103,7 @@ export class MongoEventStore extends MongoStoreBase implements EventStore {
   }
 
   private ctx(action: string, file?: string, batch?: number): MongoErrorContext {
-    return { action, database: this.database, file, batch };
+    return { action, database: this.database, file, batch, timeouts: this.connection.timeouts };
   }
 
   /** Connects and creates the collections' indexes. Idempotent. */
