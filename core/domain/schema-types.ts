@@ -30,6 +30,14 @@ export interface ColumnDef {
   optional?: boolean;
 }
 
+/**
+ * A column the definitions do not document — a drifted header, a table edX added since: always
+ * `longtext`, so any value loads, in every store.
+ */
+export function textColumn(name: string): ColumnDef {
+  return { name, type: 'longtext' };
+}
+
 export const TABLE_GROUPS = ['weekly', 'ora', 'events', 'derived', 'summary'] as const;
 export type TableGroup = (typeof TABLE_GROUPS)[number];
 

@@ -9,6 +9,7 @@
  * type is used and the column doc says why: rejecting a real row is worse than a wide column.
  */
 import type { ColumnDef, ColumnType, TableDef, TableGroup } from './schema-types.js';
+import { textColumn } from './schema-types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Column helpers: keep the definitions below one line per column.
@@ -773,7 +774,7 @@ export function textTableDef(name: string, columns: string[]): TableDef {
     name,
     group: 'weekly',
     doc: `Not a documented edX table: loaded with every column as text.`,
-    columns: columns.map((c) => ({ name: c, type: 'longtext' })),
+    columns: columns.map(textColumn),
   };
 }
 

@@ -11,7 +11,8 @@ import type { SqlValue } from '../../core/domain/records.js';
 import { EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES, getTableDef } from '../../core/domain/tables.js';
 import { LoadError } from '../../core/errors/index.js';
 import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
-import { SCHEMA_VERSION_TABLE, SNAPSHOTS_TABLE, createTableSql } from '../../core/stores/sqlite/sqlite-ddl.js';
+import { createTableSql } from '../../core/stores/sqlite/sqlite-ddl.js';
+import { SCHEMA_VERSION_TABLE, SNAPSHOTS_TABLE } from '../../core/stores/sql-schema.js';
 import { contractEvent, describeEventStoreContract, describeRelationalStoreContract } from '../support/store-contract.js';
 import { temporarySqliteFiles } from '../support/sqlite-files.js';
 

@@ -4,7 +4,8 @@
  * without changing anything. Problems come back as one plain-language paragraph with the remedy.
  */
 import type { Connection } from 'mariadb';
-import { CHARSET, COLLATION, SCHEMA_VERSION_TABLE, quoteIdent } from './mariadb-ddl.js';
+import { SCHEMA_VERSION_TABLE } from '../sql-schema.js';
+import { CHARSET, COLLATION, quoteIdent } from './mariadb-ddl.js';
 import { REQUIRED_PRIVILEGES, grantStatement, toMariaDbLoadError, type MariaDbErrorContext } from './mariadb-errors.js';
 import { readFacts } from './mariadb-connection.js';
 import type { MariaDbBulkMethod } from './mariadb-load-data.js';

@@ -14,11 +14,9 @@
  *   (long values off-page; index prefixes up to 3072 bytes).
  */
 import type { ColumnDef, TableDef } from '../../domain/schema-types.js';
-import { SNAPSHOT_COLUMNS } from '../../domain/schema-types.js';
-import { DAILY_ACTIVITY_COUNTS, ENROLLMENT_MODE_COLUMNS, isSnapshotTable } from '../../domain/tables.js';
-
-/** Internal column of snapshot tables: the load attempt a row came from (`LoadOrigin.loadId`). Same as SQLite. */
-export const LOAD_ID_COLUMN: ColumnDef = { name: 'load_id', type: 'varchar', length: 64, doc: 'Load attempt the row came from.' };
+import { textColumn } from '../../domain/schema-types.js';
+import { SCHEMA_VERSION_TABLE, SNAPSHOTS_TABLE, indexLists, isBookkeepingColumn, physicalColumns } from '../sql-schema.js';
+import { summaryViewSql, type ViewDialect } from '../summary-view-sql.js';
 
 /**
  * Surrogate primary key of tables that have none (the weekly snapshot tables). Row-based
@@ -29,10 +27,6 @@ export const LOAD_ID_COLUMN: ColumnDef = { name: 'load_id', type: 'varchar', len
  */
 export const ROW_ID_COLUMN = 'pds_row_id';
 
-/** Bookkeeping table: the snapshot each course and table currently holds (same name and columns as SQLite). */
-export const SNAPSHOTS_TABLE = 'pds_snapshots';
-/** Applied schema migrations (same name as SQLite). */
-export const SCHEMA_VERSION_TABLE = 'pds_schema_version';
 /** One row per committed unit of work, written in the unit's own transaction (see `mariadb-store.ts`). */
 export const LOADS_TABLE = 'pds_loads';
 
@@ -84,18 +78,10 @@ export function mariaDbType(column: ColumnDef): string {
   }
 }
 
-/** The physical columns of a table: snapshot bookkeeping columns first on snapshot tables (as in SQLite). */
-export function physicalColumns(def: TableDef): ColumnDef[] {
-  return isSnapshotTable(def) ? [...SNAPSHOT_COLUMNS, LOAD_ID_COLUMN, ...def.columns] : def.columns;
-}
-
-/** Names (lower case) of the bookkeeping columns of snapshot tables. */
-const BOOKKEEPING = new Set([...SNAPSHOT_COLUMNS.map((c) => c.name), LOAD_ID_COLUMN.name]);
-
 /** Column definition clause, e.g. `` `course_key` VARCHAR(255) COLLATE utf8mb4_bin NOT NULL ``. */
 export function columnSql(def: TableDef, column: ColumnDef): string {
   const key = (def.primaryKey ?? []).includes(column.name);
-  const bookkeeping = isSnapshotTable(def) && BOOKKEEPING.has(column.name);
+  const bookkeeping = isBookkeepingColumn(def, column.name);
   const exact = (key || bookkeeping) && (column.type === 'varchar' || column.type === 'text');
   const collate = exact ? ` CHARACTER SET ${CHARSET} COLLATE ${KEY_COLLATION}` : '';
   const nullability = key || bookkeeping ? ' NOT NULL' : ' NULL';
@@ -117,11 +103,6 @@ function fnv1a(s: string): string {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h.toString(16).padStart(8, '0');
-}
-
-/** Index column lists of a table: `course_key` on snapshot tables (the swap deletes by it), then the definition's. */
-export function indexLists(def: TableDef): string[][] {
-  return [...(isSnapshotTable(def) ? [['course_key']] : []), ...(def.indexes ?? [])];
 }
 
 /** Bytes a full key part of this column takes (`Infinity` for TEXT types, which need a prefix). */
@@ -182,7 +163,7 @@ export function indexKeyParts(def: TableDef, columns: string[]): string[] {
  */
 export function createTableSql(def: TableDef, extraColumns: readonly string[] = []): string {
   const known = new Set(physicalColumns(def).map((c) => c.name.toLowerCase()));
-  const columns = [...physicalColumns(def), ...extraColumns.filter((c) => !known.has(c.toLowerCase())).map((name): ColumnDef => ({ name, type: 'longtext' }))];
+  const columns = [...physicalColumns(def), ...extraColumns.filter((c) => !known.has(c.toLowerCase())).map(textColumn)];
   const lines = columns.map((c) => `  ${columnSql(def, c)}`);
   if (def.primaryKey && def.primaryKey.length > 0) {
     lines.push(`  PRIMARY KEY (${def.primaryKey.map(quoteIdent).join(', ')})`);
@@ -240,41 +221,17 @@ export const SCHEMA_VERSION_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${SCHEMA_VER
 ) ${TABLE_OPTIONS}`;
 
 // ---------------------------------------------------------------------------------------------
-// Summary views (`SUMMARY_VIEWS` in tables.ts): the same results as the SQLite definitions.
+// Summary views (`SUMMARY_VIEWS` in tables.ts), from the one definition in `../summary-view-sql.ts`.
 
-const MODE_COLUMNS = ENROLLMENT_MODE_COLUMNS;
-
-function sqlList(values: readonly string[]): string {
-  return values.map((v) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(', ');
-}
-
-/** The SQL body of each summary view, by name. */
-export const SUMMARY_VIEW_SQL: Readonly<Record<string, string>> = {
-  course_enrollment_summary: [
-    'SELECT `course_id`,',
-    '  COUNT(*) AS `enrolled`,',
-    '  COALESCE(SUM(`is_active` = 1), 0) AS `active`,',
-    ...MODE_COLUMNS.map(([column, modes]) => `  COALESCE(SUM(\`is_active\` = 1 AND \`mode\` IN (${sqlList(modes)})), 0) AS ${quoteIdent(column)},`),
-    `  COALESCE(SUM(\`is_active\` = 1 AND (\`mode\` IS NULL OR \`mode\` NOT IN (${sqlList(MODE_COLUMNS.flatMap(([, m]) => m))}))), 0) AS \`other_modes\``,
-    'FROM `student_courseenrollment`',
-    'GROUP BY `course_id`',
-  ].join('\n'),
-  daily_course_activity: [
-    'SELECT `course_id`, `date`,',
-    ...DAILY_ACTIVITY_COUNTS.map((c, i, all) => `  CAST(SUM(${quoteIdent(c)}) AS SIGNED) AS ${quoteIdent(c)}${i < all.length - 1 ? ',' : ''}`),
-    'FROM `course_daily_activity`',
-    'GROUP BY `course_id`, `date`',
-  ].join('\n'),
-  // Like SQLite's json_extract: JSON text for objects and arrays, the value for scalars, NULL for
-  // JSON null, absent keys and the few lines that were read only after a repair (§7.2–7.3).
-  events_detail: [
-    'SELECT `event_id`, `time`, `canonical_type`, `user_id`, `course_id`,',
-    ...['ip', 'page', 'agent', 'referer', 'event', 'context'].map(
-      (f, i, all) =>
-        `  CASE WHEN JSON_VALID(\`raw\`) THEN COALESCE(JSON_QUERY(\`raw\`, '$.${f}'), JSON_VALUE(\`raw\`, '$.${f}')) END AS ${quoteIdent(f)}${i < all.length - 1 ? ',' : ''}`,
-    ),
-    'FROM `events`',
-  ].join('\n'),
+/** How MariaDB spells what the view definitions need. */
+const VIEW_DIALECT: ViewDialect = {
+  ident: quoteIdent,
+  literal: (value) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`,
+  // SUM of an INT column is a DECIMAL in MariaDB; the contract wants integers.
+  sumAsInteger: (expression) => `CAST(SUM(${expression}) AS SIGNED)`,
+  // Like SQLite's json_extract: JSON text for objects and arrays, the value for scalars.
+  jsonMember: (column, member) =>
+    `CASE WHEN JSON_VALID(${quoteIdent(column)}) THEN COALESCE(JSON_QUERY(${quoteIdent(column)}, '$.${member}'), JSON_VALUE(${quoteIdent(column)}, '$.${member}')) END`,
 };
 
 /**
@@ -282,7 +239,5 @@ export const SUMMARY_VIEW_SQL: Readonly<Record<string, string>> = {
  * the underlying tables, not on the account that created the view (which may lose its grants).
  */
 export function createViewSql(name: string): string {
-  const body = SUMMARY_VIEW_SQL[name];
-  if (body === undefined) throw new Error(`No MariaDB definition for summary view ${name}`);
-  return `CREATE SQL SECURITY INVOKER VIEW IF NOT EXISTS ${quoteIdent(name)} AS\n${body}`;
+  return `CREATE SQL SECURITY INVOKER VIEW IF NOT EXISTS ${quoteIdent(name)} AS\n${summaryViewSql(name, VIEW_DIALECT)}`;
 }

@@ -9,36 +9,28 @@
 import type { Connection } from 'mariadb';
 import type { ColumnDef, TableDef } from '../../domain/schema-types.js';
 import { DERIVED_TABLES, EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES } from '../../domain/tables.js';
+import { textColumn } from '../../domain/schema-types.js';
 import { LoadError } from '../../errors/index.js';
+import { SCHEMA_VERSION_TABLE, indexLists, physicalColumns, type StoreMigration } from '../sql-schema.js';
 import {
   BOOKKEEPING_TABLES_SQL,
   CHARSET,
   COLLATION,
-  SCHEMA_VERSION_TABLE,
   SCHEMA_VERSION_TABLE_SQL,
   addColumnsSql,
   createIndexSql,
   createTableSql,
   createViewSql,
-  indexLists,
   indexName,
-  physicalColumns,
   quoteIdent,
 } from './mariadb-ddl.js';
 import { REQUIRED_PRIVILEGES, classifyMariaDbError, grantStatement, toMariaDbLoadError, type MariaDbErrorContext } from './mariadb-errors.js';
-
-/** A forward migration of the bookkeeping schema. Append only; never edit an applied one. */
-interface Migration {
-  version: number;
-  name: string;
-  up(conn: Connection): Promise<void>;
-}
 
 /**
  * Tables made from the TableDefs are reconciled on every `init()` (created when absent, new
  * columns and indexes added), so migrations are needed only for what adding cannot express.
  */
-const MIGRATIONS: readonly Migration[] = [
+const MIGRATIONS: readonly StoreMigration<Connection, Promise<void>>[] = [
   {
     version: 1,
     name: 'snapshot and load bookkeeping',
@@ -50,9 +42,6 @@ const MIGRATIONS: readonly Migration[] = [
 
 /** The newest schema version this code knows. */
 export const MARIADB_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
-
-/** Table names a load may create: plain identifiers, not the store's own `pds_` tables. */
-const TABLE_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** What schema work needs to know of the store: where it writes, for messages. */
 export interface MariaDbSchemaTarget {
@@ -180,18 +169,6 @@ export async function reconcileSchema(conn: Connection, target: MariaDbSchemaTar
   return known;
 }
 
-/** Refuses a table name a load may not create (not an identifier, the store's own, a view's). */
-export function checkTableName(name: string, target: MariaDbSchemaTarget, file?: string): void {
-  const reserved = name.toLowerCase().startsWith('pds_') || SUMMARY_VIEWS.some((v) => v.name === name);
-  if (!TABLE_NAME_RE.test(name) || reserved) {
-    throw new LoadError(`The table name "${name}" cannot be used in ${target.describeTarget()}.`, {
-      code: 'TABLE_NAME_INVALID',
-      file,
-      hint: 'Table names are letters, digits and underscores (at most 64), and may not start with pds_.',
-    });
-  }
-}
-
 /** What `prepareTable` is asked to make sure of. */
 export interface PrepareTableRequest {
   def: TableDef;
@@ -217,7 +194,7 @@ export async function prepareTable(conn: Connection, request: PrepareTableReques
     for (const name of [...physicalColumns(def).map((c) => c.name), ...extra]) {
       const lower = name.toLowerCase();
       if (have.has(lower) || missing.some((m) => m.name.toLowerCase() === lower)) continue;
-      missing.push(byName.get(lower) ?? { name, type: 'longtext' });
+      missing.push(byName.get(lower) ?? textColumn(name));
     }
     if (missing.length > 0) {
       if (!allowAlter) {

@@ -7,22 +7,16 @@
 import type Database from 'better-sqlite3';
 import { DERIVED_TABLES, EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES } from '../../domain/tables.js';
 import { LoadError } from '../../errors/index.js';
-import { SCHEMA_VERSION_TABLE, SNAPSHOTS_TABLE, addColumnSql, createIndexesSql, createTableSql, createViewSql, isDayKeyed, physicalColumns, quoteIdent } from './sqlite-ddl.js';
+import { SCHEMA_VERSION_TABLE, SNAPSHOTS_TABLE, physicalColumns, type StoreMigration } from '../sql-schema.js';
+import { addColumnSql, createIndexesSql, createTableSql, createViewSql, isDayKeyed, quoteIdent } from './sqlite-ddl.js';
 
 type Db = Database.Database;
-
-/** A forward migration of the bookkeeping schema. Append only; never edit an applied one. */
-interface Migration {
-  version: number;
-  name: string;
-  up(db: Db): void;
-}
 
 /**
  * Tables made from the TableDefs are reconciled on every `init()` (created when absent, new
  * columns added), so migrations are needed only for changes that adding cannot express.
  */
-const MIGRATIONS: readonly Migration[] = [
+const MIGRATIONS: readonly StoreMigration<Db>[] = [
   {
     version: 1,
     name: 'snapshot bookkeeping',

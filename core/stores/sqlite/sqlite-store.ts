@@ -21,9 +21,10 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { eventRow } from '../../domain/designate.js';
 import type { EventRecord, SqlValue } from '../../domain/records.js';
-import type { ColumnDef, TableDef } from '../../domain/schema-types.js';
+import type { TableDef } from '../../domain/schema-types.js';
+import { textColumn } from '../../domain/schema-types.js';
 import { SNAPSHOT_COLUMNS } from '../../domain/schema-types.js';
-import { SUMMARY_VIEWS, getTableDef, isSnapshotTable } from '../../domain/tables.js';
+import { getTableDef, isSnapshotTable } from '../../domain/tables.js';
 import { LoadError, type PdsError } from '../../errors/index.js';
 import type {
   EventStore,
@@ -36,7 +37,8 @@ import type {
   SnapshotSpec,
   SnapshotWriter,
 } from '../ports.js';
-import { LOAD_ID_COLUMN, SNAPSHOTS_TABLE, addColumnSql, createIndexesSql, createTableSql, physicalColumns, quoteIdent } from './sqlite-ddl.js';
+import { LOAD_ID_COLUMN, SNAPSHOTS_TABLE, checkTableName, physicalColumns } from '../sql-schema.js';
+import { addColumnSql, createIndexesSql, createTableSql, quoteIdent } from './sqlite-ddl.js';
 import { toSqliteLoadError } from './sqlite-errors.js';
 import { applySchema, readColumns } from './sqlite-schema.js';
 import { SavepointUnits, type SavepointUnit } from './sqlite-units.js';
@@ -66,9 +68,6 @@ export interface EventRowsWriter {
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
-
-/** Table names a load may create: plain identifiers, not the store's own `pds_` tables. */
-const TABLE_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** What `query()` returns for integers: exact numbers, or decimal strings beyond 2^53. */
 function fromSqlite(value: unknown): unknown {
@@ -196,14 +195,7 @@ export class SqliteStore implements RelationalStore, EventStore {
   // Tables
 
   private checkTableName(name: string): void {
-    const reserved = name.toLowerCase().startsWith('pds_') || SUMMARY_VIEWS.some((v) => v.name === name) || name.startsWith('sqlite_');
-    if (!TABLE_NAME_RE.test(name) || reserved) {
-      throw new LoadError(`The table name "${name}" cannot be used in ${this.path}.`, {
-        code: 'TABLE_NAME_INVALID',
-        file: this.path,
-        hint: 'Table names are letters, digits and underscores (at most 64), and may not start with pds_ or sqlite_.',
-      });
-    }
+    checkTableName(name, { target: this.path, file: this.path, reservedPrefixes: ['pds_', 'sqlite_'] });
   }
 
   /** Creates the table (or adds the columns a newer definition has) when needed. */
@@ -239,8 +231,7 @@ export class SqliteStore implements RelationalStore, EventStore {
     have = readColumns(this.conn(), def.name);
     for (const name of missing) {
       if (have.has(name.toLowerCase())) continue;
-      const column: ColumnDef = { name, type: 'longtext' };
-      this.conn().exec(addColumnSql(def.name, column));
+      this.conn().exec(addColumnSql(def.name, textColumn(name)));
       have.add(name.toLowerCase());
       this.units.markWrite(unit);
     }
