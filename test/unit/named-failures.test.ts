@@ -19,7 +19,8 @@ import { executeRun, planRun } from '../../core/pipeline/run.js';
 import { memberIsRetryable } from '../../core/pipeline/selection.js';
 import { createLocalSource } from '../../core/sources/local/local-source.js';
 import { SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
-import { formatReport } from '../../core/cli/format.js';
+import { formatReport, formatStatus } from '../../core/cli/format.js';
+import { asLoadError } from '../../core/pipeline/load-content.js';
 
 let work: string;
 
@@ -252,5 +253,54 @@ describe('a file of which no line loads is FAILED, never PARTIAL', () => {
     } finally {
       await env.close();
     }
+  });
+});
+
+/**
+ * Sentences and clauses of a printed block, normalised, that occur more than once (rejected-line
+ * lines aside: two lines may share a reason).
+ */
+function repeated(text: string): string[] {
+  const parts = text
+    .split('\n')
+    .filter((l) => !/^\s*line \d+: /.test(l))
+    .join('\n')
+    .split(/[.;:→\n]+\s*/)
+    .map((p) => p.trim().toLowerCase().replace(/\s+/g, ' '))
+    .filter((p) => p.split(' ').length >= 3);
+  return parts.filter((p, i) => parts.indexOf(p) !== i);
+}
+
+describe('each fact is said once', () => {
+  test('report lines: reason, hint and rejected lines never repeat one another', async () => {
+    const env = await environment();
+    try {
+      const results = [
+        ...(await env.load([await file(LOG_GZ, randomBytes(100))])),
+        ...(await env.load([await file('orgx-edx-events-2026-01-05.log', ['{"cut', '[1]', eventLine(1)].join('\n'))])),
+        ...(await env.load([await file('orgx-edx-events-2026-01-06.log', '{"cut\n{"cut\n')])),
+      ];
+      const view = { runId: 'r', env: 'dev', status: 'flagged' as const, startedAt: 't', finishedAt: null, totals: null, options: {}, error: null };
+      for (const r of results) {
+        const text = formatReport(view, [r]);
+        assert.deepEqual(repeated(text), [], text);
+        assert.doesNotMatch(text, /line (\d+): line \1/, text);
+        assert.ok(r.reason && r.hint && !r.hint.includes(r.reason) && !r.reason.includes(r.hint), `${r.reason} / ${r.hint}`);
+      }
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('status: a failure the next run retries says so once (the hint does not promise it too)', () => {
+    const e = asLoadError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'orgx-edx-events-2026-01-01.log.gz');
+    const text = formatStatus({
+      env: 'dev',
+      files: { failed: 1 },
+      lastRun: null,
+      flagged: [{ key: 'orgx-edx-events-2026-01-01.log.gz', parentKey: null, kind: 'event-log', status: 'failed', stage: e.stage, code: e.code, reason: e.message, hint: e.hint ?? null, retriedNextRun: true, runId: 'r1', updatedAt: 't' }],
+    });
+    assert.equal(text.match(/next run/gi)?.length, 1, text);
+    assert.deepEqual(repeated(text), [], text);
   });
 });

@@ -100,7 +100,7 @@ export function notAnswering(context: ClassifyContext, what: string, cause?: unk
     stage: context.stage,
     retryable: true,
     cause: cause === undefined ? undefined : sanitize(cause),
-    hint: 'Check that the S3 endpoint is up and reachable from this machine (network, proxy, firewall); the next run tries again.',
+    hint: 'Check that the S3 endpoint is up and reachable from this machine (network, proxy, firewall).',
   });
 }
 

@@ -263,14 +263,14 @@ export function toMariaDbLoadError(error: unknown, op: MariaDbOperation, ctx: Ma
           ...common,
           code: 'TARGET_NOT_ANSWERING',
           retryable: true,
-          hint: `Check that the MariaDB server at ${ctx.server} is running (not stopped, hung or overloaded) and the network path to it; the next run loads this file again.`,
+          hint: `Check that the MariaDB server at ${ctx.server} is running (not stopped, hung or overloaded) and the network path to it.`,
         });
       }
       return new LoadError(`${base}: the connection to the server was lost or could not be made. Nothing of this load was committed.`, {
         ...common,
         code: 'DB_UNAVAILABLE',
         retryable: true,
-        hint: `Check that the MariaDB server at ${ctx.server} is running and reachable; the next run loads this file again.`,
+        hint: `Check that the MariaDB server at ${ctx.server} is running and reachable.`,
       });
     }
     case 'conflict':
@@ -278,7 +278,7 @@ export function toMariaDbLoadError(error: unknown, op: MariaDbOperation, ctx: Ma
         ...common,
         code: 'DB_CONFLICT',
         retryable: true,
-        hint: 'Another process was writing the same rows; the next run loads this file again. If it keeps happening, run fewer loads at once.',
+        hint: 'Another process was writing the same rows. If it keeps happening, run fewer loads at once.',
       });
     case 'permission': {
       if (errno === ER.ACCESS_DENIED || errno === ER.ACCESS_DENIED_NO_PASSWORD) {

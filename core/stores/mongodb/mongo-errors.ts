@@ -206,7 +206,7 @@ export function toMongoLoadError(thrown: unknown, ctx: MongoErrorContext): PdsEr
       ...base,
       code: 'TARGET_NOT_ANSWERING',
       retryable: true,
-      hint: 'Check that the server is running (not stopped, hung or overloaded) and the network path to it; the next run loads this file again.',
+      hint: 'Check that the server is running (not stopped, hung or overloaded) and the network path to it.',
     });
   }
   if (isUnreachable(error)) {
@@ -215,7 +215,7 @@ export function toMongoLoadError(thrown: unknown, ctx: MongoErrorContext): PdsEr
       code: 'MONGO_UNREACHABLE',
       dbCode: code,
       retryable: true,
-      hint: 'Check that the server runs and that the hosts, port, TLS options and replicaSet name in the URI are right; the next run retries this file.',
+      hint: 'Check that the server runs and that the hosts, port, TLS options and replicaSet name in the URI are right.',
     });
   }
   if (code === MONGO_CODES.UnsatisfiableWriteConcern || code === MONGO_CODES.UnknownReplWriteConcern) {
@@ -249,7 +249,7 @@ export function toMongoLoadError(thrown: unknown, ctx: MongoErrorContext): PdsEr
       code === MONGO_CODES.OutOfDiskSpace
         ? 'The database server is out of disk space: free space, then run again.'
         : retryable
-          ? 'A transient server condition (election, shutdown, timeout); the next run retries this file.'
+          ? 'A transient server condition (election, shutdown, timeout): run pds again.'
           : 'Look up the code in the MongoDB error codes list; the server log has the details.',
   });
 }

@@ -357,7 +357,7 @@ class MongoEventLoad implements MongoEventWriter {
           batch: this.batch,
           retryable: true,
           cause: error,
-          hint: 'The next run loads the file again; events already stored count as duplicates.',
+          hint: 'Run pds again: events already stored count as duplicates.',
         });
       }
     }
@@ -415,7 +415,7 @@ class MongoEventLoad implements MongoEventWriter {
         code: 'MONGO_LOAD_SUPERSEDED',
         file,
         retryable: true,
-        hint: 'Make sure only one pds run loads an environment at a time; the next run loads the file again.',
+        hint: 'Make sure only one pds run loads an environment at a time.',
       });
     }
     this.state = 'committed';

@@ -36,7 +36,7 @@ export function toSqliteLoadError(what: string, error: unknown, path: string, fi
 function hintFor(code: string | undefined): string {
   if (code === undefined) return 'This looks like a bug in pds; please report it with the log.';
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return 'Another process is writing the same database file; the next run retries this file.';
+    return 'Another process is writing the same database file; run pds again once it has finished.';
   }
   if (code.startsWith('SQLITE_FULL')) return 'The disk is full: free space, then run again.';
   if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {

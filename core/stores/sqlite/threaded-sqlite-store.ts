@@ -138,7 +138,7 @@ export class ThreadedSqliteStore implements RelationalStore, EventStore {
       cause,
       file: this.path,
       retryable: true,
-      hint: 'The next run loads the file again. If this repeats, check the disk and memory, and the log.',
+      hint: 'If this repeats, check the disk and memory, and the log.',
     });
     for (const { reject } of this.pending.values()) reject(this.failure);
     this.pending.clear();
