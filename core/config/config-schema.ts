@@ -7,6 +7,11 @@ import { z } from 'zod';
 
 const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/;
 
+/** True when a configured value is a secret reference (`env:NAME`, `file:PATH`) rather than the value itself. */
+export function isSecretRef(value: string): boolean {
+  return SECRET_REF.test(value);
+}
+
 /** A reference to a secret: `env:NAME` (environment variable) or `file:PATH` (file content). */
 export const secretRef = z
   .string()

@@ -3,7 +3,7 @@
  * server configured both are one embedded SQLite file.
  */
 import { readFile } from 'node:fs/promises';
-import { timeoutsOf, type EnvironmentConfig } from '../config/config-schema.js';
+import { isSecretRef, timeoutsOf, type EnvironmentConfig } from '../config/config-schema.js';
 import { resolvePath, type EnvironmentPaths } from '../config/config-store.js';
 import { ConfigError } from '../errors/index.js';
 import type { MariaDbStore } from './mariadb/mariadb-store.js';
@@ -52,7 +52,7 @@ async function mariaDbOptions(env: string, t: MariaDbSettings, home: string, sec
   const base = `environments.${env}.targets.relational`;
   let fromUrl: ReturnType<typeof mariaDbUrlParts> = {};
   if (t.url) {
-    const url = /^(env|file):/.test(t.url) ? await secrets(t.url, `${base}.url`) : t.url;
+    const url = isSecretRef(t.url) ? await secrets(t.url, `${base}.url`) : t.url;
     try {
       fromUrl = mariaDbUrlParts(url);
     } catch (error) {
@@ -147,7 +147,7 @@ export async function openStores(
     const e = config.targets.events;
     if (e.type === 'sqlite') return { relational, events: await openSqlite(e.path), close: closeAll };
     // The URI may carry credentials: then it is a secret reference.
-    const uri = /^(env|file):/.test(e.uri) ? await secrets(e.uri, `environments.${env}.targets.events.uri`) : e.uri;
+    const uri = isSecretRef(e.uri) ? await secrets(e.uri, `environments.${env}.targets.events.uri`) : e.uri;
     const { openMongoStores } = await import('./mongodb/open-mongo-stores.js');
     const mongo = await openMongoStores({
       uri,
