@@ -48,6 +48,8 @@ export interface RunSummary {
   totals: Record<FileStatus, number> | null;
   options: RunOptions;
   error: RunResult['error'] | null;
+  /** Who started it (`cli`, `console`, `scheduler`), when recorded. */
+  origin?: string;
 }
 
 /** At most this many rejected line numbers per file are kept in the ledger (all are in quarantine). */
@@ -219,9 +221,14 @@ export class Ledger {
       .run(runId, key, stage, outcome, now(), JSON.stringify(detail));
   }
 
-  /** Recent runs, newest first. */
-  listRuns(limit = 20): RunSummary[] {
-    return (this.db.prepare('SELECT * FROM runs ORDER BY rowid DESC LIMIT ?').all(limit) as Record<string, unknown>[]).map(toRunSummary);
+  /** Recent runs, newest first; `offset` runs skipped. */
+  listRuns(limit = 20, offset = 0): RunSummary[] {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY rowid DESC LIMIT ? OFFSET ?').all(limit, offset) as Record<string, unknown>[]).map(toRunSummary);
+  }
+
+  /** How many runs the ledger holds. */
+  countRuns(): number {
+    return (this.db.prepare('SELECT COUNT(*) n FROM runs').get() as { n: number }).n;
   }
 
   getRun(runId: string): RunSummary | undefined {

@@ -1,0 +1,47 @@
+/**
+ * The console's handlers (`ConsoleHandlers` of core/contract/methods.ts): what `pds serve` and the
+ * desktop app's worker call with validated named arguments. Composed from method groups, one file
+ * each (runs, reports, environments, keys, connections), over one shared context.
+ */
+import { resolveHome } from '../config/config-store.js';
+import { CONSOLE_METHOD_NAMES, type ConsoleHandlers, type RunEvent, type RunEventSource } from '../contract/methods.js';
+import { createConsoleService } from './console-service.js';
+import { createHandlerContext, notImplemented, type HandlerContext } from './handler-context.js';
+import { reportMethods } from './report-methods.js';
+import { runMethods } from './run-methods.js';
+
+export interface ConsoleHandlersOptions {
+  /** The home folder; default `$PDS_HOME` or `~/.pds`. */
+  home?: string;
+  /** Who starts runs through these handlers, shown with each run (default `console`). */
+  origin?: string;
+}
+
+export type ConsoleEngine = ConsoleHandlers & RunEventSource & { close(): Promise<void> };
+
+/** Methods the engine's service already answers, adapted to named arguments. */
+function serviceMethods(ctx: HandlerContext): Pick<ConsoleHandlers, 'listEnvironments' | 'listKeys'> {
+  return {
+    listEnvironments: async () => ctx.service.listEnvironments(),
+    listKeys: async ({ env }) => ctx.service.listKeys(env),
+  };
+}
+
+export function createConsoleHandlers(options: ConsoleHandlersOptions = {}): ConsoleEngine {
+  const home = resolveHome(options.home);
+  const ctx = createHandlerContext(home, options.origin ?? 'console', createConsoleService({ home }));
+  const fallback = Object.fromEntries(CONSOLE_METHOD_NAMES.map((name) => [name, notImplemented(name)])) as ConsoleHandlers;
+  const handlers: ConsoleHandlers = {
+    ...fallback,
+    ...serviceMethods(ctx),
+    ...runMethods(ctx),
+    ...reportMethods(ctx),
+  };
+  return {
+    ...handlers,
+    subscribe(_onEvent: (event: RunEvent) => void) {
+      return () => undefined;
+    },
+    async close() {},
+  };
+}
