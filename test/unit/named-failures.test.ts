@@ -20,6 +20,9 @@ import { memberIsRetryable } from '../../core/pipeline/selection.js';
 import { createLocalSource } from '../../core/sources/local/local-source.js';
 import { SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
 import { formatReport, formatStatus } from '../../core/cli/format.js';
+import { encryptToKeys } from '../../core/crypto/encrypt.js';
+import { createOpenPgpDecryptor } from '../../core/crypto/openpgp-decryptor.js';
+import * as openpgp from 'openpgp';
 import { asLoadError } from '../../core/pipeline/load-content.js';
 
 let work: string;
@@ -32,7 +35,7 @@ after(async () => {
 });
 
 /** A fresh environment (ledger + SQLite); `load` runs `pds load` on the given files. */
-async function environment(): Promise<{
+async function environment(decryptor?: PipelineContext['decryptor']): Promise<{
   load(files: string[], options?: RunOptions): Promise<FileResult[]>;
   plan(files: string[]): Promise<string[]>;
   ledger: Ledger;
@@ -52,7 +55,7 @@ async function environment(): Promise<{
     ledger,
     relational: store,
     events: store,
-    decryptor: () => Promise.reject(new Error('no key needed: the test files are not encrypted')),
+    decryptor: decryptor ?? (() => Promise.reject(new Error('no key needed: the test files are not encrypted'))),
     onProgress: () => undefined,
   });
   return {
@@ -104,6 +107,22 @@ describe('a file that is not what its name says fails with its own code', () => 
       assert.equal(await count(env.store, 'SELECT COUNT(*) AS n FROM events'), 0);
       // A content failure: not retried until the file changes.
       assert.equal(memberIsRetryable(env.ledger.getFile(LOG_GZ)!), false);
+    } finally {
+      await env.close();
+    }
+  });
+
+  test('.log.gz.gpg whose decrypted content is not gzip: NOT_GZIP after decryption', async () => {
+    const { privateKey, publicKey } = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ email: 'czar@example.edu' }], format: 'armored' });
+    const decryptor = await createOpenPgpDecryptor({ armoredKeys: [privateKey] });
+    const env = await environment(() => Promise.resolve(decryptor));
+    try {
+      const name = `${LOG_GZ}.gpg`;
+      const [r] = await env.load([await file(name, Buffer.from(await encryptToKeys(randomBytes(4096), [publicKey])))]);
+      assert.equal(r!.code, 'NOT_GZIP');
+      assert.equal(r!.reason, `${name} is named .gz but its decrypted content is not gzip data (it does not start with the gzip signature 1f 8b).`);
+      const [good] = await env.load([await file(name, Buffer.from(await encryptToKeys(gzipSync(eventLine(1)), [publicKey])))]);
+      assert.equal(good!.status, 'loaded', good!.reason);
     } finally {
       await env.close();
     }
