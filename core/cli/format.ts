@@ -1,7 +1,8 @@
 /**
  * Plain-text rendering of run results and reports for the terminal.
  */
-import type { FileResult, RunResult } from '../domain/results.js';
+import { displayName } from '../domain/files.js';
+import { isFlagged, type FileResult, type RunResult } from '../domain/results.js';
 import type { EnvironmentStatus, RunReport, RunSummaryView } from '../contract/console-api.js';
 
 const n = (x: number): string => x.toLocaleString('en');
@@ -27,7 +28,7 @@ export function formatReport(run: RunSummaryView, files: FileResult[], options: 
   lines.push(`Run ${run.runId} (${run.env}): ${run.status}; started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}`);
   lines.push(`Files: ${formatTotals(run.totals)}`);
   if (run.error) lines.push(`The run could not run: ${run.error.message}${run.error.hint ? `\n  → ${run.error.hint}` : ''}`);
-  const flagged = files.filter((f) => f.status === 'failed' || f.status === 'partial');
+  const flagged = files.filter(isFlagged);
   const withWarnings = files.filter((f) => f.warnings.length > 0 && f.status !== 'failed');
   if (flagged.length > 0) {
     lines.push('', `Flagged (${flagged.length}):`);
@@ -44,7 +45,7 @@ export function formatReport(run: RunSummaryView, files: FileResult[], options: 
   }
   if (withWarnings.length > 0) {
     lines.push('', `Warnings (${withWarnings.length} files):`);
-    for (const f of withWarnings) for (const w of f.warnings) lines.push(`  ${f.key.split('!').pop()}: [${w.code}] ${w.message}`);
+    for (const f of withWarnings) for (const w of f.warnings) lines.push(`  ${displayName(f.key)}: [${w.code}] ${w.message}`);
   }
   if (options.all) {
     lines.push('', 'All files:');

@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { environmentPaths, loadConfig, saveConfig } from '../config/config-store.js';
 import { encryptToKeys } from '../crypto/encrypt.js';
-import type { RunProgress, RunResult } from '../domain/results.js';
+import { displayName } from '../domain/files.js';
+import { isFlagged, type RunProgress, type RunResult } from '../domain/results.js';
 import type { ConsoleService } from '../service/console-service.js';
 import { generateDemoData } from './generate-package.js';
 
@@ -87,11 +88,11 @@ export async function runDemo(service: ConsoleService, options: DemoOptions = {}
   lines.push('', `Landed in ${environmentPaths(home, DEMO_ENV).sqlite}:`);
   for (const t of summary.tables) lines.push(`  ${t.table.padEnd(44)} ${String(t.rows).padStart(8)} rows  ${t.courses} course(s)`);
   lines.push(`  events${' '.repeat(38)} ${String(summary.events.total).padStart(8)} events ${summary.events.courses} course(s)`);
-  const flagged = report.files.filter((f) => f.status === 'failed' || f.status === 'partial');
+  const flagged = report.files.filter(isFlagged);
   if (flagged.length > 0) {
     lines.push('', 'Flagged (the demo includes deliberate faults):');
     for (const f of flagged) {
-      lines.push(`  ${f.status.toUpperCase()} ${f.key.split('!').pop()}`);
+      lines.push(`  ${f.status.toUpperCase()} ${displayName(f.key)}`);
       lines.push(`    ${f.code ? `[${f.code}] ` : ''}${f.reason ?? ''}`);
       if (f.rejectedLines?.length) lines.push(`    lines ${f.rejectedLines.slice(0, 8).map((r) => r.line).join(', ')}${f.rejectedLines.length > 8 ? ', …' : ''}`);
     }

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import type { FileKind } from '../domain/files.js';
 import {
   FILE_STATUSES,
+  FLAGGED_STATUSES,
   type FileResult,
   type FileStatus,
   type RunOptions,
@@ -250,7 +251,8 @@ export class Ledger {
 
   /** Files whose current status is failed or partial (what needs attention now). */
   flaggedFiles(): LedgerFile[] {
-    return (this.db.prepare(`SELECT * FROM files WHERE status IN ('failed', 'partial') ORDER BY key`).all() as Record<string, unknown>[]).map(toLedgerFile);
+    const statuses = FLAGGED_STATUSES.map(() => '?').join(', ');
+    return (this.db.prepare(`SELECT * FROM files WHERE status IN (${statuses}) ORDER BY key`).all(...FLAGGED_STATUSES) as Record<string, unknown>[]).map(toLedgerFile);
   }
 
   /** Counts of files per current status. */

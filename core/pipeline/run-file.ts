@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { recognizeFileName } from '../domain/file-names.js';
-import type { RecognizedFile } from '../domain/files.js';
+import { memberKey, type RecognizedFile } from '../domain/files.js';
 import type { FileResult, FileStatus } from '../domain/results.js';
 import { CancelledError, PdsError, serializeError } from '../errors/index.js';
 import { listZipMembers, openZipMember } from '../formats/weekly-zip.js';
@@ -246,7 +246,7 @@ async function runPackage(
   for (const member of members) {
     if (member.name.endsWith('/')) continue;
     if (ctx.signal?.aborted) throw new CancelledError();
-    const key = `${object.key}!${member.name}`;
+    const key = memberKey(object.key, member.name);
     const etag = `${object.etag ?? object.size}:${member.crc32.toString(16)}`;
     const mfile = recognizeFileName(member.name);
     const known = ctx.ledger.getFile(key);

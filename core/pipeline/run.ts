@@ -4,7 +4,7 @@
  * to list the source (or a bad configuration) does.
  */
 import { recognizeFileName } from '../domain/file-names.js';
-import type { FileResult, PlannedFile, RunOptions, RunResult, RunStatus } from '../domain/results.js';
+import { isFlagged, type FileResult, type PlannedFile, type RunOptions, type RunResult, type RunStatus } from '../domain/results.js';
 import { CancelledError, LoadError, PdsError, SourceError, serializeError } from '../errors/index.js';
 import { emptyTotals } from '../ledger/ledger.js';
 import type { SourceObject } from '../sources/ports.js';
@@ -59,7 +59,7 @@ function totalsOf(files: FileResult[]): RunResult['totals'] {
 }
 
 function statusOf(files: FileResult[]): RunStatus {
-  return files.some((f) => f.status === 'failed' || f.status === 'partial') ? 'flagged' : 'succeeded';
+  return files.some(isFlagged) ? 'flagged' : 'succeeded';
 }
 
 /** Executes a whole run and records it. Throws only when the run could not run at all. */
