@@ -249,6 +249,20 @@ describe('a file of which no line loads is FAILED, never PARTIAL', () => {
     }
   });
 
+  test('a forum dump whose every document is rejected fails too', async () => {
+    const env = await environment();
+    try {
+      const name = 'OrgX-Course1-2T2026-prod.mongo';
+      const [r] = await env.load([await file(name, '{"_id": {"$oid": "5"\n[1, 2]\n')], { snapshotDate: '2026-01-04' });
+      assert.equal(r!.status, 'failed');
+      assert.equal(r!.code, 'NO_LINE_READABLE');
+      assert.deepEqual(r!.rejectedLines?.map((l) => [l.line, l.code]), [[1, 'JSON_INVALID'], [2, 'JSON_NOT_OBJECT']]);
+      assert.equal(await count(env.store, 'SELECT COUNT(*) AS n FROM forum_contents'), 0);
+    } finally {
+      await env.close();
+    }
+  });
+
   test('some lines rejected is PARTIAL, said once; an empty table and an all-duplicate log are LOADED', async () => {
     const env = await environment();
     try {
