@@ -72,7 +72,7 @@ export function gzipError(error: unknown, fileName?: string): unknown {
     stage: 'decode',
     file: fileName,
     cause: error,
-    hint: 'Fetch the file again; if it persists, the file at the source is damaged or is not gzip-compressed.',
+    hint: 'Fetch the file again; if it fails again, the copy at the source is damaged: report it to edX.',
   });
 }
 

@@ -38,7 +38,7 @@ function zipError(zipPath: string, error: unknown, what: string): ParseError {
     stage: 'decode',
     file: zipPath,
     cause: error,
-    hint: 'Fetch the package again; a partial download or a damaged copy cannot be read. If the copy at the source is damaged too, ask edX to re-send it.',
+    hint: 'Fetch the package again; if the copy at the source is damaged too, ask edX to re-send it.',
   });
 }
 
