@@ -3,7 +3,7 @@
  */
 import { displayName } from '../domain/files.js';
 import { isFlagged, type FileResult, type RunResult } from '../domain/results.js';
-import type { EnvironmentStatus, RunReport, RunSummaryView } from '../contract/console-api.js';
+import { runSummaryView, type EnvironmentStatus, type RunReport, type RunSummaryView } from '../contract/console-api.js';
 
 const n = (x: number): string => x.toLocaleString('en');
 
@@ -55,20 +55,10 @@ export function formatReport(run: RunSummaryView, files: FileResult[], options: 
 }
 
 export function formatRunResult(result: RunResult): string {
-  const view: RunSummaryView = {
-    runId: result.runId,
-    env: result.env,
-    status: result.status,
-    startedAt: result.startedAt,
-    finishedAt: result.finishedAt ?? null,
-    totals: result.totals,
-    options: result.options,
-    error: result.error ?? null,
-  };
   const head = result.options.dryRun
     ? [`Dry run: ${result.planned.length} files would be processed, ${result.upToDate} are up to date.`, ...result.planned.map((p) => `  ${p.why.padEnd(10)} ${p.key} (${n(p.size)} bytes)`)]
     : [];
-  return [...head, formatReport(view, result.files)].join('\n');
+  return [...head, formatReport(runSummaryView(result), result.files)].join('\n');
 }
 
 export function formatRuns(runs: RunSummaryView[]): string {

@@ -40,6 +40,32 @@ export interface RunSummaryView {
   error: { code: string; message: string; hint?: string } | null;
 }
 
+/**
+ * The summary of a run as every front end shows it, from a run's result or the ledger's record
+ * of it (the same fields either way; nothing else crosses).
+ */
+export function runSummaryView(run: {
+  runId: string;
+  env: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt?: string | null;
+  totals: Record<string, number> | null;
+  options: RunOptions;
+  error?: RunResult['error'] | null;
+}): RunSummaryView {
+  return {
+    runId: run.runId,
+    env: run.env,
+    status: run.status,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt ?? null,
+    totals: run.totals,
+    options: run.options,
+    error: run.error ?? null,
+  };
+}
+
 export interface RunReport {
   run: RunSummaryView;
   files: FileResult[];

@@ -56,3 +56,23 @@ export interface RecognizedFile {
   /** For `export-failed`: what the failed file would have been. */
   failedOf?: Omit<RecognizedFile, 'failedOf'>;
 }
+
+/** Ledger key of a member of a package (a zip): `{package key}!{member path}`. */
+export function memberKey(packageKey: string, memberName: string): string {
+  return `${packageKey}!${memberName}`;
+}
+
+/**
+ * The package and member of a member key; `undefined` for the key of a whole object. Member
+ * paths inside edX packages never hold `!`, so the last `!` separates the two.
+ */
+export function splitMemberKey(key: string): { packageKey: string; memberName: string } | undefined {
+  const at = key.lastIndexOf('!');
+  if (at < 0) return undefined;
+  return { packageKey: key.slice(0, at), memberName: key.slice(at + 1) };
+}
+
+/** The part of a ledger key a person recognises: the member path of a member key, else the key. */
+export function displayName(key: string): string {
+  return splitMemberKey(key)?.memberName ?? key;
+}

@@ -15,6 +15,14 @@ export const FILE_STATUSES = [
 ] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
 
+/** File statuses that need attention: nothing loaded (`failed`) or lines rejected (`partial`). */
+export const FLAGGED_STATUSES = ['failed', 'partial'] as const satisfies readonly FileStatus[];
+
+/** True when a file needs attention: it failed, or some of its lines were rejected. */
+export function isFlagged(file: { status: string }): boolean {
+  return (FLAGGED_STATUSES as readonly string[]).includes(file.status);
+}
+
 export const RUN_STATUSES = ['running', 'succeeded', 'flagged', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
@@ -70,6 +78,8 @@ export interface RunOptions {
   files?: string[];
   /** Snapshot date for single weekly files loaded by hand (default: from the name or folder, else today). */
   snapshotDate?: string;
+  /** Retry exactly these files (ledger keys; `pkg.zip!member` for package members), whatever their state. */
+  retryKeys?: string[];
 }
 
 export interface PlannedFile {
@@ -106,7 +116,7 @@ export function exitCodeFor(result: Pick<RunResult, 'status'>): 0 | 1 | 2 {
 
 /** Progress events a run emits (CLI bars, console live view). */
 export type RunProgress =
-  | { type: 'run-started'; runId: string; env: string; planned: number; upToDate: number; bytes: number }
+  | { type: 'run-started'; runId: string; env: string; planned: number; upToDate: number; bytes: number; files: PlannedFile[] }
   | { type: 'file-started'; key: string; kind: FileKind; size: number }
   | { type: 'file-progress'; key: string; stage: string; bytes?: number; rows?: number }
   | { type: 'file-finished'; result: FileResult }

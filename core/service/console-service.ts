@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConsoleApi, DbCheck, EnvironmentStatus, EnvironmentSummary, KeySummary, RunReport, RunSummaryView } from '../contract/console-api.js';
+import { runSummaryView, type ConsoleApi, type DbCheck, type EnvironmentStatus, type EnvironmentSummary, type KeySummary, type RunReport } from '../contract/console-api.js';
 import { timeoutsOf, type EnvironmentConfig, type Timeouts } from '../config/config-schema.js';
 import { environmentPaths, getEnvironment, loadConfig, resolveHome, resolvePath, resolveSecret } from '../config/config-store.js';
 import { importKeyFile, listKeys, loadKeyFiles } from '../crypto/keys.js';
@@ -16,7 +16,7 @@ import { dateOptionsProblem } from '../domain/datetime.js';
 import { recognizeFileName } from '../domain/file-names.js';
 import type { RunOptions, RunProgress, RunResult } from '../domain/results.js';
 import { ConfigError, DecryptError, PdsError } from '../errors/index.js';
-import { Ledger, type RunSummary } from '../ledger/ledger.js';
+import { Ledger } from '../ledger/ledger.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { executeRun } from '../pipeline/run.js';
 import { memberIsRetryable } from '../pipeline/selection.js';
@@ -42,10 +42,6 @@ export interface ConsoleService extends ConsoleApi {
 
 function toKeySummary(k: KeyInfo): KeySummary {
   return { keyId: k.keyId, fingerprint: k.fingerprint, userIds: k.userIds, algorithm: k.algorithm, created: k.created, expires: k.expires, protected: k.locked };
-}
-
-function toRunView(r: RunSummary): RunSummaryView {
-  return { runId: r.runId, env: r.env, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt, totals: r.totals, options: r.options, error: r.error ?? null };
 }
 
 /** Builds the S3 source of an environment, resolving its credentials. */
@@ -247,14 +243,14 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
             runId: f.runId,
             updatedAt: f.updatedAt,
           })),
-          lastRun: last ? toRunView(last) : null,
+          lastRun: last ? runSummaryView(last) : null,
         };
       });
     },
 
     async listRuns(env, limit = 20) {
       await environment(env);
-      return withLedger(env, (l) => l.listRuns(limit).map(toRunView));
+      return withLedger(env, (l) => l.listRuns(limit).map(runSummaryView));
     },
 
     async getReport(env, runId): Promise<RunReport> {
@@ -268,7 +264,7 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
             hint: `List runs with: pds runs --env ${env}`,
           });
         }
-        return { run: toRunView(run), files: l.runFiles(run.runId) };
+        return { run: runSummaryView(run), files: l.runFiles(run.runId) };
       });
     },
 
