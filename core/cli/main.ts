@@ -33,12 +33,31 @@ function print(json: boolean, value: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
 }
 
+/**
+ * After SIGTERM or Ctrl-C, how long the work may take to stop cleanly (roll back, record the run)
+ * before the process exits anyway: a server that does not answer cannot hold it (README
+ * "Stopping a run").
+ */
+export const STOP_GRACE_MS = 5_000;
+
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      // A second Ctrl-C: no more waiting. The run is recorded as cancelled on exit.
+      process.stderr.write(`pds: ${signal} again: stopping now.\n`);
+      process.exit(1);
+    }
+    controller.abort();
+    // Unref'd: a run that stops cleanly ends the process without waiting for this.
+    setTimeout(() => {
+      process.stderr.write(`pds: the run did not stop within ${STOP_GRACE_MS / 1000} s of ${signal} (a server is not answering); exiting. The next run loads what is missing.\n`);
+      process.exit(typeof process.exitCode === 'number' && process.exitCode !== 0 ? process.exitCode : 1);
+    }, STOP_GRACE_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let exitCode = 0;
   const program = new Command();
   const service = (): ConsoleService => createConsoleService({ home: program.opts().home, signal: controller.signal });

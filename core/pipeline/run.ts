@@ -67,6 +67,20 @@ export async function executeRun(ctx: PipelineContext, options: RunOptions): Pro
   const { runId, startedAt } = ctx.ledger.startRun(ctx.env, options);
   const files: FileResult[] = [];
   let plan: Plan = { tasks: [], upToDate: 0 };
+  // The CLI exits anyway a few seconds after a signal when a server does not answer (README
+  // "Stopping a run"); the run is still recorded: exit listeners run synchronously, as the ledger does.
+  const onExit = (): void => {
+    const cancelled = Boolean(ctx.signal?.aborted);
+    const error = cancelled
+      ? { code: 'CANCELLED', message: 'The run was cancelled while waiting on a server that did not answer; the file in hand was not committed, and the next run loads it.' }
+      : { code: 'RUN_INTERRUPTED', message: 'The process ended before the run finished.' };
+    try {
+      ctx.ledger.finishRun(runId, cancelled ? 'cancelled' : 'failed', totalsOf(files), error);
+    } catch {
+      // The ledger is closed or busy: the next run marks this one interrupted.
+    }
+  };
+  process.once('exit', onExit);
   try {
     plan = await planRun(ctx, options);
     ctx.onProgress({
@@ -130,5 +144,7 @@ export async function executeRun(ctx: PipelineContext, options: RunOptions): Pro
     ctx.onProgress({ type: 'run-finished', result });
     if (!(error instanceof PdsError)) throw error;
     return result;
+  } finally {
+    process.off('exit', onExit);
   }
 }

@@ -60,6 +60,8 @@ export async function startFerretDb(): Promise<FerretDbServer> {
       server.child.kill('SIGKILL');
       await server.stop(0);
     },
+    pause: () => server.pause(),
+    resume: () => server.resume(),
     async restart() {
       server = startServer(binary, args);
       await waitUntil('FerretDB', server, () => canConnect(port));

@@ -120,6 +120,8 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<M
       server.child.kill('SIGKILL');
       await server.stop(0);
     },
+    pause: () => server.pause(),
+    resume: () => server.resume(),
     async restart() {
       server = startServer(mariadbd, serverArgs);
       await ready();

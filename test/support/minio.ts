@@ -22,6 +22,10 @@ export interface MinioServer {
   region: string;
   /** Temporary folder holding the server's data; deleted by `stop()`. */
   dataDir: string;
+  /** SIGSTOP: connections are accepted by the kernel but nothing answers (a hung server). */
+  pause(): void;
+  /** SIGCONT after `pause()`. */
+  resume(): void;
   /** Stops the server and deletes its data folder. */
   stop(): Promise<void>;
 }
@@ -69,6 +73,8 @@ export async function startMinio(): Promise<MinioServer> {
     secretKey,
     region: REGION,
     dataDir: dir,
+    pause: () => server.pause(),
+    resume: () => server.resume(),
     async stop() {
       await server.stop();
       await removeDir(dir);

@@ -62,6 +62,13 @@ export interface RestartableServer {
   kill(): Promise<void>;
   /** Starts the server again on the same data folder and port, after `kill()`. */
   restart(): Promise<void>;
+  /**
+   * Stops the process (SIGSTOP) without closing anything: connections stay open and the kernel
+   * still accepts new ones, but nothing answers, as with a hung host or a half-dead network path.
+   */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void;
   /** Stops the server and deletes its folder. */
   stop(): Promise<void>;
 }
@@ -72,8 +79,12 @@ export interface ServerProcess {
   output(): string;
   /** True once the process has exited. */
   exited(): boolean;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. Resumes a paused process first. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGSTOP: the process stops answering but keeps its sockets (see `RestartableServer.pause`). */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
 }
 
 const running = new Set<ChildProcess>();
@@ -113,8 +124,16 @@ export function startServer(command: string, args: string[], env?: NodeJS.Proces
     child,
     output: () => log,
     exited: () => done,
+    pause() {
+      if (!done) child.kill('SIGSTOP');
+    },
+    resume() {
+      if (!done) child.kill('SIGCONT');
+    },
     async stop(graceMs = 10_000) {
       if (done) return;
+      // A stopped process would not act on SIGTERM until continued.
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await gone;
