@@ -52,8 +52,21 @@ const EXAMPLES: Record<string, string> = {
 function plainMessage(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_key') return 'environment names are lower-case words like dev, test, live';
   if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return `is required (${issue.expected})`;
-  if (issue.code === 'unrecognized_keys') return `unknown setting(s) ${issue.keys.join(', ')}; check the spelling against the README`;
+  // The message of unknown keys comes from `namingKnownSettings`, which still sees the schema.
+  if (issue.code === 'unrecognized_keys') return issue.message.startsWith('unknown setting') ? issue.message : `unknown setting(s) ${issue.keys.join(', ')}`;
   return issue.message;
+}
+
+/**
+ * Parse-time message for unknown keys: names the settings the object at that place accepts, so a
+ * misspelt key is answered in the message itself. Only the raw issue carries the schema that
+ * raised it; zod strips it from the issues it returns.
+ */
+function namingKnownSettings(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'unrecognized_keys') return undefined;
+  const shape = (issue.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape;
+  const unknown = `unknown setting(s) ${issue.keys.join(', ')}`;
+  return shape ? `${unknown}; the settings here are ${Object.keys(shape).join(', ')}` : unknown;
 }
 
 function describeIssues(issues: z.core.$ZodIssue[], prefix: string, file: string): ConfigError {
@@ -74,14 +87,14 @@ function describeIssues(issues: z.core.$ZodIssue[], prefix: string, file: string
 
 /** Validates a parsed config object; throws one ConfigError listing every mistake. */
 export function validateConfig(raw: unknown, file = 'config.yaml'): PdsConfig {
-  const result = configSchema.safeParse(raw ?? { environments: {} });
+  const result = configSchema.safeParse(raw ?? { environments: {} }, { error: namingKnownSettings });
   if (!result.success) throw describeIssues(result.error.issues, '', file);
   return result.data;
 }
 
 /** Validates one environment's settings. */
 export function validateEnvironment(name: string, raw: unknown): EnvironmentConfig {
-  const result = environmentSchema.safeParse(raw);
+  const result = environmentSchema.safeParse(raw, { error: namingKnownSettings });
   if (!result.success) throw describeIssues(result.error.issues, `environments.${name}`, 'environment');
   return result.data;
 }

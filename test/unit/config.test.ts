@@ -67,6 +67,18 @@ describe('configuration', () => {
     );
   });
 
+  test('a misspelt setting is named with the settings accepted at that place', () => {
+    assert.throws(
+      () => validateConfig({ environments: { live: { ...s3Env, source: { ...s3Env.source, endpont: 'http://127.0.0.1:9000' } } } }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /environments\.live\.source: unknown setting\(s\) endpont; the settings here are type, org, region, endpoint, /);
+        assert.doesNotMatch(e.message, /README/);
+        return true;
+      },
+    );
+  });
+
   test('YAML syntax errors name the line', async () => {
     await withHome(async (home) => {
       await writeFile(join(home, 'config.yaml'), 'environments:\n  dev:\n    source: [unclosed\n');
