@@ -13,12 +13,17 @@
  * Every line is distinct by construction: the UTC day is cut into one time block per two lines,
  * blocks are visited in a scrambled order (lines are not time-sorted, §5.1), and each line's
  * microsecond timestamp lies inside its own block. Quirky and broken lines (§7) are not made
- * here; `generateDemoData` adds them around these lines.
+ * here; `generateDemoData` adds them around these lines. What the lines are made of is in
+ * `event-line-vocabulary.ts`, their times in `event-times.ts`.
  */
 import { ConfigError } from '../errors/index.js';
 import { courseOutline, type CourseOutline, type OutlineBlock } from './course-outline.js';
 import { pythonJson, type JsonValue } from './python-json.js';
 import { SeededRandom, hashLabel } from './seeded-random.js';
+import { AGENTS, ESSAY_TEXT, EVENT_KINDS, FORUM_TEXT, KIND_WEIGHTS, LANGUAGES, MOBILE_APPS, PAIR_SHARE, VIDEO_TYPES, type EventKind } from './event-line-vocabulary.js';
+import { eventTime, parseDay, scramble } from './event-times.js';
+
+export { EVENT_KINDS, type EventKind } from './event-line-vocabulary.js';
 
 /** A learner whose activity the lines show. */
 export interface EventLineUser {
@@ -46,82 +51,6 @@ export interface GenerateEventLinesOptions {
 /** A tracking-log envelope before serialisation (key order is kept). */
 export type EventEnvelope = { [key: string]: JsonValue | undefined };
 
-/** Single-line event families the factory can build (the problem_check pair is separate). */
-export const EVENT_KINDS = [
-  'video',
-  'mobile-video',
-  'sequence',
-  'implicit',
-  'implicit-post',
-  'page-close',
-  'outline',
-  'problem-graded',
-  'problem-show',
-  'showanswer',
-  'grades',
-  'enrollment',
-  'forum',
-  'certificate',
-  'ora',
-] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
-
-const KIND_WEIGHTS: readonly (readonly [EventKind, number])[] = [
-  ['video', 22],
-  ['mobile-video', 4],
-  ['sequence', 9],
-  ['implicit', 16],
-  ['implicit-post', 3],
-  ['page-close', 4],
-  ['outline', 3],
-  ['problem-graded', 6],
-  ['problem-show', 1],
-  ['showanswer', 1],
-  ['grades', 3],
-  ['enrollment', 2],
-  ['forum', 4],
-  ['certificate', 1],
-  ['ora', 1],
-];
-
-/** Share of two-line blocks that hold a browser + server `problem_check` pair (§7.9). */
-const PAIR_SHARE = 0.18;
-
-const AGENTS = [
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
-  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Safari/605.1.15',
-  'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0',
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
-  'Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36',
-];
-const MOBILE_APPS = [
-  { agent: 'edX/org.edx.mobile (4.0.1; OS Version 14 (Build UQ1A.240205.002))', name: 'edx.mobileapp.android', version: '4.0.1', library: 'analytics-android' },
-  { agent: 'edX/org.edx.mobile (5.12.0; OS Version 17.4 (Build 21E219))', name: 'edx.mobileapp.iOS', version: '5.12.0', library: 'analytics-ios' },
-] as const;
-const LANGUAGES = ['en-US,en;q=0.9', 'fr-FR,fr;q=0.9,en;q=0.8', 'zh-CN,zh;q=0.9', 'es-419,es;q=0.9,en;q=0.8', 'hi-IN,hi;q=0.9,en-US;q=0.8'];
-const VIDEO_TYPES = [
-  ['play_video', 'edx.video.played'],
-  ['pause_video', 'edx.video.paused'],
-  ['seek_video', 'edx.video.position.changed'],
-  ['load_video', 'edx.video.loaded'],
-  ['stop_video', 'edx.video.stopped'],
-  ['speed_change_video', 'speed_change_video'],
-  ['show_transcript', 'edx.video.transcript.shown'],
-  ['hide_transcript', 'edx.video.transcript.hidden'],
-  ['video_show_cc_menu', 'edx.video.language_menu.shown'],
-] as const;
-const FORUM_TEXT = [
-  'Could someone explain why the median is more robust than the mean here? I re-watched the lecture twice.',
-  'Thanks! The worked example in unit 3 made it click for me. 👍',
-  'Je ne comprends pas la question 2 — faut-il arrondir le résultat ?',
-  'I think there is a typo in the problem statement: it says 1.5 but the video says 15.',
-  '这个练习的数据集在哪里下载？',
-];
-const ESSAY_TEXT =
-  'Data literacy matters because decisions increasingly rest on numbers that few people question. ' +
-  'In my own work as a nurse I see dashboards that summarise patient flow, yet nobody asks how the ' +
-  'figures were collected, what was left out, or whether the averages hide the patients who wait longest.';
-
 interface UserState {
   session: string;
   ip: string;
@@ -131,66 +60,8 @@ interface UserState {
   tags: Map<string, { [key: string]: JsonValue }>;
 }
 
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0');
-}
-
-/** `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` from epoch microseconds (the usual §5.2 form). */
-export function eventTime(epochMicros: number, form: 'micros' | 'seconds' | 'no-offset' = 'micros'): string {
-  const ms = Math.floor(epochMicros / 1000);
-  const d = new Date(ms);
-  const base =
-    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T` +
-    `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
-  if (form === 'seconds') return `${base}+00:00`;
-  if (form === 'no-offset') return base;
-  return `${base}.${pad(epochMicros - Math.floor(epochMicros / 1_000_000) * 1_000_000, 6)}+00:00`;
-}
-
 function uuidFromHex(hex: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/**
- * A random-looking bijection of [0, n): a 4-round Feistel network on the next even bit width,
- * cycle-walked back into range. Stateless, so a day of any size is scrambled in O(1) memory.
- */
-function scramble(n: number, rng: SeededRandom): (index: number) => number {
-  let bits = Math.max(2, Math.ceil(Math.log2(Math.max(n, 2))));
-  if (bits % 2 === 1) bits++;
-  const half = bits / 2;
-  const mask = half >= 32 ? 0xffffffff : (1 << half) - 1;
-  const keys = [rng.uint32(), rng.uint32(), rng.uint32(), rng.uint32()];
-  const round = (x: number): number => {
-    let left = Math.floor(x / 2 ** half);
-    let right = x % 2 ** half;
-    for (const key of keys) {
-      let h = Math.imul(right ^ key, 0x9e3779b1);
-      h ^= h >>> 15;
-      h = Math.imul(h, 0x85ebca6b);
-      const next = (left ^ (h >>> 0)) & mask;
-      left = right;
-      right = next >>> 0;
-    }
-    return left * 2 ** half + right;
-  };
-  return (index) => {
-    let x = round(index);
-    while (x >= n) x = round(x);
-    return x;
-  };
-}
-
-/** Parses `YYYY-MM-DD` to epoch ms at 00:00 UTC, or throws a ConfigError naming `field`. */
-export function parseDay(value: string, field: string): number {
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Number.NaN;
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
-    throw new ConfigError(`The demo option \`${field}\` is not a valid YYYY-MM-DD date.`, {
-      code: 'DEMO_DATE',
-      hint: `Give \`${field}\` as a calendar date such as 2026-06-07.`,
-    });
-  }
-  return ms;
 }
 
 /**
