@@ -25,7 +25,7 @@ import {
   type ContentInput,
   type ContentOutcome,
 } from './load-content.js';
-import { courseSelected, memberIsRetryable, targetIsDown } from './selection.js';
+import { courseSelected, memberIsRetryable, targetIsDown } from '../domain/selection.js';
 
 /** Where an object's landing copy lives. */
 export function landingPath(ctx: PipelineContext, object: SourceObject): string {

@@ -10,7 +10,7 @@ import { emptyTotals } from '../ledger/ledger.js';
 import type { SourceObject } from '../sources/ports.js';
 import type { PipelineContext } from './context.js';
 import { runFile } from './run-file.js';
-import { fileSelected, memberIsRetryable, targetIsDown } from './selection.js';
+import { fileSelected, memberIsRetryable, targetIsDown } from '../domain/selection.js';
 
 export interface Plan {
   tasks: { object: SourceObject; planned: PlannedFile }[];

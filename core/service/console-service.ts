@@ -19,7 +19,7 @@ import { ConfigError, DecryptError, PdsError } from '../errors/index.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { executeRun } from '../pipeline/run.js';
-import { memberIsRetryable } from '../pipeline/selection.js';
+import { memberIsRetryable } from '../domain/selection.js';
 import { createLocalSource } from '../sources/local/local-source.js';
 import type { ObjectSource } from '../sources/ports.js';
 import { createS3Source } from '../sources/s3/s3-source.js';

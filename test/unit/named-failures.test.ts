@@ -16,7 +16,7 @@ import type { FileResult, RunOptions } from '../../core/domain/results.js';
 import { Ledger } from '../../core/ledger/ledger.js';
 import type { PipelineContext } from '../../core/pipeline/context.js';
 import { executeRun, planRun } from '../../core/pipeline/run.js';
-import { memberIsRetryable } from '../../core/pipeline/selection.js';
+import { memberIsRetryable } from '../../core/domain/selection.js';
 import { createLocalSource } from '../../core/sources/local/local-source.js';
 import { SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
 import { formatReport, formatStatus } from '../../core/cli/format.js';

@@ -1,11 +1,22 @@
 /**
  * Which files a run takes: the course filter, the date window, the `--only` switch, and which
- * failed files are worth retrying.
+ * failed files are worth retrying. Pure rules: no Node API.
  */
-import type { EnvironmentConfig } from '../config/config-schema.js';
-import type { RecognizedFile } from '../domain/files.js';
-import type { RunOptions } from '../domain/results.js';
-import type { LedgerFile } from '../ledger/ledger.js';
+import type { RecognizedFile } from './files.js';
+import type { RunOptions } from './results.js';
+
+/** What selection reads of an environment's configuration (`courses` and `window` in config.yaml). */
+export interface SelectionConfig {
+  courses: { include?: readonly string[]; exclude?: readonly string[]; includeEdge?: boolean };
+  window: { from?: string; to?: string };
+}
+
+/** What retry decisions read of a file's ledger record. */
+export interface RecordedFileState {
+  status: string;
+  stage: string | null;
+  code?: string | null;
+}
 
 /** Converts a glob (`*`, `?`) into an anchored, case-insensitive RegExp. */
 export function globToRegExp(glob: string): RegExp {
@@ -14,7 +25,7 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 /** True when the course filter of the environment lets this weekly member through. */
-export function courseSelected(config: EnvironmentConfig, file: RecognizedFile): boolean {
+export function courseSelected(config: SelectionConfig, file: RecognizedFile): boolean {
   const { include, exclude, includeEdge } = config.courses;
   if (!includeEdge && (file.site === 'edge' || /edge/.test(file.env ?? ''))) return false;
   const key = file.courseKey;
@@ -27,7 +38,7 @@ export function courseSelected(config: EnvironmentConfig, file: RecognizedFile):
 const WEEKLY_KINDS = new Set(['weekly-package', 'email-opt-in-package', 'weekly-table', 'course-structure', 'forum', 'olx', 'email-opt-in', 'export-failed']);
 
 /** True when the file passes `--only`, `--from/--to` and the environment's window. */
-export function fileSelected(config: EnvironmentConfig, file: RecognizedFile, options: RunOptions): boolean {
+export function fileSelected(config: SelectionConfig, file: RecognizedFile, options: RunOptions): boolean {
   if (options.only === 'events' && file.kind !== 'event-log') return false;
   if (options.only === 'weekly' && !WEEKLY_KINDS.has(file.kind)) return false;
   const from = options.from ?? config.window.from;
@@ -45,7 +56,7 @@ export function fileSelected(config: EnvironmentConfig, file: RecognizedFile, op
 const RETRY_STAGES = new Set(['fetch', 'decrypt', 'load', 'record', 'plan', 'config']);
 const NO_RETRY_CODES = new Set(['DECRYPT_INTEGRITY', 'DECRYPT_CORRUPT', 'DECRYPT_TRUNCATED', 'DECRYPT_NOT_OPENPGP', 'NOT_ENCRYPTED', 'EDX_EXPORT_FAILED']);
 
-export function memberIsRetryable(file: Pick<LedgerFile, 'status' | 'stage'> & { code?: string | null }): boolean {
+export function memberIsRetryable(file: RecordedFileState): boolean {
   if (file.status === 'pending' || file.status === 'fetched') return true;
   if (file.status !== 'failed') return false;
   if (file.code && NO_RETRY_CODES.has(file.code)) return false;
