@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { runSummaryView, type ConsoleApi, type DbCheck, type EnvironmentStatus, type EnvironmentSummary, type KeySummary, type RunReport } from '../contract/console-api.js';
 import { timeoutsOf, type EnvironmentConfig, type Timeouts } from '../config/config-schema.js';
 import { environmentPaths, getEnvironment, loadConfig, resolveHome, resolvePath, resolveSecret } from '../config/config-store.js';
+import { describeS3Source, s3SourceConfigFor, type S3SourceSettings } from '../config/s3-settings.js';
 import { importKeyFile, listKeys, loadKeyFiles } from '../crypto/keys.js';
 import { createOpenPgpDecryptor } from '../crypto/openpgp-decryptor.js';
 import type { Decryptor, KeyInfo } from '../crypto/ports.js';
 import { dateOptionsProblem } from '../domain/datetime.js';
-import { recognizeFileName } from '../domain/file-names.js';
 import type { RunOptions, RunProgress, RunResult } from '../domain/results.js';
 import { ConfigError, DecryptError, PdsError } from '../errors/index.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -44,51 +44,9 @@ function toKeySummary(k: KeyInfo): KeySummary {
   return { keyId: k.keyId, fingerprint: k.fingerprint, userIds: k.userIds, algorithm: k.algorithm, created: k.created, expires: k.expires, protected: k.locked };
 }
 
-/** Builds the S3 source of an environment, resolving its credentials. */
-async function s3Source(env: string, config: Extract<EnvironmentConfig['source'], { type: 's3' }>, home: string, timeouts: Timeouts): Promise<ObjectSource> {
-  const org = config.org.toLowerCase();
-  const base = `environments.${env}.source`;
-  let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
-  if (config.accessKeyId || config.secretAccessKey) {
-    if (!config.accessKeyId || !config.secretAccessKey) {
-      throw new ConfigError(`${base}: set both accessKeyId and secretAccessKey, or neither (to use the AWS default credentials).`, { code: 'CONFIG_INVALID', path: base });
-    }
-    credentials = {
-      accessKeyId: await resolveSecret(config.accessKeyId, home, `${base}.accessKeyId`),
-      secretAccessKey: await resolveSecret(config.secretAccessKey, home, `${base}.secretAccessKey`),
-    };
-  }
-  const sites = new Set(config.sites);
-  const orgMatches = (key: string, kind: string): boolean => {
-    const f = recognizeFileName(key);
-    return f.kind === kind && (f.org ?? '').toLowerCase() === org;
-  };
-  return createS3Source({
-    environment: env,
-    timeouts,
-    region: config.region,
-    endpoint: config.endpoint,
-    forcePathStyle: config.forcePathStyle ?? Boolean(config.endpoint),
-    credentials,
-    locations: [
-      { name: 'weekly', bucket: config.weekly.bucket, prefix: config.weekly.prefix, match: (key) => orgMatches(key, 'weekly-package') },
-      {
-        name: 'email-opt-in',
-        bucket: config.emailOptIn?.bucket ?? config.weekly.bucket,
-        prefix: config.emailOptIn?.prefix ?? `${config.weekly.prefix}email-opt-in/`,
-        match: (key) => orgMatches(key, 'email-opt-in-package'),
-      },
-      {
-        name: 'events',
-        bucket: config.events?.bucket ?? 'edx-course-data',
-        prefix: config.events?.prefix ?? `${org}/`,
-        match: (key) => {
-          const f = recognizeFileName(key);
-          return f.kind === 'event-log' && (f.org ?? '').toLowerCase() === org && sites.has((f.site ?? 'edx') as 'edx');
-        },
-      },
-    ],
-  });
+/** The S3 source of an environment (its settings turned into locations and credentials in `s3-settings.ts`). */
+async function s3Source(env: string, settings: S3SourceSettings, home: string, timeouts: Timeouts): Promise<ObjectSource> {
+  return createS3Source(await s3SourceConfigFor(env, settings, home, timeouts));
 }
 
 /** Refuses run options whose dates are not real calendar dates, or whose `from` is after `to`. */
@@ -199,10 +157,7 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
         out.push({
           name,
           description: env.description,
-          source:
-            env.source.type === 's3'
-              ? `s3://${env.source.weekly.bucket}/${env.source.weekly.prefix} + s3://${env.source.events?.bucket ?? 'edx-course-data'}/${env.source.events?.prefix ?? `${env.source.org.toLowerCase()}/`} (${env.source.region})`
-              : `local ${resolvePath(home, env.source.path)}`,
+          source: env.source.type === 's3' ? describeS3Source(env.source) : `local ${resolvePath(home, env.source.path)}`,
           relational: env.targets.relational.type,
           events: env.targets.events.type,
           keys,

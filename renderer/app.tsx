@@ -1,0 +1,177 @@
+/**
+ * The console shell: a left navigation with the environment picker, the live-run indicator and
+ * the theme switch, and the screen the address bar names.
+ */
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { api } from './api/client.js';
+import { connectRunEvents, useLiveRuns } from './api/run-events.js';
+import { AttentionScreen } from './attention/attention-screen.js';
+import { DataScreen } from './data/data-screen.js';
+import { EnvironmentsScreen } from './environments/environments-screen.js';
+import { KeysScreen } from './keys/keys-screen.js';
+import { ReportScreen } from './report/report-screen.js';
+import { RunScreen } from './run/run-screen.js';
+import { RunsScreen } from './runs/runs-screen.js';
+import { AppContext, href, parseRoute, type AppState, type EnvironmentSummary, type Screen } from './shared/app-context.js';
+import { count } from './shared/format.js';
+import { applyTheme, storedTheme, THEMES, type Theme } from './shared/theme.js';
+import { ErrorNote } from './shared/ui.js';
+
+const NAV: { screen: Screen; label: string }[] = [
+  { screen: 'environments', label: 'Environments' },
+  { screen: 'keys', label: 'Keys' },
+  { screen: 'run', label: 'Run' },
+  { screen: 'runs', label: 'Runs' },
+  { screen: 'report', label: 'Report' },
+  { screen: 'attention', label: 'Attention' },
+  { screen: 'data', label: 'Data' },
+];
+const ENV_KEY = 'pds.env';
+
+export function App() {
+  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+  const [environments, setEnvironments] = useState<EnvironmentSummary[] | null>(null);
+  const [loadError, setLoadError] = useState<unknown>();
+  const [picked, setPicked] = useState<string | null>(() => localStorage.getItem(ENV_KEY));
+  const [theme, setTheme] = useState<Theme>(storedTheme);
+
+  useEffect(() => {
+    const onHash = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener('hashchange', onHash);
+    connectRunEvents();
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+
+  const refreshEnvironments = useCallback(() => {
+    api.listEnvironments({}).then(
+      (list) => {
+        setEnvironments(list);
+        setLoadError(undefined);
+      },
+      (e: unknown) => setLoadError(e),
+    );
+  }, []);
+  useEffect(refreshEnvironments, [refreshEnvironments]);
+
+  const env = useMemo(() => {
+    if (!environments || environments.length === 0) return null;
+    return environments.some((e) => e.name === picked) ? picked : environments[0]!.name;
+  }, [environments, picked]);
+
+  const state: AppState = useMemo(
+    () => ({
+      route,
+      go: (screen, ...params) => {
+        window.location.hash = href(screen, ...params);
+      },
+      env,
+      setEnv: (name) => {
+        localStorage.setItem(ENV_KEY, name);
+        setPicked(name);
+      },
+      environments,
+      refreshEnvironments,
+    }),
+    [route, env, environments, refreshEnvironments],
+  );
+
+  useEffect(() => {
+    const label = NAV.find((n) => n.screen === route.screen)?.label ?? '';
+    document.title = `${label}${env ? ` · ${env}` : ''} — Platform Data Store`;
+  }, [route.screen, env]);
+
+  return (
+    <AppContext.Provider value={state}>
+      <div className="shell">
+        <nav className="sidebar" aria-label="Console">
+          <div className="brand">
+            <span className="brand-mark" aria-hidden="true">
+              PDS
+            </span>
+            <span className="brand-name">Platform Data Store</span>
+          </div>
+          <div className="field sidebar-env">
+            <label htmlFor="env-picker">Environment</label>
+            <select id="env-picker" value={env ?? ''} disabled={!environments || environments.length === 0} onChange={(e) => state.setEnv(e.target.value)}>
+              {(environments ?? []).length === 0 && <option value="">none yet</option>}
+              {(environments ?? []).map((e) => (
+                <option key={e.name} value={e.name}>
+                  {e.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <ul className="nav-list">
+            {NAV.map((n) => (
+              <li key={n.screen}>
+                <a href={href(n.screen)} className="nav-link" aria-current={route.screen === n.screen ? 'page' : undefined}>
+                  {n.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+          <LiveIndicator />
+          <div className="sidebar-foot">
+            <div className="field">
+              <label htmlFor="theme-picker">Theme</label>
+              <select
+                id="theme-picker"
+                value={theme}
+                onChange={(e) => {
+                  const t = e.target.value as Theme;
+                  setTheme(t);
+                  applyTheme(t);
+                }}
+              >
+                {THEMES.map((t) => (
+                  <option key={t} value={t}>
+                    {t === 'system' ? 'Follow the system' : t === 'light' ? 'Light' : 'Dark'}
+                  </option>
+                ))}
+              </select>
+            </div>
+          </div>
+        </nav>
+        <main className="content" id="main">
+          {loadError ? <ErrorNote error={loadError} /> : <CurrentScreen screen={route.screen} />}
+        </main>
+      </div>
+    </AppContext.Provider>
+  );
+}
+
+function CurrentScreen({ screen }: { screen: Screen }) {
+  switch (screen) {
+    case 'environments':
+      return <EnvironmentsScreen />;
+    case 'keys':
+      return <KeysScreen />;
+    case 'run':
+      return <RunScreen />;
+    case 'runs':
+      return <RunsScreen />;
+    case 'report':
+      return <ReportScreen />;
+    case 'attention':
+      return <AttentionScreen />;
+    case 'data':
+      return <DataScreen />;
+  }
+}
+
+/** A run in progress anywhere on this home folder, with a link to watch it. */
+function LiveIndicator() {
+  const { runs } = useLiveRuns();
+  const active = Object.values(runs).filter((r) => !r.finished);
+  if (active.length === 0) return null;
+  return (
+    <div className="live" role="status">
+      {active.map((r) => (
+        <a key={r.runId} className="live-run" href={href('run')}>
+          <span className="live-dot" aria-hidden="true" />
+          {r.env}: {r.planned == null ? 'planning' : `${count(r.done)} of ${count(r.planned)} files`}
+        </a>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,278 @@
+/**
+ * One run's per-file outcomes, served page by page (a run of 10,000 files never loads whole):
+ * filter by status, kind, course and code; sort the page; export the whole filtered table as CSV;
+ * open a file for its reason, rejected lines and history; retry one file or every file of a code.
+ */
+import { useMemo, useState, type FormEvent } from 'react';
+import { FILE_KINDS } from '../../core/domain/files.js';
+import { FILE_STATUSES, type FileStatus } from '../../core/domain/results.js';
+import type { FileKind } from '../../core/domain/files.js';
+import type { ArgsOf, FileResultView } from '../../core/contract/methods.js';
+import { api } from '../api/client.js';
+import { expectRun } from '../api/run-events.js';
+import { href, useApp } from '../shared/app-context.js';
+import { count, fileName } from '../shared/format.js';
+import { useCall } from '../shared/use-call.js';
+import { describeOptions } from '../runs/runs-screen.js';
+import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pager, Pill, ScreenHeader, Time } from '../shared/ui.js';
+import { download, reportCsv } from './csv.js';
+import { countsAddUp } from './counts.js';
+import { FileDetail } from './file-detail.js';
+
+const LIMIT = 100;
+type SortKey = 'status' | 'file' | 'kind' | 'course' | 'table' | 'read' | 'loaded' | 'rejected' | 'duplicates' | 'code';
+const SORTERS: Record<SortKey, (f: FileResultView) => string | number> = {
+  status: (f) => f.status,
+  file: (f) => fileName(f.key),
+  kind: (f) => f.kind,
+  course: (f) => f.courseKey ?? '',
+  table: (f) => f.table ?? '',
+  read: (f) => f.counts.read,
+  loaded: (f) => f.counts.loaded,
+  rejected: (f) => f.counts.rejected,
+  duplicates: (f) => f.counts.duplicates,
+  code: (f) => f.code ?? '',
+};
+
+export function ReportScreen() {
+  const { env, route, go } = useApp();
+  const runId = route.params[0] && route.params[0] !== 'latest' ? route.params[0] : undefined;
+  const openKey = route.params[1] === 'file' ? route.params[2] : undefined;
+  const [status, setStatus] = useState<FileStatus | ''>('');
+  const [kind, setKind] = useState<FileKind | ''>('');
+  const [course, setCourse] = useState('');
+  const [code, setCode] = useState('');
+  const [applied, setApplied] = useState({ course: '', code: '' });
+  const [offset, setOffset] = useState(0);
+  const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 } | null>(null);
+  const [exporting, setExporting] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<unknown>();
+
+  const filter: ArgsOf<'getReport'>['filter'] = {
+    ...(status ? { status: [status] } : {}),
+    ...(kind ? { kind: [kind] } : {}),
+    ...(applied.course ? { course: applied.course } : {}),
+    ...(applied.code ? { code: applied.code } : {}),
+  };
+  const filterKey = JSON.stringify(filter);
+  const report = useCall(() => api.getReport({ env: env!, runId, filter, offset, limit: LIMIT }), [env, runId, filterKey, offset], env !== null);
+
+  const rows = useMemo(() => {
+    const files = report.data?.files ?? [];
+    if (!sort) return files;
+    const by = SORTERS[sort.key];
+    return [...files].sort((a, b) => {
+      const x = by(a);
+      const y = by(b);
+      return (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))) * sort.dir;
+    });
+  }, [report.data, sort]);
+
+  if (!env) return <NeedEnvironment />;
+
+  const shownRunId = report.data?.run.runId ?? runId;
+  const open = (key: string) => go('report', shownRunId ?? 'latest', 'file', key);
+
+  function applyText(event: FormEvent) {
+    event.preventDefault();
+    setOffset(0);
+    setApplied({ course: course.trim(), code: code.trim() });
+  }
+
+  async function exportCsv() {
+    setExporting('Exporting…');
+    try {
+      const text = await reportCsv({ env: env!, runId: shownRunId, filter }, (done, total) => setExporting(`Exporting ${count(done)} of ${count(total)}…`));
+      download(`pds-${env}-report-${shownRunId ?? 'latest'}.csv`, text);
+    } catch (e) {
+      setActionError(e);
+    } finally {
+      setExporting(null);
+    }
+  }
+
+  async function retryCode(c: string) {
+    setActionError(undefined);
+    try {
+      const { runId: started } = await api.startRun({ env: env!, options: { retry: { code: c } } });
+      expectRun(started, env!);
+      go('run');
+    } catch (e) {
+      setActionError(e);
+    }
+  }
+
+  const header = (key: SortKey, label: string, numeric = false) => {
+    const active = sort?.key === key;
+    return (
+      <th scope="col" className={numeric ? 'num' : undefined} aria-sort={active ? (sort!.dir === 1 ? 'ascending' : 'descending') : 'none'}>
+        <button type="button" className="sort" onClick={() => setSort(active && sort!.dir === -1 ? null : { key, dir: active ? -1 : 1 })}>
+          {label}
+          <span aria-hidden="true" className="sort-mark">
+            {active ? (sort!.dir === 1 ? '▲' : '▼') : ''}
+          </span>
+        </button>
+      </th>
+    );
+  };
+
+  const run = report.data?.run;
+  return (
+    <section className={openKey ? 'with-drawer' : undefined}>
+      <ScreenHeader title={`Report · ${env}`}>
+        {applied.code && (
+          <button type="button" className="button" onClick={() => retryCode(applied.code)}>
+            Retry every file flagged {applied.code}
+          </button>
+        )}
+        <button type="button" className="button" onClick={exportCsv} disabled={!report.data || report.data.total === 0 || exporting !== null}>
+          {exporting ?? 'Export CSV'}
+        </button>
+      </ScreenHeader>
+      {actionError !== undefined && <ErrorNote error={actionError} />}
+      {run && (
+        <div className="run-line">
+          <Pill status={run.status} />
+          <span>
+            Run <code className="mono">{run.runId}</code> started <Time iso={run.startedAt} /> ({describeOptions(run.options)})
+          </span>
+          <span className="pills">
+            {Object.entries(report.data!.counts).map(([s, n]) => (
+              <Pill key={s} status={s} label={`${count(n)} ${s}`} />
+            ))}
+          </span>
+          <a href={href('runs')} className="muted">
+            Other runs
+          </a>
+        </div>
+      )}
+      {run?.error && <ErrorNote error={{ ...run.error, action: 'none' }} />}
+      <form className="filters" onSubmit={applyText} aria-label="Filter the report">
+        <Field label="Status">
+          {(p) => (
+            <select
+              {...p}
+              value={status}
+              onChange={(e) => {
+                setOffset(0);
+                setStatus(e.target.value as FileStatus | '');
+              }}
+            >
+              <option value="">any</option>
+              {FILE_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Kind">
+          {(p) => (
+            <select
+              {...p}
+              value={kind}
+              onChange={(e) => {
+                setOffset(0);
+                setKind(e.target.value as FileKind | '');
+              }}
+            >
+              <option value="">any</option>
+              {FILE_KINDS.map((k) => (
+                <option key={k} value={k}>
+                  {k}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Course">{(p) => <input {...p} type="search" value={course} placeholder="DemoX-Data101" onChange={(e) => setCourse(e.target.value)} />}</Field>
+        <Field label="Code">{(p) => <input {...p} type="search" value={code} placeholder="TSV_FIELD_COUNT" onChange={(e) => setCode(e.target.value)} />}</Field>
+        <button type="submit" className="button">
+          Apply
+        </button>
+      </form>
+      {report.error !== undefined ? (
+        <ErrorNote error={report.error} />
+      ) : !report.data ? (
+        <Loading what="the report" />
+      ) : report.data.total === 0 ? (
+        filterKey !== '{}' ? (
+          <Empty title="No file matches these filters">
+            <p>Clear a filter to see more files.</p>
+          </Empty>
+        ) : (
+          <Empty title="This run handled no file">
+            <p>Everything was already up to date. Start a run when edX delivers new files.</p>
+          </Empty>
+        )
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table className="table report-table">
+              <thead>
+                <tr>
+                  {header('status', 'Status')}
+                  {header('file', 'File')}
+                  {header('kind', 'Kind')}
+                  {header('course', 'Course')}
+                  {header('table', 'Table')}
+                  {header('read', 'Read', true)}
+                  {header('loaded', 'Loaded', true)}
+                  {header('rejected', 'Rejected', true)}
+                  {header('duplicates', 'Already present', true)}
+                  {header('code', 'Code')}
+                  <th scope="col">Reason</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((f) => (
+                  <tr key={f.key} className={f.key === openKey ? 'row-open' : undefined}>
+                    <td>
+                      <Pill status={f.status} />
+                    </td>
+                    <td className="file-cell">
+                      <a href={href('report', shownRunId ?? 'latest', 'file', f.key)} title={f.key} onClick={(e) => (e.preventDefault(), open(f.key))}>
+                        {fileName(f.key)}
+                      </a>
+                    </td>
+                    <td>{f.kind}</td>
+                    <td className="wrap">{f.courseKey ?? ''}</td>
+                    <td>{f.table ?? ''}</td>
+                    <td className="num">{count(f.counts.read)}</td>
+                    <td className="num">{count(f.counts.loaded)}</td>
+                    <td className="num">{count(f.counts.rejected)}</td>
+                    <td className="num">
+                      {count(f.counts.duplicates)}
+                      {!countsAddUp(f) && (
+                        <span className="text-bad" title="read ≠ loaded + rejected + already present">
+                          {' '}
+                          ≠
+                        </span>
+                      )}
+                    </td>
+                    <td>{f.code ? <code className="code">{f.code}</code> : ''}</td>
+                    <td className="reason-cell">{f.reason ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pager offset={offset} limit={LIMIT} total={report.data.total} onChange={setOffset} what="files" />
+          {sort && <p className="muted small">Sorted within this page; filters apply to the whole run.</p>}
+        </>
+      )}
+      {openKey && (
+        <FileDetail
+          key={openKey}
+          env={env}
+          runId={shownRunId}
+          fileKey={openKey}
+          fromPage={report.data?.files.find((f) => f.key === openKey)}
+          onClose={() => go('report', shownRunId ?? 'latest')}
+          onRetryCode={retryCode}
+        />
+      )}
+    </section>
+  );
+}

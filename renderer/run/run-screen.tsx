@@ -1,0 +1,287 @@
+/**
+ * Start a run (everything, weekly packages only, event logs only, a date range), or show what a run
+ * would do (a dry run: the plan as a table), and watch runs live: files done of planned, the file
+ * in hand with its stage, bytes and rows, the rate; cancel.
+ */
+import { useState, type FormEvent } from 'react';
+import type { RunOptionsArg, ResultOf } from '../../core/contract/methods.js';
+import { api } from '../api/client.js';
+import { expectRun, markCancelling, useLiveRuns, type LiveRun } from '../api/run-events.js';
+import { href, useApp } from '../shared/app-context.js';
+import { between, bytes, count, duration, fileName, plural } from '../shared/format.js';
+import { Empty, ErrorNote, Field, NeedEnvironment, Pill, ScreenHeader, Time } from '../shared/ui.js';
+
+type Scope = 'all' | 'weekly' | 'events';
+const PLAN_ROWS = 200;
+
+export function RunScreen() {
+  const { env } = useApp();
+  const live = useLiveRuns();
+  const [scope, setScope] = useState<Scope>('all');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [plan, setPlan] = useState<ResultOf<'planRun'> | null>(null);
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState<'plan' | 'start' | null>(null);
+
+  if (!env) return <NeedEnvironment />;
+
+  const options = (): RunOptionsArg => ({ ...(scope === 'all' ? {} : { only: scope }), ...(from ? { from } : {}), ...(to ? { to } : {}) });
+
+  async function showPlan() {
+    setBusy('plan');
+    setError(undefined);
+    try {
+      setPlan(await api.planRun({ env: env!, options: { ...options(), dryRun: true } }));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function start(event: FormEvent) {
+    event.preventDefault();
+    setBusy('start');
+    setError(undefined);
+    try {
+      const { runId } = await api.startRun({ env: env!, options: options() });
+      expectRun(runId, env!);
+      setPlan(null);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const runs = Object.values(live.runs)
+    .filter((r) => r.env === env)
+    .sort((a, b) => (a.finished ? 1 : 0) - (b.finished ? 1 : 0) || b.startedAt.localeCompare(a.startedAt));
+  return (
+    <section>
+      <ScreenHeader title={`Run · ${env}`} />
+      <form className="card form run-form" onSubmit={start} aria-label="Run options">
+        <fieldset className="segmented" aria-label="What to fetch">
+          <legend className="visually-hidden">What to fetch</legend>
+          {(
+            [
+              ['all', 'Everything'],
+              ['weekly', 'Weekly packages'],
+              ['events', 'Daily event logs'],
+            ] as const
+          ).map(([value, label]) => (
+            <label key={value} className="segmented-option">
+              <input type="radio" name="scope" value={value} checked={scope === value} onChange={() => setScope(value)} />
+              {label}
+            </label>
+          ))}
+        </fieldset>
+        <div className="form-row">
+          <Field label="From (file date)">{(p) => <input {...p} type="date" value={from} onChange={(e) => setFrom(e.target.value)} />}</Field>
+          <Field label="To (file date)">{(p) => <input {...p} type="date" value={to} onChange={(e) => setTo(e.target.value)} />}</Field>
+          <div className="form-actions">
+            <button type="button" className="button" onClick={showPlan} disabled={busy !== null}>
+              {busy === 'plan' ? 'Planning…' : 'Dry run: show the plan'}
+            </button>
+            <button type="submit" className="button button-primary" disabled={busy !== null}>
+              {busy === 'start' ? 'Starting…' : 'Start run'}
+            </button>
+          </div>
+        </div>
+        {error !== undefined && <ErrorNote error={error} />}
+      </form>
+
+      {plan && <PlanTable plan={plan} />}
+
+      <h2 className="section-title">Live</h2>
+      {!live.connected && <p className="note note-warn">Waiting for the live event stream from pds serve…</p>}
+      {runs.length === 0 ? (
+        <Empty title="No run in progress">
+          <p>Start a run above. Runs started from the command line or by the scheduler on this machine show here too.</p>
+        </Empty>
+      ) : (
+        runs.map((r) => <LiveRunView key={r.runId} run={r} />)
+      )}
+    </section>
+  );
+}
+
+function PlanTable({ plan }: { plan: ResultOf<'planRun'> }) {
+  const total = plan.planned.reduce((n, p) => n + p.size, 0);
+  return (
+    <section className="card" aria-label="Plan">
+      <h2 className="section-title">
+        Plan: {plural(plan.planned.length, 'file')} to fetch ({bytes(total)}), {count(plan.upToDate)} up to date
+      </h2>
+      {plan.planned.length === 0 ? (
+        <p>Nothing to do: every file in the source is already loaded.</p>
+      ) : (
+        <div className="table-wrap table-wrap-short">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">File</th>
+                <th scope="col">Kind</th>
+                <th scope="col" className="num">
+                  Size
+                </th>
+                <th scope="col">Why</th>
+                <th scope="col">Location</th>
+              </tr>
+            </thead>
+            <tbody>
+              {plan.planned.slice(0, PLAN_ROWS).map((p) => (
+                <tr key={p.key}>
+                  <td className="file-cell" title={p.key}>
+                    {fileName(p.key)}
+                  </td>
+                  <td>{p.kind}</td>
+                  <td className="num">{bytes(p.size)}</td>
+                  <td>{p.why}</td>
+                  <td className="muted wrap">{p.location}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {plan.planned.length > PLAN_ROWS && <p className="muted">…and {count(plan.planned.length - PLAN_ROWS)} more files.</p>}
+    </section>
+  );
+}
+
+function LiveRunView({ run }: { run: LiveRun }) {
+  const [error, setError] = useState<unknown>();
+  const elapsed = between(run.startedAt, run.finished?.finishedAt ?? run.lastTime) ?? 0;
+  const seconds = Math.max(elapsed / 1000, 0.001);
+  const status = run.finished?.status ?? 'running';
+
+  async function cancel() {
+    setError(undefined);
+    try {
+      markCancelling(run.runId);
+      await api.cancelRun({ env: run.env, runId: run.runId });
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  return (
+    <article className="card live-card" aria-label={`Run ${run.runId}`}>
+      <header className="card-head">
+        <h3>
+          Run <code className="mono">{run.runId}</code>
+        </h3>
+        <Pill status={run.cancelling && !run.finished ? 'running' : status} label={run.cancelling && !run.finished ? 'cancelling' : status} />
+        <span className="muted">
+          started <Time iso={run.startedAt} /> by {run.origin}
+        </span>
+        <span className="spacer" />
+        {!run.finished ? (
+          <button type="button" className="button button-danger" onClick={cancel} disabled={run.cancelling}>
+            {run.cancelling ? 'Cancelling…' : 'Cancel run'}
+          </button>
+        ) : (
+          <a className="button" href={href('report', run.runId)}>
+            Open the report
+          </a>
+        )}
+      </header>
+      {error !== undefined && <ErrorNote error={error} compact />}
+      <div className="progress-row">
+        <label htmlFor={`progress-${run.runId}`} className="progress-label">
+          {run.planned == null ? 'Planning…' : `${count(run.done)} of ${count(run.planned)} files done`}
+        </label>
+        <progress id={`progress-${run.runId}`} max={run.planned ?? 1} value={run.planned == null ? undefined : run.done} />
+      </div>
+      <dl className="stats">
+        <div>
+          <dt>Bytes</dt>
+          <dd>
+            {bytes(run.bytesDone)}
+            {run.plannedBytes > 0 && <span className="muted"> of {bytes(run.plannedBytes)}</span>}
+          </dd>
+        </div>
+        <div>
+          <dt>Rows loaded</dt>
+          <dd>{count(run.rowsLoaded)}</dd>
+        </div>
+        <div>
+          <dt>Rate</dt>
+          <dd>
+            {bytes(run.bytesDone / seconds)}/s · {(run.done / (seconds / 60)).toFixed(1)} files/min
+          </dd>
+        </div>
+        <div>
+          <dt>Elapsed</dt>
+          <dd>{duration(elapsed)}</dd>
+        </div>
+        <div>
+          <dt>Outcomes</dt>
+          <dd className="pills">
+            {Object.keys(run.byStatus).length === 0 ? <span className="muted">none yet</span> : Object.entries(run.byStatus).map(([s, n]) => <Pill key={s} status={s} label={`${count(n)} ${s}`} />)}
+          </dd>
+        </div>
+      </dl>
+      {run.current && (
+        <p className="current" aria-live="polite">
+          <span className="muted">Now: </span>
+          <span className="file-cell" title={run.current.key}>
+            {fileName(run.current.key)}
+          </span>{' '}
+          — {run.current.stage}
+          {run.current.bytes != null && `, ${bytes(run.current.bytes)}`}
+          {run.current.size ? ` of ${bytes(run.current.size)}` : ''}
+          {run.current.rows != null && `, ${count(run.current.rows)} rows`}
+        </p>
+      )}
+      {run.finished?.error && <ErrorNote error={{ ...run.finished.error, action: 'none' }} compact />}
+      {run.notices.length > 0 && (
+        <ul className="notices">
+          {run.notices.map((n, i) => (
+            <li key={i} className={n.level === 'warning' ? 'text-warn' : undefined}>
+              {n.level === 'warning' ? 'Warning: ' : ''}
+              {n.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      {run.recent.length > 0 && (
+        <div className="table-wrap table-wrap-short">
+          <table className="table">
+            <caption className="visually-hidden">Files finished most recently</caption>
+            <thead>
+              <tr>
+                <th scope="col">Status</th>
+                <th scope="col">File</th>
+                <th scope="col" className="num">
+                  Loaded
+                </th>
+                <th scope="col" className="num">
+                  Rejected
+                </th>
+                <th scope="col">Reason</th>
+              </tr>
+            </thead>
+            <tbody>
+              {run.recent.map((f) => (
+                <tr key={f.key}>
+                  <td>
+                    <Pill status={f.status} />
+                  </td>
+                  <td className="file-cell" title={f.key}>
+                    {fileName(f.key)}
+                  </td>
+                  <td className="num">{count(f.counts.loaded)}</td>
+                  <td className="num">{count(f.counts.rejected)}</td>
+                  <td className="reason-cell">{f.reason ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </article>
+  );
+}
