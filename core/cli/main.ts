@@ -9,6 +9,7 @@ import { dateOptionsProblem, type DateOptions } from '../domain/datetime.js';
 import { ConfigError, PdsError } from '../errors/index.js';
 import { createConsoleService, type ConsoleService } from '../service/console-service.js';
 import { runDemo } from '../demo/run-demo.js';
+import { serveConsole } from '../http/serve.js';
 import { formatReportView, formatRunResult, formatRuns, formatStatus } from './format.js';
 import { createProgressView } from './progress.js';
 
@@ -27,6 +28,13 @@ function dateOption(option: keyof typeof DATE_OPTION_NAMES): (value: string) => 
 function checkDateOptions(options: DateOptions): void {
   const problem = dateOptionsProblem(options, DATE_OPTION_NAMES);
   if (problem !== undefined) throw new ConfigError(problem, { code: 'DATE_INVALID' });
+}
+
+/** Parser of --port: a whole number 0–65535 (0: any free port). */
+function portOption(value: string): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65_535)) throw new ConfigError(`--port ${value} is not a port number (0–65535).`, { code: 'PORT_INVALID' });
+  return port;
 }
 
 function print(json: boolean, value: unknown, text: () => string): void {
@@ -208,6 +216,22 @@ export async function runCli(argv: string[]): Promise<number> {
       const checks = await service().checkDatabases(opts.env);
       print(Boolean(opts.json), checks, () => checks.map((c) => `${c.ok ? 'ok    ' : 'FAILED'} ${c.target} (${c.engine}): ${c.detail}`).join('\n'));
       exitCode = checks.every((c) => c.ok) ? 0 : 1;
+    });
+
+  program
+    .command('serve')
+    .description('serve the operator console on 127.0.0.1 and print its link (with a new token each start); Ctrl-C stops it')
+    .option('--port <n>', 'port on 127.0.0.1 (default: any free port)', portOption, 0)
+    .option('--open', 'open the console in the default browser')
+    .action(async (opts: { port: number; open?: boolean }) => {
+      await serveConsole({
+        home: program.opts().home,
+        port: opts.port,
+        open: opts.open,
+        signal: controller.signal,
+        print: (line) => process.stdout.write(`${line}\n`),
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
     });
 
   try {

@@ -55,6 +55,8 @@ export function toContractError(error: unknown, options: { method?: string } & D
 function fieldOf(error: PdsError): string | undefined {
   const path: unknown = (error as PdsError & { path?: unknown }).path;
   if (typeof path !== 'string' || path === '') return undefined;
+  // `environments.live` alone names the whole environment, not a field of its form.
+  if (/^environments\.[^.]+$/.test(path)) return undefined;
   return path.replace(/^environments\.[^.]+\./, '');
 }
 
