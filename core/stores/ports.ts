@@ -90,6 +90,11 @@ export interface RelationalStore {
   beginKeyed(origin: LoadOrigin): Promise<KeyedRowsWriter>;
   /** Runs a read-only query for reports (`?` placeholders). */
   query<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  /**
+   * Names of the tables and views the database holds, so that a report tells a table that was
+   * never created (nothing loaded yet) from a query that failed.
+   */
+  tableNames(): Promise<string[]>;
   /** Connectivity, privileges and schema version; never throws. */
   check?(): Promise<StoreCheck>;
   close(): Promise<void>;

@@ -411,6 +411,12 @@ export class MariaDbStore implements RelationalStore, MariaDbUnitHost {
     });
   }
 
+  /** Names of the tables and views in the database. */
+  async tableNames(): Promise<string[]> {
+    const rows = await this.query<{ name: string }>('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME');
+    return rows.map((r) => r.name);
+  }
+
   /**
    * @internal Whether the unit `unitId` committed, asked on a fresh connection after the one that
    * sent COMMIT was lost. `undefined` when the server cannot be asked.

@@ -91,6 +91,9 @@ const VIEW_DIALECT: ViewDialect = {
   jsonMember: (column, member) => `CASE WHEN json_valid(${quoteIdent(column)}) THEN json_extract(${quoteIdent(column)}, '$.${member}') END`,
 };
 
+/** The names of the tables and views of a database file (`RelationalStore.tableNames`). */
+export const TABLE_NAMES_SQL = `SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name`;
+
 /** `CREATE VIEW` for a summary view. */
 export function createViewSql(name: string): string {
   return `CREATE VIEW ${quoteIdent(name)} AS\n${summaryViewSql(name, VIEW_DIALECT)}`;

@@ -38,7 +38,7 @@ import type {
   SnapshotWriter,
 } from '../ports.js';
 import { LOAD_ID_COLUMN, SNAPSHOTS_TABLE, checkTableName, physicalColumns } from '../sql-schema.js';
-import { addColumnSql, createIndexesSql, createTableSql, quoteIdent } from './sqlite-ddl.js';
+import { TABLE_NAMES_SQL, addColumnSql, createIndexesSql, createTableSql, quoteIdent } from './sqlite-ddl.js';
 import { toSqliteLoadError } from './sqlite-errors.js';
 import { applySchema, readColumns } from './sqlite-schema.js';
 import { SavepointUnits, type SavepointUnit } from './sqlite-units.js';
@@ -393,6 +393,11 @@ export class SqliteStore implements RelationalStore, EventStore {
       for (const row of rows) for (const k of Object.keys(row)) row[k] = fromSqlite(row[k]);
       return rows as T[];
     });
+  }
+
+  /** Names of the tables and views in the file. */
+  async tableNames(): Promise<string[]> {
+    return (await this.query<{ name: string }>(TABLE_NAMES_SQL)).map((r) => r.name);
   }
 
   // ------------------------------------------------------------------------------------------

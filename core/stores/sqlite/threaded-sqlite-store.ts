@@ -28,6 +28,7 @@ import type {
   SnapshotWriter,
 } from '../ports.js';
 import { packLines, type PackedLines } from './packed-lines.js';
+import { TABLE_NAMES_SQL } from './sqlite-ddl.js';
 import type { SqliteStoreOptions } from './sqlite-store.js';
 
 /** A call to the store thread. */
@@ -207,6 +208,10 @@ export class ThreadedSqliteStore implements RelationalStore, EventStore {
 
   query<T = Record<string, unknown>>(sql: string, params: SqlValue[] = []): Promise<T[]> {
     return this.call<T[]>({ op: 'query', sql, params });
+  }
+
+  async tableNames(): Promise<string[]> {
+    return (await this.query<{ name: string }>(TABLE_NAMES_SQL)).map((r) => r.name);
   }
 
   countByCourseAndType(): Promise<{ courseId: string | null; type: string | null; count: number }[]> {
