@@ -69,11 +69,38 @@ function namingKnownSettings(issue: z.core.$ZodRawIssue): string | undefined {
   return shape ? `${unknown}; the settings here are ${Object.keys(shape).join(', ')}` : unknown;
 }
 
-function describeIssues(issues: z.core.$ZodIssue[], prefix: string, file: string): ConfigError {
+/** One config mistake worded for a person: the loader's message and, where one helps, an example. */
+export interface ConfigIssue {
+  /** Dotted path from where the checked object starts (`source.org` within an environment). */
+  path: string;
+  message: string;
+  example?: string;
+}
+
+/** The example for a mistake at `envPath` (a path within one environment). */
+function exampleAt(envPath: string[]): string | undefined {
+  return EXAMPLES[envPath.join('.')] ?? EXAMPLES[envPath.slice(0, 2).join('.')];
+}
+
+/**
+ * Checks one environment's settings (a draft from the console's form, say) and words every
+ * mistake as the loader does, with its path within the environment. Empty when the draft is valid.
+ */
+export function environmentIssues(raw: unknown): ConfigIssue[] {
+  const result = environmentSchema.safeParse(raw, { error: namingKnownSettings });
+  if (result.success) return [];
+  return result.error.issues.map((issue) => {
+    const path = issue.path.map(String);
+    const example = exampleAt(path);
+    return { path: path.join('.'), message: plainMessage(issue), ...(example ? { example } : {}) };
+  });
+}
+
+/** `envDepth`: how many leading path segments name the environment (2 for `environments.NAME`, 0 for one environment). */
+function describeIssues(issues: z.core.$ZodIssue[], prefix: string, file: string, envDepth = 2): ConfigError {
   const lines = issues.map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-    const tail = issue.path.slice(2).map(String).join('.');
-    const example = EXAMPLES[tail] ?? EXAMPLES[issue.path.slice(2, 4).map(String).join('.')];
+    const example = exampleAt(issue.path.slice(envDepth).map(String));
     return `- ${path || '(top level)'}: ${plainMessage(issue)}${example ? ` (example: ${example})` : ''}`;
   });
   const first = issues[0];
@@ -95,7 +122,7 @@ export function validateConfig(raw: unknown, file = 'config.yaml'): PdsConfig {
 /** Validates one environment's settings. */
 export function validateEnvironment(name: string, raw: unknown): EnvironmentConfig {
   const result = environmentSchema.safeParse(raw, { error: namingKnownSettings });
-  if (!result.success) throw describeIssues(result.error.issues, `environments.${name}`, 'environment');
+  if (!result.success) throw describeIssues(result.error.issues, `environments.${name}`, 'environment', 0);
   return result.data;
 }
 

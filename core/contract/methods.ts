@@ -295,7 +295,17 @@ export const CONSOLE_METHODS = {
     environmentViewSchema,
     'Saves an environment in place, keeping comments and order; refused when the file changed since `revision`.',
   ),
-  deleteEnvironment: method(z.object({ env: envName, revision: z.string() }), z.object({ deleted: z.literal(true) }), 'Removes an environment from the config file (its data folder is kept).'),
+  deleteEnvironment: method(
+    z.object({ env: envName, revision: z.string() }),
+    z.object({
+      deleted: z.literal(true),
+      /** The environment's data folder (ledger, keys, downloads, SQLite data): kept, never deleted by the console. */
+      dataFolder: z.string().optional(),
+      /** A sentence for the person: what was removed and what was kept. */
+      message: z.string().optional(),
+    }),
+    'Removes an environment from the config file (its data folder is kept).',
+  ),
   setSecret: method(
     z.object({ env: envName, field: z.enum(SECRET_FIELDS), value: z.string().min(1) }),
     secretStateSchema,

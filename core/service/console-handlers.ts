@@ -7,6 +7,7 @@ import { resolveHome } from '../config/config-store.js';
 import { CONSOLE_METHOD_NAMES, type ConsoleHandlers, type RunEvent, type RunEventSource } from '../contract/methods.js';
 import { createConsoleService } from './console-service.js';
 import { createHandlerContext, notImplemented, type HandlerContext } from './handler-context.js';
+import { environmentMethods } from './environment-methods.js';
 import { reportMethods } from './report-methods.js';
 import { runMethods } from './run-methods.js';
 
@@ -36,6 +37,7 @@ export function createConsoleHandlers(options: ConsoleHandlersOptions = {}): Con
     ...serviceMethods(ctx),
     ...runMethods(ctx),
     ...reportMethods(ctx),
+    ...environmentMethods(ctx),
   };
   return {
     ...handlers,

@@ -1,0 +1,50 @@
+/**
+ * Secrets set from the console: each one a file `PDS_HOME/secrets/ENV/FIELD` readable by its
+ * owner only (mode 0600 in 0700 folders), referenced from the config as `file:secrets/ENV/FIELD`
+ * (file references are relative to the home folder: `resolveSecret`). Values are written and
+ * checked, never returned, logged or put in a message.
+ */
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { resolveSecret } from './config-store.js';
+import { writeFileAtomically, type SecretFieldPath } from './config-document.js';
+
+/** A secret as the console sees it: set or not, and where it comes from (never its value). */
+export interface SecretState {
+  field: SecretFieldPath;
+  state: 'set' | 'not set';
+  via: 'env' | 'file' | 'keychain';
+  /** The variable name or the file path the reference names. */
+  name: string;
+}
+
+/** The home-relative path of the file holding an environment's secret. */
+export function secretFilePath(env: string, field: SecretFieldPath): string {
+  return `secrets/${env}/${field}`;
+}
+
+/** Writes a secret's value to its file under the home folder (0600, folders 0700, atomically); returns its `file:` reference. */
+export async function writeSecretFile(home: string, env: string, field: SecretFieldPath, value: string): Promise<string> {
+  const relative = secretFilePath(env, field);
+  const folder = join(home, 'secrets', env);
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  // mkdir's mode is masked by the umask and not applied to folders that existed already.
+  await chmod(join(home, 'secrets'), 0o700);
+  await chmod(folder, 0o700);
+  await writeFileAtomically(join(home, relative), value, 0o600);
+  return `file:${relative}`;
+}
+
+/**
+ * Whether the reference `ref` of `field` resolves (an environment variable that is set, a file
+ * that can be read), and where it points. The value read is dropped at once.
+ */
+export async function secretStateOf(home: string, field: SecretFieldPath, ref: string): Promise<SecretState> {
+  const via = ref.startsWith('env:') ? 'env' : ref.startsWith('keychain:') ? 'keychain' : 'file';
+  const name = ref.slice(ref.indexOf(':') + 1);
+  const state = await resolveSecret(ref, home, field).then(
+    (value) => (value === '' ? 'not set' : 'set'),
+    () => 'not set' as const,
+  );
+  return { field, state, via, name };
+}
