@@ -53,8 +53,15 @@ export interface RunSummary {
   origin?: string;
 }
 
-/** At most this many rejected line numbers per file are kept in the ledger (all are in quarantine). */
-const MAX_REJECTED_LINES_KEPT = 1000;
+/** A run event as the ledger keeps it (docs/architecture.md §3): `data` is the event without its sequence number. */
+export interface StoredRunEvent {
+  /** Increases across the ledger, in the order events were recorded. */
+  seq: number;
+  runId: string;
+  type: string;
+  at: string;
+  data: Record<string, unknown>;
+}
 
 const now = (): string => new Date().toISOString();
 
@@ -101,8 +108,11 @@ export class Ledger {
     this.db.close();
   }
 
-  /** Starts a run record. Runs left `running` by a killed process are marked `failed` first. */
-  startRun(env: string, options: RunOptions): { runId: string; startedAt: string } {
+  /**
+   * Starts a run record, naming who started it and this process. Runs left `running` by a killed
+   * process are marked `failed` first (the caller holds the environment's run lock).
+   */
+  startRun(env: string, options: RunOptions, meta: { origin?: string } = {}): { runId: string; startedAt: string } {
     const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 8)}`;
     const startedAt = now();
     this.db.transaction(() => {
@@ -110,8 +120,8 @@ export class Ledger {
         .prepare(`UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE status = 'running'`)
         .run(startedAt, JSON.stringify({ code: 'RUN_INTERRUPTED', message: 'The run was interrupted (process ended) before it finished; the next run completed its work.' }));
       this.db
-        .prepare('INSERT INTO runs (id, env, started_at, status, options) VALUES (?, ?, ?, ?, ?)')
-        .run(runId, env, startedAt, 'running', JSON.stringify(options));
+        .prepare('INSERT INTO runs (id, env, started_at, status, options, origin, pid) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(runId, env, startedAt, 'running', JSON.stringify(options), meta.origin ?? null, process.pid);
     })();
     return { runId, startedAt };
   }
@@ -207,7 +217,8 @@ export class Ledger {
       this.db.prepare('INSERT OR REPLACE INTO run_files (run_id, key, result) VALUES (?, ?, ?)').run(runId, result.key, JSON.stringify(result));
       this.db.prepare('DELETE FROM rejected_lines WHERE run_id = ? AND key = ?').run(runId, result.key);
       const insert = this.db.prepare('INSERT INTO rejected_lines (run_id, key, line, code, reason) VALUES (?, ?, ?, ?, ?)');
-      for (const r of (result.rejectedLines ?? []).slice(0, MAX_REJECTED_LINES_KEPT)) insert.run(runId, result.key, r.line, r.code, r.reason);
+      // The result lists the first rejected lines; the quarantine file (and its index) has them all.
+      for (const r of result.rejectedLines ?? []) insert.run(runId, result.key, r.line, r.code, r.reason);
       this.logStage(runId, result.key, result.status === 'failed' ? (result.stage ?? 'load') : 'load', result.status === 'failed' ? 'failed' : 'ok', {
         status: result.status,
         code: result.code,
@@ -235,6 +246,61 @@ export class Ledger {
   getRun(runId: string): RunSummary | undefined {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as Record<string, unknown> | undefined;
     return row ? toRunSummary(row) : undefined;
+  }
+
+  /** Runs recorded as running, with the process that runs them (it may have died since). */
+  runningRuns(): (RunSummary & { pid: number | null })[] {
+    return (this.db.prepare(`SELECT * FROM runs WHERE status = 'running' ORDER BY rowid`).all() as Record<string, unknown>[]).map((row) => ({
+      ...toRunSummary(row),
+      pid: (row.pid as number | null) ?? null,
+    }));
+  }
+
+  /** Asks the process running `runId` to stop (it checks about once a second). False when the run is not running. */
+  requestCancel(runId: string): boolean {
+    return this.db.prepare(`UPDATE runs SET cancel_requested_at = ? WHERE id = ? AND status = 'running'`).run(now(), runId).changes > 0;
+  }
+
+  /** True when another process asked this run to stop. */
+  cancelRequested(runId: string): boolean {
+    const row = this.db.prepare('SELECT cancel_requested_at c FROM runs WHERE id = ?').get(runId) as { c: string | null } | undefined;
+    return Boolean(row?.c);
+  }
+
+  /** Appends one event of a run; returns its sequence number. */
+  appendRunEvent(runId: string, type: string, at: string, data: Record<string, unknown>): number {
+    return Number(this.db.prepare('INSERT INTO run_events (run_id, type, at, data) VALUES (?, ?, ?, ?)').run(runId, type, at, JSON.stringify(data)).lastInsertRowid);
+  }
+
+  /** Events recorded after `seq`, oldest first. */
+  runEventsAfter(seq: number, limit = 1000): StoredRunEvent[] {
+    return (this.db.prepare('SELECT * FROM run_events WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as Record<string, unknown>[]).map((r) => ({
+      seq: r.seq as number,
+      runId: r.run_id as string,
+      type: r.type as string,
+      at: r.at as string,
+      data: JSON.parse(r.data as string) as Record<string, unknown>,
+    }));
+  }
+
+  /** The sequence number of the newest event (0 when none). */
+  lastRunEventSeq(): number {
+    return (this.db.prepare('SELECT COALESCE(MAX(seq), 0) s FROM run_events').get() as { s: number }).s;
+  }
+
+  /** The sequence number just before the first event of `runId` (to replay a run from its start). */
+  seqBeforeRun(runId: string): number | undefined {
+    const row = this.db.prepare('SELECT MIN(seq) s FROM run_events WHERE run_id = ?').get(runId) as { s: number | null };
+    return row.s === null ? undefined : row.s - 1;
+  }
+
+  /** One file's results in every run that reported it, newest run first. */
+  fileHistory(key: string): { runId: string; startedAt: string; result: FileResult }[] {
+    return (
+      this.db
+        .prepare('SELECT rf.run_id, r.started_at, rf.result FROM run_files rf JOIN runs r ON r.id = rf.run_id WHERE rf.key = ? ORDER BY r.rowid DESC')
+        .all(key) as { run_id: string; started_at: string; result: string }[]
+    ).map((r) => ({ runId: r.run_id, startedAt: r.started_at, result: JSON.parse(r.result) as FileResult }));
   }
 
   /** The newest run id, if any. */
@@ -297,5 +363,6 @@ function toRunSummary(row: Record<string, unknown>): RunSummary {
     totals: row.totals ? (JSON.parse(row.totals as string) as Record<FileStatus, number>) : null,
     options: JSON.parse(row.options as string) as RunOptions,
     error: row.error ? (JSON.parse(row.error as string) as RunResult['error']) : null,
+    ...(row.origin ? { origin: row.origin as string } : {}),
   };
 }

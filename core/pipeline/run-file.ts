@@ -180,7 +180,12 @@ async function runContent(ctx: PipelineContext, input: ContentInput, bytes: numb
  * Processes one planned object end to end and returns the results to report (one per file, plus
  * one per package member). Ledger entries are written as each unit commits.
  */
-export async function runFile(ctx: PipelineContext, runId: string, object: SourceObject, options: { snapshotDate?: string }): Promise<FileResult[]> {
+export async function runFile(
+  ctx: PipelineContext,
+  runId: string,
+  object: SourceObject,
+  options: { snapshotDate?: string; /** Of a package: exactly these members (a retry), whatever their state. */ members?: Set<string> },
+): Promise<FileResult[]> {
   const file = recognizeFileName(object.key);
   ctx.onProgress({ type: 'file-started', key: object.key, kind: file.kind, size: object.size });
   const started = Date.now();
@@ -211,7 +216,7 @@ export async function runFile(ctx: PipelineContext, runId: string, object: Sourc
 
   const meta = { location: object.location, size: object.size, etag: object.etag, landing: path };
   if (file.kind === 'weekly-package' || file.kind === 'email-opt-in-package') {
-    return runPackage(ctx, runId, object, file, path, meta, started);
+    return runPackage(ctx, runId, object, file, path, meta, started, options.members);
   }
   const result = await runContent(
     ctx,
@@ -231,6 +236,7 @@ async function runPackage(
   path: string,
   meta: { location: string; size: number; etag?: string; landing: string },
   started: number,
+  only?: Set<string>,
 ): Promise<FileResult[]> {
   const results: FileResult[] = [];
   let members;
@@ -250,7 +256,9 @@ async function runPackage(
     const etag = `${object.etag ?? object.size}:${member.crc32.toString(16)}`;
     const mfile = recognizeFileName(member.name);
     const known = ctx.ledger.getFile(key);
-    if (known && known.etag === etag && !memberIsRetryable(known)) continue;
+    if (only) {
+      if (!only.has(key)) continue;
+    } else if (known && known.etag === etag && !memberIsRetryable(known)) continue;
     if (mfile.courseKey && !courseSelected(ctx.config, mfile)) continue;
     ctx.onProgress({ type: 'file-started', key, kind: mfile.kind, size: member.compressedSize });
     let stream: Readable;

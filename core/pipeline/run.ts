@@ -4,6 +4,7 @@
  * to list the source (or a bad configuration) does.
  */
 import { recognizeFileName } from '../domain/file-names.js';
+import { splitMemberKey } from '../domain/files.js';
 import { isFlagged, type FileResult, type PlannedFile, type RunOptions, type RunResult, type RunStatus } from '../domain/results.js';
 import { CancelledError, LoadError, PdsError, SourceError, serializeError } from '../errors/index.js';
 import { emptyTotals } from '../ledger/ledger.js';
@@ -17,12 +18,25 @@ export interface Plan {
   upToDate: number;
 }
 
-/** Lists the source and keeps what is new, changed, retryable or unfinished. */
-export async function planRun(ctx: PipelineContext, options: RunOptions): Promise<Plan> {
+/** The object to plan for a ledger key: a member's package, else the key itself. */
+function objectKeyOf(key: string): string {
+  return splitMemberKey(key)?.packageKey ?? key;
+}
+
+/**
+ * Lists the source and keeps what is new, changed, retryable or unfinished. With `retryKeys`, the
+ * plan holds exactly those files (a member's package, to open it), whatever their state.
+ */
+export async function planRun(ctx: Pick<PipelineContext, 'source' | 'ledger' | 'config' | 'signal'>, options: RunOptions): Promise<Plan> {
   const tasks: Plan['tasks'] = [];
   let upToDate = 0;
+  const retry = options.retryKeys ? new Set(options.retryKeys.map(objectKeyOf)) : undefined;
   for await (const object of ctx.source.list(ctx.signal)) {
     const file = recognizeFileName(object.key);
+    if (retry) {
+      if (retry.has(object.key)) tasks.push({ object, planned: { key: object.key, location: object.location, kind: file.kind, size: object.size, why: 'retry' } });
+      continue;
+    }
     // Explicit files (`pds load`) are always considered; listings keep only edX files.
     if (file.kind === 'unknown' && !options.files) continue;
     if (!fileSelected(ctx.config, file, options)) continue;
@@ -63,8 +77,9 @@ function statusOf(files: FileResult[]): RunStatus {
 }
 
 /** Executes a whole run and records it. Throws only when the run could not run at all. */
-export async function executeRun(ctx: PipelineContext, options: RunOptions): Promise<RunResult> {
-  const { runId, startedAt } = ctx.ledger.startRun(ctx.env, options);
+export async function executeRun(ctx: PipelineContext, options: RunOptions, started?: { runId: string; startedAt: string }): Promise<RunResult> {
+  // A caller that answers with the run id before planning (the console) has recorded the start already.
+  const { runId, startedAt } = started ?? ctx.ledger.startRun(ctx.env, options);
   const files: FileResult[] = [];
   let plan: Plan = { tasks: [], upToDate: 0 };
   // The CLI exits anyway a few seconds after a signal when a server does not answer (README
@@ -90,11 +105,14 @@ export async function executeRun(ctx: PipelineContext, options: RunOptions): Pro
       planned: plan.tasks.length,
       upToDate: plan.upToDate,
       bytes: plan.tasks.reduce((n, t) => n + t.object.size, 0),
+      files: plan.tasks.map((t) => t.planned),
     });
+    const members = options.retryKeys?.filter((k) => splitMemberKey(k) !== undefined);
     if (!options.dryRun) {
       for (const [index, task] of plan.tasks.entries()) {
         if (ctx.signal?.aborted) throw new CancelledError();
-        const results = await runFile(ctx, runId, task.object, { snapshotDate: options.snapshotDate });
+        const only = members?.filter((k) => objectKeyOf(k) === task.object.key);
+        const results = await runFile(ctx, runId, task.object, { snapshotDate: options.snapshotDate, members: only?.length ? new Set(only) : undefined });
         files.push(...results);
         const down = results.find((r) => targetIsDown(r.code));
         if (down) {

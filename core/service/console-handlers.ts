@@ -41,9 +41,11 @@ export function createConsoleHandlers(options: ConsoleHandlersOptions = {}): Con
   };
   return {
     ...handlers,
-    subscribe(_onEvent: (event: RunEvent) => void) {
-      return () => undefined;
+    subscribe(onEvent: (event: RunEvent) => void, subscribeOptions?: { afterSeq?: number }) {
+      return ctx.hub.subscribe(onEvent, subscribeOptions);
     },
-    async close() {},
+    async close() {
+      await ctx.hub.close();
+    },
   };
 }

@@ -14,11 +14,11 @@ import { importKeyFile, listKeys, loadKeyFiles } from '../crypto/keys.js';
 import { createOpenPgpDecryptor } from '../crypto/openpgp-decryptor.js';
 import type { Decryptor, KeyInfo } from '../crypto/ports.js';
 import { dateOptionsProblem } from '../domain/datetime.js';
-import type { RunOptions, RunProgress, RunResult } from '../domain/results.js';
-import { ConfigError, DecryptError, PdsError } from '../errors/index.js';
-import { Ledger } from '../ledger/ledger.js';
+import type { PlannedFile, RunOptions, RunProgress, RunResult } from '../domain/results.js';
+import { ConfigError, DecryptError, PdsError, serializeError } from '../errors/index.js';
+import { emptyTotals, Ledger } from '../ledger/ledger.js';
 import type { PipelineContext } from '../pipeline/context.js';
-import { executeRun } from '../pipeline/run.js';
+import { executeRun, planRun } from '../pipeline/run.js';
 import { memberIsRetryable } from '../domain/selection.js';
 import { createLocalSource } from '../sources/local/local-source.js';
 import type { ObjectSource } from '../sources/ports.js';
@@ -26,6 +26,7 @@ import { createS3Source } from '../sources/s3/s3-source.js';
 import { dataSummary } from '../reports/data-summary.js';
 import { openStores } from '../stores/open-stores.js';
 import { acquireRunLock } from './run-lock.js';
+import { RunRecorder, type RunEventBody } from './run-recorder.js';
 
 export interface ConsoleServiceOptions {
   /** The home folder; default `$PDS_HOME` or `~/.pds`. */
@@ -34,8 +35,32 @@ export interface ConsoleServiceOptions {
   signal?: AbortSignal;
 }
 
+export interface BeginOptions {
+  /** Who starts the run (`cli`, `console`, `scheduler`); recorded with it. */
+  origin?: string;
+  /** Explicit local files (`pds load`) instead of the environment's source. */
+  files?: string[];
+  onProgress?: (event: RunProgress) => void;
+  /** Sees each run event as it is recorded (a console hub in this process). */
+  onEvent?: (event: RunEventBody) => void;
+  signal?: AbortSignal;
+}
+
+export interface StartedRun {
+  runId: string;
+  startedAt: string;
+  /** Aborting it cancels the run. */
+  controller: AbortController;
+  /** Settles when the run is recorded as finished; rejects only when it could not run at all. */
+  done: Promise<RunResult>;
+}
+
 export interface ConsoleService extends ConsoleApi {
   readonly home: string;
+  /** Starts a run; answers once it is recorded (its id known), before planning. */
+  begin(env: string, options: RunOptions, opts?: BeginOptions): Promise<StartedRun>;
+  /** What a run with these options would take (nothing recorded, no lock). */
+  plan(env: string, options: RunOptions): Promise<{ planned: PlannedFile[]; upToDate: number }>;
   /** Loads explicit local files into an environment (`pds load`). */
   load(env: string, files: string[], options?: RunOptions, onProgress?: (event: RunProgress) => void): Promise<RunResult>;
 }
@@ -95,40 +120,100 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
       })());
   }
 
-  async function execute(env: string, source: ObjectSource | undefined, runOptions: RunOptions, onProgress?: (e: RunProgress) => void): Promise<RunResult> {
+  /** The source an environment's runs list and fetch from. */
+  async function sourceOf(env: string, config: EnvironmentConfig): Promise<ObjectSource> {
+    return config.source.type === 's3' ? s3Source(env, config.source, home, timeoutsOf(config)) : createLocalSource({ root: resolvePath(home, config.source.path) });
+  }
+
+  /**
+   * Takes the environment's run lock (RUN_IN_PROGRESS when another run holds it) and records the
+   * run's start, then runs it off the caller's path: the run id is known before planning. Every
+   * progress event is also recorded as a run event (the console follows it from any process).
+   */
+  async function begin(env: string, source: ObjectSource | undefined, runOptions: RunOptions, opts: BeginOptions = {}): Promise<StartedRun> {
     const { config, paths } = await environment(env);
-    const src =
-      source ?? (config.source.type === 's3' ? await s3Source(env, config.source, home, timeoutsOf(config)) : createLocalSource({ root: resolvePath(home, config.source.path) }));
+    const src = source ?? (await sourceOf(env, config));
     const release = await acquireRunLock(join(paths.root, 'run.lock'), env);
-    let stores: Awaited<ReturnType<typeof openStores>> | undefined;
     let ledger: Ledger | undefined;
+    let started: { runId: string; startedAt: string };
     try {
-      // Loads run SQLite on its own thread, overlapping the parsing.
-      stores = await stores_(env, config, paths, true);
       ledger = Ledger.open(paths.ledger);
-      const ctx: PipelineContext = {
-        env,
-        config,
-        paths,
-        source: src,
-        ledger,
-        relational: stores.relational,
-        events: stores.events,
-        documents: stores.documents,
-        decryptor: lazyDecryptor(env, config, paths),
-        signal: options.signal,
-        onProgress: onProgress ?? (() => undefined),
-      };
-      return await executeRun(ctx, runOptions);
-    } finally {
+      started = ledger.startRun(env, runOptions, { origin: opts.origin ?? 'cli' });
+    } catch (error) {
       ledger?.close();
-      await stores?.close();
       await release();
+      throw error;
     }
+    const runLedger = ledger;
+    const controller = new AbortController();
+    const signal = AbortSignal.any([controller.signal, ...[options.signal, opts.signal].filter((s): s is AbortSignal => s !== undefined)]);
+    const recorder = new RunRecorder({ ledger: runLedger, runId: started.runId, env, origin: opts.origin ?? 'cli', controller, listener: opts.onEvent });
+    recorder.started(runOptions);
+    const onProgress = opts.onProgress ?? (() => undefined);
+    const done = (async (): Promise<RunResult> => {
+      let stores: Awaited<ReturnType<typeof openStores>> | undefined;
+      try {
+        try {
+          // Loads run SQLite on its own thread, overlapping the parsing.
+          stores = await stores_(env, config, paths, true);
+        } catch (error) {
+          // The run could not start: recorded as failed, so no run stays `running`.
+          const e = serializeError(error);
+          runLedger.finishRun(started.runId, 'failed', emptyTotals(), { code: e.code, message: e.message, hint: e.hint });
+          recorder.finished();
+          throw error;
+        }
+        const ctx: PipelineContext = {
+          env,
+          config,
+          paths,
+          source: src,
+          ledger: runLedger,
+          relational: stores.relational,
+          events: stores.events,
+          documents: stores.documents,
+          decryptor: lazyDecryptor(env, config, paths),
+          signal,
+          onProgress: (event) => {
+            recorder.progress(event);
+            onProgress(event);
+          },
+        };
+        return await executeRun(ctx, runOptions, started);
+      } finally {
+        recorder.close();
+        runLedger.close();
+        await stores?.close();
+        await release();
+      }
+    })();
+    return { ...started, controller, done };
+  }
+
+  async function execute(env: string, source: ObjectSource | undefined, runOptions: RunOptions, onProgress?: (e: RunProgress) => void): Promise<RunResult> {
+    return (await begin(env, source, runOptions, { onProgress })).done;
   }
 
   return {
     home,
+
+    async begin(env, runOptions, opts = {}) {
+      checkRunDates(runOptions);
+      return begin(env, opts.files ? createLocalSource({ files: opts.files }) : undefined, runOptions, opts);
+    },
+
+    async plan(env, runOptions) {
+      checkRunDates(runOptions);
+      const { config, paths } = await environment(env);
+      const source = await sourceOf(env, config);
+      const ledger = Ledger.open(paths.ledger);
+      try {
+        const plan = await planRun({ source, ledger, config, signal: options.signal }, runOptions);
+        return { planned: plan.tasks.map((t) => t.planned), upToDate: plan.upToDate };
+      } finally {
+        ledger.close();
+      }
+    },
 
     async listEnvironments(): Promise<EnvironmentSummary[]> {
       const config = await loadConfig(home);

@@ -6,9 +6,10 @@
 import { existsSync } from 'node:fs';
 import { environmentPaths, getEnvironment, loadConfig, type EnvironmentPaths } from '../config/config-store.js';
 import type { EnvironmentConfig } from '../config/config-schema.js';
-import { ContractError, type ConsoleHandlers, type RunSummaryData } from '../contract/methods.js';
-import { Ledger, type RunSummary } from '../ledger/ledger.js';
+import { ContractError, type ConsoleHandlers } from '../contract/methods.js';
+import { Ledger } from '../ledger/ledger.js';
 import type { ConsoleService } from './console-service.js';
+import { RunHub } from './run-hub.js';
 
 export interface HandlerContext {
   readonly home: string;
@@ -22,11 +23,14 @@ export interface HandlerContext {
   withLedger<T>(env: string, fn: (ledger: Ledger) => T): T;
   /** True when the environment has a ledger (it has run at least once). */
   hasLedger(env: string): boolean;
+  /** Every run's events, whoever started the run. */
+  readonly hub: RunHub;
 }
 
 export function createHandlerContext(home: string, origin: string, service: ConsoleService): HandlerContext {
   return {
     home,
+    hub: new RunHub(home),
     origin,
     service,
     async environment(env) {
@@ -44,21 +48,6 @@ export function createHandlerContext(home: string, origin: string, service: Cons
     hasLedger(env) {
       return existsSync(environmentPaths(home, env).ledger);
     },
-  };
-}
-
-/** A run as the contract shows it. */
-export function runSummaryData(r: RunSummary): RunSummaryData {
-  return {
-    runId: r.runId,
-    env: r.env,
-    status: r.status,
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
-    totals: r.totals,
-    options: r.options as RunSummaryData['options'],
-    error: r.error ?? null,
-    ...(r.origin ? { origin: r.origin } : {}),
   };
 }
 

@@ -2,16 +2,11 @@
  * Report methods of the console: a run's per-file outcomes (filtered, paged), one file's history,
  * its rejected lines, where an environment stands, and what has landed in its stores.
  */
-import type { ConsoleHandlers, FileResultView, ResultOf } from '../contract/methods.js';
-import type { FileResult } from '../domain/results.js';
+import type { ConsoleHandlers, ResultOf } from '../contract/methods.js';
 import { notImplemented, type HandlerContext } from './handler-context.js';
+import { fileResultView } from './run-recorder.js';
 
 export type ReportMethods = Pick<ConsoleHandlers, 'getReport' | 'getFileHistory' | 'getRejectedLines' | 'getStatus' | 'getDataSummary'>;
-
-/** A file result as the contract shows it: the rejected lines listed are a sample (the quarantine file has them all). */
-export function fileResultView(f: FileResult, sample = 20): FileResultView {
-  return { ...f, rejectedLines: f.rejectedLines?.slice(0, sample) };
-}
 
 export function reportMethods(ctx: HandlerContext): ReportMethods {
   return {
@@ -26,7 +21,7 @@ export function reportMethods(ctx: HandlerContext): ReportMethods {
           (!filter.code || f.code === filter.code) &&
           (!filter.course || (f.courseKey ?? '').toLowerCase().includes(filter.course.toLowerCase())),
       );
-      return { run: report.run, total: files.length, counts, files: files.slice(offset, offset + limit).map((f) => fileResultView(f)) };
+      return { run: report.run, total: files.length, counts, files: files.slice(offset, offset + limit).map(fileResultView) };
     },
     getFileHistory: notImplemented('getFileHistory'),
     getRejectedLines: notImplemented('getRejectedLines'),

@@ -16,8 +16,27 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Locks held by this process (a console runs several environments, one run each). */
+const held = new Set<string>();
+
 /** Takes the lock at `path` or throws a ConfigError naming the process that holds it. */
 export async function acquireRunLock(path: string, env: string): Promise<() => Promise<void>> {
+  if (held.has(path)) {
+    throw new ConfigError(`A run of environment ${env} is already in progress (started from this console or process).`, {
+      code: 'RUN_IN_PROGRESS',
+      hint: 'Wait for it to finish, or cancel it, then start again.',
+    });
+  }
+  held.add(path);
+  try {
+    return await takeLock(path, env);
+  } catch (error) {
+    held.delete(path);
+    throw error;
+  }
+}
+
+async function takeLock(path: string, env: string): Promise<() => Promise<void>> {
   await mkdir(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -26,6 +45,7 @@ export async function acquireRunLock(path: string, env: string): Promise<() => P
       await handle.close();
       return async () => {
         await rm(path, { force: true });
+        held.delete(path);
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
