@@ -41,7 +41,16 @@ export async function importKeyFile(srcPath: string, destDir: string): Promise<K
       hint: 'Check the path and that this user may read the file.',
     });
   }
-  const keys = await readOpenPgpKeys(bytes, srcPath);
+  return importKeyData(bytes, destDir, srcPath);
+}
+
+/**
+ * Imports every secret key in `data` (armored text, or the bytes of an armored or binary export:
+ * a key pasted or uploaded in the console) into `destDir`, as `importKeyFile` does. `srcPath`
+ * names the data in messages (`the pasted key`).
+ */
+export async function importKeyData(data: string | Uint8Array, destDir: string, srcPath: string): Promise<KeyInfo[]> {
+  const keys = await readOpenPgpKeys(data, srcPath);
   const secret = keys.filter((key): key is PrivateKey => key.isPrivate());
   if (secret.length === 0) {
     const ids = keys.map((key) => formatKeyId(key.getFingerprint())).join(', ');

@@ -8,6 +8,7 @@ import { CONSOLE_METHOD_NAMES, type ConsoleHandlers, type RunEvent, type RunEven
 import { createConsoleService } from './console-service.js';
 import { createHandlerContext, notImplemented, type HandlerContext } from './handler-context.js';
 import { environmentMethods } from './environment-methods.js';
+import { keyMethods } from './key-methods.js';
 import { reportMethods } from './report-methods.js';
 import { runMethods } from './run-methods.js';
 
@@ -38,6 +39,7 @@ export function createConsoleHandlers(options: ConsoleHandlersOptions = {}): Con
     ...runMethods(ctx),
     ...reportMethods(ctx),
     ...environmentMethods(ctx),
+    ...keyMethods(ctx),
   };
   return {
     ...handlers,

@@ -20,6 +20,10 @@ export interface GenerateKeyOptions {
   email: string;
   /** Protects the secret key; omitted means an unprotected key. */
   passphrase?: string;
+  /** gpg's `Expire-Date` (`10d`, `2y`…); omitted means the key never expires. */
+  expireDate?: string;
+  /** Generate as if the clock read this (`20200101T000000`): with `expireDate`, a key already expired. */
+  fakedSystemTime?: string;
 }
 
 export interface GeneratedKey {
@@ -117,7 +121,7 @@ export async function createGpgHome(): Promise<GpgHome> {
   return {
     dir,
 
-    async generateKey({ name, email, passphrase }) {
+    async generateKey({ name, email, passphrase, expireDate, fakedSystemTime }) {
       const params = [
         'Key-Type: RSA',
         'Key-Length: 2048',
@@ -127,12 +131,13 @@ export async function createGpgHome(): Promise<GpgHome> {
         'Subkey-Usage: encrypt',
         `Name-Real: ${name}`,
         `Name-Email: ${email}`,
-        'Expire-Date: 0',
+        `Expire-Date: ${expireDate ?? '0'}`,
         passphrase === undefined ? '%no-protection' : `Passphrase: ${passphrase}`,
         '%commit',
         '',
       ].join('\n');
-      const generated = keyring.then(() => runGpg(dir, ['--status-fd', '1', '--pinentry-mode', 'loopback', '--generate-key'], params));
+      const clock = fakedSystemTime === undefined ? [] : ['--faked-system-time', fakedSystemTime];
+      const generated = keyring.then(() => runGpg(dir, [...clock, '--status-fd', '1', '--pinentry-mode', 'loopback', '--generate-key'], params));
       keyring = generated.catch(() => undefined);
       const { stdout } = await generated;
       const created = /KEY_CREATED [BP] ([0-9A-F]{40})/.exec(stdout.toString('utf8'));
