@@ -51,6 +51,8 @@ export interface ContentOutcome {
    * kept) and the file fails (`NO_LINE_READABLE`), its rejected lines quarantined and listed.
    */
   noLineLoaded?: boolean;
+  /** A newer snapshot is already in place: the file's lines were read and deliberately changed nothing. */
+  stale?: boolean;
 }
 
 /** True when lines were read and every one of them was rejected (none loaded or already present). */
@@ -178,6 +180,7 @@ export async function loadWeeklyTable(ctx: PipelineContext, input: ContentInput)
   const warnings: FileWarning[] = [];
   const rejected: RejectedLine[] = [];
   const counts = { read: 0, loaded: 0, rejected: 0, duplicates: 0 };
+  let stale = false;
 
   const items = readTsv(readLines(plain), { fileName: file.name });
   const first = await items.next();
@@ -250,6 +253,7 @@ export async function loadWeeklyTable(ctx: PipelineContext, input: ContentInput)
     }
     const committed = await writer.commit();
     counts.loaded = committed.stale ? 0 : committed.rows;
+    stale = committed.stale;
     if (committed.stale) {
       warnings.push({ code: 'STALE_SNAPSHOT', message: `A newer snapshot of ${tableName} for ${courseKey} is already loaded; this ${snapshotDate} file changed nothing.` });
     } else if (committed.rows === 0 && committed.replacedRows > 0) {
@@ -262,7 +266,7 @@ export async function loadWeeklyTable(ctx: PipelineContext, input: ContentInput)
   } finally {
     await quarantine.close();
   }
-  return outcome({ counts, warnings, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: tableName, snapshotDate });
+  return outcome({ counts, warnings, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: tableName, snapshotDate, stale });
 }
 
 /** Re-encodes decoded TSV values the way edX wrote them (for the quarantine file). */
@@ -356,6 +360,7 @@ export async function loadForum(ctx: PipelineContext, input: ContentInput): Prom
   const table = getTableDef('forum_contents')!;
   const columns = table.columns.map((c) => c.name);
   const counts = { read: 0, loaded: 0, rejected: 0, duplicates: 0 };
+  let stale = false;
   const rejected: RejectedLine[] = [];
   const quarantine = quarantineFor(ctx, key);
   await quarantine.clear();
@@ -383,6 +388,7 @@ export async function loadForum(ctx: PipelineContext, input: ContentInput): Prom
     if (documents) await documents.commit();
     const committed = await writer.commit();
     counts.loaded = committed.stale ? 0 : committed.rows;
+    stale = committed.stale;
   } catch (error) {
     await documents?.abort();
     await writer.abort().catch(() => undefined);
@@ -390,7 +396,7 @@ export async function loadForum(ctx: PipelineContext, input: ContentInput): Prom
   } finally {
     await quarantine.close();
   }
-  return outcome({ counts, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: 'forum_contents', snapshotDate });
+  return outcome({ counts, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: 'forum_contents', snapshotDate, stale });
 }
 
 /** Loads a course structure JSON as the course's blocks snapshot (§4.10). */
@@ -406,6 +412,7 @@ export async function loadCourseStructure(ctx: PipelineContext, input: ContentIn
   const origin = newOrigin(key);
   const writer = await ctx.relational.beginSnapshot({ table, courseKey, snapshotDate, columns, origin });
   let committedRows = 0;
+  let stale = false;
   try {
     const rows = blocks.map((b) => columns.map((c) => ((b as unknown as Record<string, SqlValue>)[c] ?? null)));
     for (let i = 0; i < rows.length; i += BATCH_ROWS) await writer.write(rows.slice(i, i + BATCH_ROWS));
@@ -413,11 +420,12 @@ export async function loadCourseStructure(ctx: PipelineContext, input: ContentIn
     await ctx.documents?.replaceCourseStructure({ courseKey, snapshotDate, courseId: courseId ?? undefined, structure: JSON.parse(text) as Record<string, unknown>, origin });
     const committed = await writer.commit();
     committedRows = committed.stale ? 0 : committed.rows;
+    stale = committed.stale;
   } catch (error) {
     await writer.abort().catch(() => undefined);
     throw error;
   }
-  return outcome({ counts: { read: blocks.length, loaded: committedRows, rejected: 0, duplicates: 0 }, courseKey, table: 'course_blocks', snapshotDate });
+  return outcome({ counts: { read: blocks.length, loaded: committedRows, rejected: 0, duplicates: 0 }, courseKey, table: 'course_blocks', snapshotDate, stale });
 }
 
 /** Loads the email opt-in CSV as the org's opt-in snapshot (§3). */
@@ -430,6 +438,7 @@ export async function loadEmailOptIn(ctx: PipelineContext, input: ContentInput):
   const columns = table.columns.map((c) => c.name);
   const coerce = createRowCoercer(table, columns);
   const counts = { read: 0, loaded: 0, rejected: 0, duplicates: 0 };
+  let stale = false;
   const rejected: RejectedLine[] = [];
   const quarantine = quarantineFor(ctx, key);
   await quarantine.clear();
@@ -457,13 +466,14 @@ export async function loadEmailOptIn(ctx: PipelineContext, input: ContentInput):
     }
     const committed = await writer.commit();
     counts.loaded = committed.stale ? 0 : committed.rows;
+    stale = committed.stale;
   } catch (error) {
     await writer.abort().catch(() => undefined);
     throw error;
   } finally {
     await quarantine.close();
   }
-  return outcome({ counts, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: 'email_opt_in', snapshotDate });
+  return outcome({ counts, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: 'email_opt_in', snapshotDate, stale });
 }
 
 /** Wraps a non-PdsError thrown while loading (driver errors) as a LoadError. */

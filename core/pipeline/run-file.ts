@@ -64,9 +64,18 @@ function failure(key: string, file: RecognizedFile, error: unknown, started: num
   };
 }
 
+/**
+ * Lines unaccounted for: every line read is loaded, rejected (and quarantined) or already present.
+ * 0 when the counts add up, or when the file deliberately changed nothing (a newer snapshot is in place).
+ */
+export function unaccountedLines(counts: { read: number; loaded: number; rejected: number; duplicates: number }, stale = false): number {
+  if (stale) return 0;
+  return counts.read - counts.loaded - counts.rejected - counts.duplicates;
+}
+
 /** Status, code and reason of a content that was read to the end, from its counts. */
-function verdict(file: RecognizedFile, out: ContentOutcome): Pick<FileResult, 'status' | 'stage' | 'code' | 'reason' | 'hint'> {
-  const { read, rejected, duplicates } = out.counts;
+export function verdict(file: RecognizedFile, out: ContentOutcome): Pick<FileResult, 'status' | 'stage' | 'code' | 'reason' | 'hint'> {
+  const { read, loaded, rejected, duplicates } = out.counts;
   const hint = rejected > 0 && out.quarantine ? `The rejected lines are kept verbatim in ${out.quarantine}.` : undefined;
   if (out.noLineLoaded) {
     const kept = out.table && out.courseKey ? ` The previous snapshot of ${out.table} for ${out.courseKey} is kept.` : '';
@@ -76,6 +85,18 @@ function verdict(file: RecognizedFile, out: ContentOutcome): Pick<FileResult, 's
       code: 'NO_LINE_READABLE',
       reason: `No line of ${file.name} loaded: all ${read} lines were rejected (see the line numbers).${kept}`,
       hint,
+    };
+  }
+  const missing = unaccountedLines(out.counts, out.stale);
+  if (missing !== 0) {
+    // Silent loss made visible: what was committed stays, but the file needs attention.
+    const gap = missing > 0 ? `${missing} line(s) are unaccounted for` : `${-missing} more row(s) were counted than lines read`;
+    return {
+      status: 'partial',
+      stage: 'load',
+      code: 'COUNTS_DO_NOT_ADD_UP',
+      reason: `${file.name}: of ${read} lines read, ${loaded} were loaded, ${rejected} rejected and ${duplicates} already present, so ${gap}.`,
+      hint: 'Report it to the pds maintainers with the file name; the next run does not retry the file until it changes.',
     };
   }
   if (rejected === 0) return { status: 'loaded' };
