@@ -44,6 +44,7 @@ export const ERROR_GUIDANCE: Readonly<Record<string, ErrorGuidance>> = {
   DECRYPT_KEY_INVALID: g('import-key'),
   KEY_FILE_UNREADABLE: g('import-key', 'Import the key again, pasting its text or choosing its file.'),
   KEY_FINGERPRINT_INVALID: g('reload', 'Choose the key from the list on the Keys screen.'),
+  KEY_NOT_FOUND: g('reload'),
   KEY_NOT_FOUND: g('reload', 'Choose the key from the list on the Keys screen.'),
 
   // Secrets
@@ -58,6 +59,8 @@ export const ERROR_GUIDANCE: Readonly<Record<string, ErrorGuidance>> = {
   CONFIG_TLS_FILE: g('edit-environment'),
   CONFIG_YAML: g('edit-environment'),
   CONFIG_UNREADABLE: g('none'),
+  CONFIG_CHANGED: g('reload'),
+  CONFIG_ENV_EXISTS: g('none'),
   DATE_INVALID: g('none'),
   S3_NO_SUCH_BUCKET: g('edit-environment'),
   S3_WRONG_REGION: g('edit-environment'),
@@ -71,6 +74,7 @@ export const ERROR_GUIDANCE: Readonly<Record<string, ErrorGuidance>> = {
   MONGO_INDEX_CONFLICT: g('edit-environment'),
   DB_READ_ONLY: g('edit-environment'),
   LOCAL_NOT_A_FOLDER: g('edit-environment'),
+  LOCAL_NOT_FOUND: g('edit-environment'),
   LOCAL_NOTHING_TO_LOAD: g('edit-environment'),
   TABLE_NAME_INVALID: g('edit-environment'),
 
@@ -90,6 +94,7 @@ export const ERROR_GUIDANCE: Readonly<Record<string, ErrorGuidance>> = {
   MONGO_UNREACHABLE: g('check-connection'),
   MONGO_AUTH_FAILED: g('check-connection'),
   MONGO_UNAUTHORIZED: g('check-connection'),
+  SUMMARY_QUERY_FAILED: g('check-connection', 'Test the connection to the database (it checks its tables too), then open this screen again.'),
 
   // One file, where fetching or loading it again can succeed
   S3_CHECKSUM_MISMATCH: g('retry-file'),
@@ -126,6 +131,7 @@ export const ERROR_GUIDANCE: Readonly<Record<string, ErrorGuidance>> = {
   ZIP_MEMBER_MISSING: g('start-run', 'The package changed since it was listed; start the run again to plan it afresh.'),
   RUN_IN_PROGRESS: g('reload', 'Wait for the run in progress to finish, or cancel it from the Run screen.'),
   NO_SUCH_RUN: g('reload', 'Pick a run from the run history.'),
+  NOTHING_TO_RETRY: g('none'),
   FORUM_SNAPSHOT_BUSY: g('reload'),
 };
 
@@ -148,11 +154,12 @@ export function guidanceFor(code: string): ErrorGuidance {
 }
 
 /**
- * True when a hint tells the reader to type a `pds` command: a backticked `pds …`, a command with
- * options (`pds key import --env live`), or "run pds again". "Only one pds run at a time" is not.
+ * True when a hint tells the reader to type a `pds` command: a backticked or bracketed `pds …`
+ * (`(pds db check)`), a command with options (`pds key import --env live`), or "run pds again".
+ * "Only one pds run at a time" is not.
  */
 export function namesCliCommand(hint: string): boolean {
-  return /`pds\b/.test(hint) || /\bpds(\s+[a-z]+){1,2}\s+--[a-z]/.test(hint) || /\brun pds again\b/i.test(hint);
+  return /`pds\b/.test(hint) || /\(pds [a-z]+( [a-z]+)?\)/.test(hint) || /\bpds(\s+[a-z]+){1,2}\s+--[a-z]/.test(hint) || /\brun pds again\b/i.test(hint);
 }
 
 /** The hint a console user sees for an engine error: the engine's own unless it names a CLI command. */

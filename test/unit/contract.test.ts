@@ -249,6 +249,7 @@ describe('error guidance', () => {
     assert.ok(namesCliCommand('Copy the fingerprint from `pds key list`.'));
     assert.ok(namesCliCommand('List runs with: pds runs --env live'));
     assert.ok(namesCliCommand('Run pds again: events already stored count as duplicates.'));
+    assert.ok(namesCliCommand('Check the events table (pds db check), then ask again.'));
     assert.ok(!namesCliCommand('Make sure only one pds run loads an environment at a time.'));
     assert.ok(!namesCliCommand('Drop or rename the existing index of that name (pds creates its indexes again).'));
   });
@@ -261,6 +262,7 @@ describe('error guidance', () => {
       ['MONGO_PARTIAL_BATCH', 'Run pds again: events already stored count as duplicates.'],
       ['MONGO_WRITE_FAILED', 'A transient server condition (election, shutdown, timeout): run pds again.'],
       ['LOAD_FAILED', 'Another process is writing the same database file; run pds again once it has finished.'],
+      ['SUMMARY_QUERY_FAILED', 'Check the events table (pds db check), then ask again.'],
     ];
     for (const [code, hint] of cliHints) {
       const gui = consoleHint(code, hint);
