@@ -60,7 +60,7 @@ export async function runCli(argv: string[]): Promise<number> {
     controller.abort();
     // Unref'd: a run that stops cleanly ends the process without waiting for this.
     setTimeout(() => {
-      process.stderr.write(`pds: the run did not stop within ${STOP_GRACE_MS / 1000} s of ${signal} (a server is not answering); exiting. The next run loads what is missing.\n`);
+      process.stderr.write(`pds: the work in hand did not stop within ${STOP_GRACE_MS / 1000} s of ${signal} (a server is not answering); exiting. The next run loads what is missing.\n`);
       process.exit(typeof process.exitCode === 'number' && process.exitCode !== 0 ? process.exitCode : 1);
     }, STOP_GRACE_MS).unref();
   };
