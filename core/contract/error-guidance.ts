@@ -44,7 +44,6 @@ export const ERROR_GUIDANCE: Readonly<Record<string, ErrorGuidance>> = {
   DECRYPT_KEY_INVALID: g('import-key'),
   KEY_FILE_UNREADABLE: g('import-key', 'Import the key again, pasting its text or choosing its file.'),
   KEY_FINGERPRINT_INVALID: g('reload', 'Choose the key from the list on the Keys screen.'),
-  KEY_NOT_FOUND: g('reload'),
   KEY_NOT_FOUND: g('reload', 'Choose the key from the list on the Keys screen.'),
 
   // Secrets
