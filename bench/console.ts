@@ -114,22 +114,26 @@ async function buildRun(home: string, options: ConsoleBenchOptions): Promise<{ r
 }
 
 /** Starts the built `pds serve` on `home` and reads its URL. */
-async function startServe(home: string): Promise<{ stop: () => Promise<void>; base: string; token: string }> {
+async function startServe(home: string): Promise<{ stop: () => Promise<void>; base: string; token: string; stderr: () => string }> {
   const bin = fileURLToPath(new URL('../bin/pds.mjs', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, PDS_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, PDS_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its stderr (notices, and the detail of any INTERNAL answer) is shown only if it fails.
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
       out += s;
       if (out.includes('\n')) resolve(out.split('\n')[0]);
     });
-    child.once('close', (code) => reject(new Error(`pds serve ended (exit ${code}) before printing its URL`)));
+    child.once('close', (code) => reject(new Error(`pds serve ended (exit ${code}) before printing its URL:\n${stderr}`)));
   });
   const match = /^(http:\/\/127\.0\.0\.1:\d+)\/#token=(\S+)$/.exec(url);
   if (!match) throw new Error(`pds serve printed ${url}`);
   return {
     base: match[1],
     token: match[2],
+    stderr: () => stderr,
     stop: () =>
       new Promise((resolve) => {
         child.once('close', () => resolve());
@@ -168,7 +172,7 @@ export async function benchConsole(options: ConsoleBenchOptions): Promise<Consol
         });
         const text = await response.text();
         const envelope = JSON.parse(text) as { ok: boolean; value: { total: number }; error?: { code: string; message: string } };
-        if (!envelope.ok) throw new Error(`${method}: ${envelope.error?.code} ${envelope.error?.message}`);
+        if (!envelope.ok) throw new Error(`${method}: ${envelope.error?.code} ${envelope.error?.message}\n${server.stderr()}`);
         return { bytes: Buffer.byteLength(text), value: envelope.value };
       };
       const reportArgs = { env: ENV, runId, offset: 0, limit: 100 };
