@@ -55,7 +55,8 @@ export function createEventStreams(source: RunEventSource, headers: Readonly<Rec
         response.end();
       };
       open.add(close);
-      request.on('close', close);
+      // The response closes when the client goes away (or the connection drops).
+      response.on('close', close);
       response.on('error', close);
 
       const unsubscribe = source.subscribe(
