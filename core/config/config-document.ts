@@ -11,16 +11,10 @@ import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Y
 import { ConfigError } from '../errors/index.js';
 import { configPath } from './config-store.js';
 import { isSecretRef } from './config-schema.js';
+import { SECRET_FIELDS } from '../contract/methods.js';
 
-/** The config fields that hold secret references (the contract's `SECRET_FIELDS`), as paths within an environment. */
-export const SECRET_FIELD_PATHS = [
-  'key.passphrase',
-  'source.accessKeyId',
-  'source.secretAccessKey',
-  'targets.relational.password',
-  'targets.relational.url',
-  'targets.events.uri',
-] as const;
+/** The config fields that hold secret references, as paths within an environment: the contract's `SECRET_FIELDS`. */
+export const SECRET_FIELD_PATHS = SECRET_FIELDS;
 
 export type SecretFieldPath = (typeof SECRET_FIELD_PATHS)[number];
 
