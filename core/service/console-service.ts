@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runSummaryView, type ConsoleApi, type DbCheck, type EnvironmentStatus, type EnvironmentSummary, type KeySummary, type RunReport } from '../contract/console-api.js';
+import { runSummaryView, type ConsoleApi, type DataSummary, type DbCheck, type EnvironmentStatus, type EnvironmentSummary, type KeySummary, type RunReport } from '../contract/console-api.js';
 import { timeoutsOf, type EnvironmentConfig, type Timeouts } from '../config/config-schema.js';
 import { environmentPaths, getEnvironment, loadConfig, resolveHome, resolvePath, resolveSecret } from '../config/config-store.js';
 import { describeS3Source, s3SourceConfigFor, type S3SourceSettings } from '../config/s3-settings.js';
@@ -24,6 +24,7 @@ import { createLocalSource } from '../sources/local/local-source.js';
 import type { ObjectSource } from '../sources/ports.js';
 import { createS3Source } from '../sources/s3/s3-source.js';
 import { dataSummary } from '../reports/data-summary.js';
+import { eventsPerDay, type DayCount } from '../reports/events-per-day.js';
 import { openStores } from '../stores/open-stores.js';
 import { acquireRunLock } from './run-lock.js';
 import { RunRecorder, type RunEventBody } from './run-recorder.js';
@@ -61,6 +62,8 @@ export interface ConsoleService extends ConsoleApi {
   begin(env: string, options: RunOptions, opts?: BeginOptions): Promise<StartedRun>;
   /** What a run with these options would take (nothing recorded, no lock). */
   plan(env: string, options: RunOptions): Promise<{ planned: PlannedFile[]; upToDate: number }>;
+  /** What has landed, with events per day and course over the last `days` days loaded. */
+  getDataSummary(env: string, days?: number): Promise<DataSummary & { eventsPerDay: DayCount[] }>;
   /** Loads explicit local files into an environment (`pds load`). */
   load(env: string, files: string[], options?: RunOptions, onProgress?: (event: RunProgress) => void): Promise<RunResult>;
 }
@@ -160,7 +163,6 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
           // The run could not start: recorded as failed, so no run stays `running`.
           const e = serializeError(error);
           runLedger.finishRun(started.runId, 'failed', emptyTotals(), { code: e.code, message: e.message, hint: e.hint });
-          recorder.finished();
           throw error;
         }
         const ctx: PipelineContext = {
@@ -181,10 +183,14 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
         };
         return await executeRun(ctx, runOptions, started);
       } finally {
-        recorder.close();
-        runLedger.close();
-        await stores?.close();
-        await release();
+        try {
+          await stores?.close();
+        } finally {
+          await release();
+          // Announced once the lock is free: whoever sees run-finished can start the next run.
+          recorder.finished();
+          runLedger.close();
+        }
       }
     })();
     return { ...started, controller, done };
@@ -318,11 +324,12 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
       return existsSync(paths.keys) ? (await listKeys(paths.keys)).map(toKeySummary) : [];
     },
 
-    async getDataSummary(env) {
+    async getDataSummary(env, days = 30) {
       const { config, paths } = await environment(env);
       const stores = await stores_(env, config, paths);
       try {
-        return await dataSummary(stores.relational, stores.events);
+        const summary = await dataSummary(stores.relational, stores.events);
+        return { ...summary, eventsPerDay: await eventsPerDay(stores.relational, days) };
       } finally {
         await stores.close();
       }

@@ -2,35 +2,89 @@
  * Report methods of the console: a run's per-file outcomes (filtered, paged), one file's history,
  * its rejected lines, where an environment stands, and what has landed in its stores.
  */
-import type { ConsoleHandlers, ResultOf } from '../contract/methods.js';
-import { notImplemented, type HandlerContext } from './handler-context.js';
-import { fileResultView } from './run-recorder.js';
+import { existsSync } from 'node:fs';
+import type { ConsoleHandlers } from '../contract/methods.js';
+import type { FileResult } from '../domain/results.js';
+import { ConfigError, PdsError } from '../errors/index.js';
+import { readQuarantinePage } from '../pipeline/quarantine-reader.js';
+import type { HandlerContext } from './handler-context.js';
+import { fileResultView, runSummaryData } from './run-recorder.js';
 
 export type ReportMethods = Pick<ConsoleHandlers, 'getReport' | 'getFileHistory' | 'getRejectedLines' | 'getStatus' | 'getDataSummary'>;
+
+type ReportFilter = Parameters<ConsoleHandlers['getReport']>[0]['filter'];
+
+/** True when a file result passes the report's filter (course: part of the course key, any case). */
+export function matchesFilter(f: FileResult, filter: ReportFilter): boolean {
+  return (
+    (!filter.status?.length || filter.status.includes(f.status)) &&
+    (!filter.kind?.length || filter.kind.includes(f.kind)) &&
+    (!filter.code || f.code === filter.code) &&
+    (!filter.course || (f.courseKey ?? '').toLowerCase().includes(filter.course.toLowerCase()))
+  );
+}
+
+function noFile(env: string, key: string): ConfigError {
+  return new ConfigError(`No run of environment ${env} reported the file ${key}.`, { code: 'NO_SUCH_FILE', hint: 'Pick the file from a run report.' });
+}
 
 export function reportMethods(ctx: HandlerContext): ReportMethods {
   return {
     async getReport({ env, runId, filter, offset, limit }) {
-      const report = await ctx.service.getReport(env, runId);
+      await ctx.environment(env);
+      const found = ctx.hasLedger(env)
+        ? ctx.withLedger(env, (l) => {
+            const id = runId ?? l.latestRunId();
+            const run = id ? l.getRun(id) : undefined;
+            return run ? { run, files: l.runFiles(run.runId) } : undefined;
+          })
+        : undefined;
+      if (!found) {
+        throw new ConfigError(runId ? `Environment ${env} has no run ${runId}.` : `Environment ${env} has no runs yet.`, {
+          code: 'NO_SUCH_RUN',
+          hint: runId ? 'Pick a run from the environment’s run history.' : 'Start a run to see its report.',
+        });
+      }
+      // Totals per status over the whole run; the page is of the filtered files.
       const counts: Record<string, number> = {};
-      for (const f of report.files) counts[f.status] = (counts[f.status] ?? 0) + 1;
-      const files = report.files.filter(
-        (f) =>
-          (!filter.status?.length || filter.status.includes(f.status)) &&
-          (!filter.kind?.length || filter.kind.includes(f.kind)) &&
-          (!filter.code || f.code === filter.code) &&
-          (!filter.course || (f.courseKey ?? '').toLowerCase().includes(filter.course.toLowerCase())),
-      );
-      return { run: report.run, total: files.length, counts, files: files.slice(offset, offset + limit).map(fileResultView) };
+      for (const f of found.files) counts[f.status] = (counts[f.status] ?? 0) + 1;
+      const files = found.files.filter((f) => matchesFilter(f, filter));
+      return { run: runSummaryData(found.run), total: files.length, counts, files: files.slice(offset, offset + limit).map(fileResultView) };
     },
-    getFileHistory: notImplemented('getFileHistory'),
-    getRejectedLines: notImplemented('getRejectedLines'),
+
+    async getFileHistory({ env, key }) {
+      await ctx.environment(env);
+      const entries = ctx.hasLedger(env) ? ctx.withLedger(env, (l) => l.fileHistory(key)) : [];
+      if (entries.length === 0) throw noFile(env, key);
+      return { key, entries: entries.map((e) => ({ runId: e.runId, startedAt: e.startedAt, result: fileResultView(e.result) })) };
+    },
+
+    async getRejectedLines({ env, key, offset, limit }) {
+      await ctx.environment(env);
+      const latest = ctx.hasLedger(env) ? ctx.withLedger(env, (l) => l.fileHistory(key)[0]) : undefined;
+      if (!latest) throw noFile(env, key);
+      const path = latest.result.quarantine;
+      if (!path || latest.result.counts.rejected === 0) return { total: 0, lines: [] };
+      if (!existsSync(path)) {
+        throw new PdsError(`The quarantine file of ${key} is gone: ${path} no longer exists, so its rejected lines cannot be shown.`, {
+          code: 'QUARANTINE_MISSING',
+          stage: 'record',
+          file: key,
+          hint: 'The line numbers and reasons are still in the run report; the next load of this file writes a new quarantine file.',
+        });
+      }
+      return readQuarantinePage(path, { offset, limit }, latest.result.rejectedLines);
+    },
+
     async getStatus({ env }) {
-      return ctx.service.getStatus(env);
+      const status = await ctx.service.getStatus(env);
+      if (!status.lastRun || !ctx.hasLedger(env)) return { ...status, lastRun: null };
+      const last = ctx.withLedger(env, (l) => l.getRun(status.lastRun!.runId));
+      return { ...status, lastRun: last ? runSummaryData(last) : null };
     },
-    async getDataSummary({ env }): Promise<ResultOf<'getDataSummary'>> {
-      const summary = await ctx.service.getDataSummary(env);
-      return { ...summary, eventsPerDay: [] };
+
+    async getDataSummary({ env, days }) {
+      return ctx.service.getDataSummary(env, days);
     },
   };
 }

@@ -105,16 +105,21 @@ export class RunRecorder {
         this.emit({ type: 'file-finished', result: fileResultView(p.result) });
         return;
       case 'run-finished':
-        this.finished();
+        // Announced by finished() once the run has let go of the environment.
         return;
     }
   }
 
-  /** Emits run-finished from the ledger's record of the run (once). */
+  /** Emits run-finished from the ledger's record of the run, and stops recording. */
   finished(): void {
-    const run = this.o.ledger.getRun(this.o.runId);
-    if (run) this.emit({ type: 'run-finished', run: runSummaryData(run) });
-    this.close();
+    try {
+      const run = this.o.ledger.getRun(this.o.runId);
+      if (run) this.emit({ type: 'run-finished', run: runSummaryData(run) });
+    } catch {
+      // The ledger cannot be read now: a console still sees the run end when it lists runs.
+    } finally {
+      this.close();
+    }
   }
 
   close(): void {

@@ -1,0 +1,89 @@
+/**
+ * Reads a quarantine file back, a page at a time: each rejected line's number, code and reason
+ * (from the index beside it) with its text. The files can be large; only the page asked for is kept.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { quarantineIndexPath, type QuarantineIndexHeader } from './quarantine.js';
+
+export interface QuarantinedLine {
+  line: number;
+  code: string;
+  reason: string;
+  text: string;
+}
+
+/** Longest text returned for one line (a page stays small); the file keeps the line whole. */
+export const MAX_TEXT_CHARS = 10_000;
+
+/** Calls `onLine` for each `\n`-terminated line of a file (bytes, without the terminator); stops when it returns false. */
+async function eachLine(path: string, onLine: (line: Buffer, index: number) => boolean | void): Promise<number> {
+  let index = 0;
+  let rest: Buffer = Buffer.alloc(0);
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+      let at = data.indexOf(0x0a);
+      while (at >= 0) {
+        if (onLine(data.subarray(0, at), index++) === false) return index;
+        data = data.subarray(at + 1);
+        at = data.indexOf(0x0a);
+      }
+      rest = Buffer.from(data);
+    }
+    if (rest.length > 0) onLine(rest, index++);
+    return index;
+  } finally {
+    stream.destroy();
+  }
+}
+
+function textOf(line: Buffer): string {
+  const text = line.toString('utf8');
+  return text.length > MAX_TEXT_CHARS ? `${text.slice(0, MAX_TEXT_CHARS)}…` : text;
+}
+
+/**
+ * One page of a quarantine file's lines. Without an index (a file quarantined by an older
+ * version), the numbers known from the file's result (`known`, in quarantine order) are used.
+ */
+export async function readQuarantinePage(
+  path: string,
+  page: { offset: number; limit: number },
+  known: { line: number; code: string; reason: string }[] = [],
+): Promise<{ total: number; lines: QuarantinedLine[] }> {
+  const end = page.offset + page.limit;
+  const indexPath = quarantineIndexPath(path);
+  const entries: { line: number; code: string; reason: string }[] = [];
+  let preamble = 0;
+  let total: number;
+  if (existsSync(indexPath)) {
+    const count = await eachLine(indexPath, (raw, i) => {
+      if (i === 0) {
+        preamble = (JSON.parse(raw.toString('utf8')) as QuarantineIndexHeader).preambleLines;
+        return;
+      }
+      const n = i - 1;
+      if (n >= page.offset && n < end) entries.push(JSON.parse(raw.toString('utf8')) as { line: number; code: string; reason: string });
+    });
+    total = Math.max(0, count - 1);
+  } else {
+    // An older quarantine file, without index: its lines are shown as they are (a table's
+    // header line included), numbered from the file's result as far as it lists them.
+    total = 0;
+    entries.push(...known.slice(page.offset, end));
+  }
+  const indexed = existsSync(indexPath);
+  const texts: string[] = [];
+  const lineCount = await eachLine(path, (raw, i) => {
+    const n = i - preamble;
+    if (n < page.offset) return;
+    if (n >= end) return indexed ? false : undefined;
+    texts.push(textOf(raw));
+  });
+  if (!indexed) {
+    total = Math.max(0, lineCount - preamble);
+    for (let i = entries.length; i < texts.length; i++) entries.push({ line: 0, code: 'REJECTED', reason: 'line number not recorded' });
+  }
+  return { total, lines: texts.map((text, i) => ({ ...entries[i]!, text })) };
+}

@@ -1,0 +1,109 @@
+/**
+ * Console reports (core/service/report-methods.ts): a run's files filtered and paged with totals
+ * per status, one file's history across runs, its rejected lines read back from the quarantine
+ * file with their text, and events per day in the data summary. Real SQLite files and ledgers.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ContractError } from '../../core/contract/methods.js';
+import { PdsError } from '../../core/errors/index.js';
+import { createConsoleHandlers, type ConsoleEngine } from '../../core/service/console-handlers.js';
+import { createConsoleHome, type ConsoleHome } from '../support/console-home.js';
+import { recordEvents } from '../support/run-events.js';
+
+let home: ConsoleHome;
+let console: ConsoleEngine;
+let firstRun: string;
+let secondRun: string;
+const LINES = 40;
+/** File 1 has 7 lines that are not JSON; file 3 has 1. */
+const BAD = { 1: 7, 3: 1 };
+
+before(async () => {
+  home = await createConsoleHome({ files: 4, linesPerFile: LINES, badLines: BAD });
+  console = createConsoleHandlers({ home: home.home });
+  const log = recordEvents(console);
+  firstRun = (await console.startRun({ env: 'local', options: {} })).runId;
+  await log.finished(firstRun);
+  secondRun = (await console.startRun({ env: 'local', options: { retry: { keys: [home.keys[1]!] } } })).runId;
+  await log.finished(secondRun);
+  log.stop();
+});
+
+after(async () => {
+  await console?.close();
+  await home?.remove();
+});
+
+function codeOf(error: unknown): string | undefined {
+  return error instanceof PdsError || error instanceof ContractError ? error.code : undefined;
+}
+
+describe('console reports', () => {
+  test('getReport filters and pages a run’s files; counts are per status over the whole run', async () => {
+    const all = await console.getReport({ env: 'local', runId: firstRun, filter: {}, offset: 0, limit: 100 });
+    assert.equal(all.run.runId, firstRun);
+    assert.equal(all.total, 4);
+    assert.deepEqual(all.counts, { loaded: 2, partial: 2 });
+
+    const partial = await console.getReport({ env: 'local', runId: firstRun, filter: { status: ['partial'] }, offset: 0, limit: 1 });
+    assert.equal(partial.total, 2);
+    assert.deepEqual(partial.counts, all.counts);
+    assert.deepEqual(partial.files.map((f) => f.key), [home.keys[1]]);
+    const next = await console.getReport({ env: 'local', runId: firstRun, filter: { status: ['partial'] }, offset: 1, limit: 1 });
+    assert.deepEqual(next.files.map((f) => f.key), [home.keys[3]]);
+
+    assert.equal((await console.getReport({ env: 'local', runId: firstRun, filter: { code: 'LINES_REJECTED', kind: ['event-log'] }, offset: 0, limit: 10 })).total, 2);
+    assert.equal((await console.getReport({ env: 'local', runId: firstRun, filter: { kind: ['weekly-table'] }, offset: 0, limit: 10 })).total, 0);
+    // The newest run by default.
+    const newest = await console.getReport({ env: 'local', filter: {}, offset: 0, limit: 10 });
+    assert.equal(newest.run.runId, secondRun);
+    assert.deepEqual(newest.files.map((f) => f.key), [home.keys[1]]);
+    await assert.rejects(console.getReport({ env: 'local', runId: 'nope', filter: {}, offset: 0, limit: 10 }), (e: unknown) => codeOf(e) === 'NO_SUCH_RUN');
+  });
+
+  test('getFileHistory lists one file’s outcome in every run that touched it, newest first', async () => {
+    const history = await console.getFileHistory({ env: 'local', key: home.keys[1]! });
+    assert.deepEqual(history.entries.map((e) => e.runId), [secondRun, firstRun]);
+    for (const e of history.entries) {
+      assert.equal(e.result.status, 'partial');
+      assert.equal(e.result.counts.rejected, BAD[1]);
+    }
+    assert.deepEqual((await console.getFileHistory({ env: 'local', key: home.keys[0]! })).entries.map((e) => e.runId), [firstRun]);
+    await assert.rejects(console.getFileHistory({ env: 'local', key: 'never-seen.log' }), (e: unknown) => codeOf(e) === 'NO_SUCH_FILE');
+  });
+
+  test('getRejectedLines pages a file’s rejected lines with their number, code, reason and text', async () => {
+    const key = home.keys[1]!;
+    const page = await console.getRejectedLines({ env: 'local', key, offset: 2, limit: 3 });
+    assert.equal(page.total, BAD[1]);
+    // createConsoleHome puts bad line b at line 2b + 2 (1-based), text `not json b {`.
+    assert.deepEqual(
+      page.lines.map((l) => [l.line, l.code, l.text]),
+      [2, 3, 4].map((b) => [2 * b + 2, 'JSON_INVALID', `not json ${b} {`]),
+    );
+    for (const l of page.lines) assert.ok(l.reason.length > 0);
+    const last = await console.getRejectedLines({ env: 'local', key, offset: 6, limit: 100 });
+    assert.deepEqual(last.lines.map((l) => l.text), ['not json 6 {']);
+    assert.deepEqual(await console.getRejectedLines({ env: 'local', key: home.keys[0]!, offset: 0, limit: 10 }), { total: 0, lines: [] });
+  });
+
+  test('getDataSummary counts events per day and course over the days asked for', async () => {
+    const summary = await console.getDataSummary({ env: 'local', days: 30 });
+    assert.equal(summary.events.total, 4 * LINES);
+    assert.deepEqual(
+      summary.eventsPerDay,
+      home.keys.map((_, i) => ({ day: `2026-01-0${i + 1}`, courseId: 'course-v1:OrgX+C1+2026', events: LINES })),
+    );
+    const lastTwo = await console.getDataSummary({ env: 'local', days: 2 });
+    assert.deepEqual(lastTwo.eventsPerDay.map((d) => d.day), ['2026-01-03', '2026-01-04']);
+  });
+
+  test('getStatus lists the files that need attention and the last run', async () => {
+    const status = await console.getStatus({ env: 'local' });
+    assert.deepEqual(status.files, { loaded: 2, partial: 2 });
+    assert.deepEqual(status.flagged.map((f) => f.key).sort(), [home.keys[1], home.keys[3]].sort());
+    assert.equal(status.lastRun?.runId, secondRun);
+    assert.equal(status.lastRun?.origin, 'console');
+  });
+});
