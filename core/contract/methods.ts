@@ -207,7 +207,16 @@ export const connectionCheckSchema = z.object({
   /** One line for a person. */
   summary: z.string(),
   /** Each step checked, in order. */
-  steps: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string(), fix: z.string().optional() })),
+  steps: z.array(
+    z.object({
+      name: z.string(),
+      ok: z.boolean(),
+      detail: z.string(),
+      fix: z.string().optional(),
+      /** A step that passed but deserves attention (a key expiring within 30 days). */
+      warning: z.boolean().optional(),
+    }),
+  ),
 });
 
 export const flaggedFileSchema = z.object({

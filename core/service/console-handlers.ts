@@ -7,6 +7,7 @@ import { resolveHome } from '../config/config-store.js';
 import { CONSOLE_METHOD_NAMES, type ConsoleHandlers, type RunEvent, type RunEventSource } from '../contract/methods.js';
 import { createConsoleService } from './console-service.js';
 import { createHandlerContext, notImplemented, type HandlerContext } from './handler-context.js';
+import { connectionMethods } from './connection-methods.js';
 import { environmentMethods } from './environment-methods.js';
 import { keyMethods } from './key-methods.js';
 import { reportMethods } from './report-methods.js';
@@ -40,6 +41,7 @@ export function createConsoleHandlers(options: ConsoleHandlersOptions = {}): Con
     ...reportMethods(ctx),
     ...environmentMethods(ctx),
     ...keyMethods(ctx),
+    ...connectionMethods(ctx),
   };
   return {
     ...handlers,

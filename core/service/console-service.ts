@@ -15,7 +15,7 @@ import { createOpenPgpDecryptor } from '../crypto/openpgp-decryptor.js';
 import type { Decryptor, KeyInfo } from '../crypto/ports.js';
 import { dateOptionsProblem } from '../domain/datetime.js';
 import type { PlannedFile, RunOptions, RunProgress, RunResult } from '../domain/results.js';
-import { ConfigError, DecryptError, PdsError, serializeError } from '../errors/index.js';
+import { ConfigError, DecryptError, serializeError } from '../errors/index.js';
 import { emptyTotals, Ledger } from '../ledger/ledger.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { executeRun, planRun } from '../pipeline/run.js';
@@ -26,6 +26,7 @@ import { createS3Source } from '../sources/s3/s3-source.js';
 import { dataSummary } from '../reports/data-summary.js';
 import { eventsPerDay, type DayCount } from '../reports/events-per-day.js';
 import { openStores } from '../stores/open-stores.js';
+import { probeDetail, probeTargets } from '../stores/probe-targets.js';
 import { acquireRunLock } from './run-lock.js';
 import { RunRecorder, type RunEventBody } from './run-recorder.js';
 
@@ -337,25 +338,10 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
 
     async checkDatabases(env): Promise<DbCheck[]> {
       const { config, paths } = await environment(env);
-      const targets = config.targets;
-      let stores: Awaited<ReturnType<typeof openStores>>;
-      try {
-        stores = await stores_(env, config, paths);
-      } catch (error) {
-        // Opening runs init(): a connection, permission or schema problem lands here.
-        const detail = error instanceof PdsError ? `${error.message}${error.hint ? ` ${error.hint}` : ''}` : (error as Error).message;
-        return [{ target: 'relational', engine: targets.relational.type, ok: false, detail }];
-      }
-      try {
-        const checks: DbCheck[] = [];
-        for (const [target, store] of [['relational', stores.relational], ['events', stores.events]] as const) {
-          const c = store.check ? await store.check() : { ok: true, detail: 'opened; schema up to date' };
-          checks.push({ target, engine: store.engine, ok: c.ok, detail: c.detail });
-        }
-        return checks;
-      } finally {
-        await stores.close();
-      }
+      // Read-only probes, the console's "test connection" too: nothing is created or migrated,
+      // and each target reports its own failure.
+      const probes = await probeTargets(env, config, paths, (ref, path) => resolveSecret(ref, home, path), home);
+      return probes.map((p) => ({ target: p.target, engine: p.engine, ok: p.ok, detail: probeDetail(p) }));
     },
   };
 }

@@ -31,7 +31,7 @@ async function documentStoreOf(mongo: MongoStores): Promise<DocumentStore> {
 /** Resolves a secret reference (`env:NAME`, `file:PATH`) named by its config path. */
 export type SecretResolver = (ref: string, fieldPath: string) => Promise<string>;
 
-type MariaDbSettings = Extract<EnvironmentConfig['targets']['relational'], { type: 'mariadb' }>;
+export type MariaDbSettings = Extract<EnvironmentConfig['targets']['relational'], { type: 'mariadb' }>;
 
 /** The parts of a `mariadb://user:password@host:port/database?ssl=true` URL (`mysql://` too). */
 export function mariaDbUrlParts(url: string): { host?: string; port?: number; user?: string; password?: string; database?: string; ssl?: boolean } {
@@ -48,7 +48,8 @@ export function mariaDbUrlParts(url: string): { host?: string; port?: number; us
   };
 }
 
-async function mariaDbOptions(env: string, t: MariaDbSettings, home: string, secrets: SecretResolver, config: EnvironmentConfig): Promise<ConstructorParameters<typeof MariaDbStore>[0]> {
+/** The MariaDB store's options for a relational target: URL parts, secrets resolved, TLS files read, waits bounded. */
+export async function mariaDbOptions(env: string, t: MariaDbSettings, home: string, secrets: SecretResolver, config: EnvironmentConfig): Promise<ConstructorParameters<typeof MariaDbStore>[0]> {
   const base = `environments.${env}.targets.relational`;
   let fromUrl: ReturnType<typeof mariaDbUrlParts> = {};
   if (t.url) {

@@ -26,6 +26,21 @@ export interface MariaDbCheckResult {
   warnings?: string[];
   /** The bulk method loads would use. */
   bulkMethod?: MariaDbBulkMethod;
+  /** Whether a connection was made (false: `detail` says why not). */
+  connected?: boolean;
+  /** The account as the server names it (`'pds'@'%'`). */
+  account?: string;
+  /** Whether the database exists (the first load creates it when the account may). */
+  databaseExists?: boolean;
+  /** Required privileges the account lacks on the database, and the exact statement that grants them. */
+  missingPrivileges?: string[];
+  grant?: string;
+  /** The statements the DBA must run when the database is absent and the account may not create it. */
+  createDatabase?: string;
+  /** The server is read-only (a replica). */
+  readOnly?: boolean;
+  /** Why the check could not finish (no connection, refused login…), as an engine error's parts. */
+  failure?: { code: string; message: string; hint?: string };
 }
 
 /** What the check needs: how to connect (without a database) and what was configured. */
@@ -99,10 +114,19 @@ export async function checkMariaDb(options: MariaDbCheckOptions): Promise<MariaD
       privileges,
       warnings,
       bulkMethod,
+      connected: true,
+      account,
+      databaseExists: exists,
+      missingPrivileges: missing,
+      ...(missing.length > 0 ? { grant: grantStatement(grantCtx, missing) } : {}),
+      ...(!exists && !privileges.includes('CREATE')
+        ? { createDatabase: `CREATE DATABASE ${quoteIdent(db)} CHARACTER SET ${CHARSET} COLLATE ${COLLATION}; ${grantStatement(grantCtx, REQUIRED_PRIVILEGES)}` }
+        : {}),
+      readOnly: facts.readOnly,
     };
   } catch (error) {
     const e = toMariaDbLoadError(error, { what: 'connect', privileges: [] }, ctx);
-    return { ok: false, detail: `${e.message}${e.hint ? ` ${e.hint}` : ''}` };
+    return { ok: false, detail: `${e.message}${e.hint ? ` ${e.hint}` : ''}`, connected: conn !== undefined, failure: { code: e.code, message: e.message, hint: e.hint } };
   } finally {
     await conn?.end().catch(() => undefined);
   }

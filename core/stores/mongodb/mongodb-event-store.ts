@@ -90,6 +90,23 @@ export interface MongoCheckResult {
   detail: string;
 }
 
+/** Outcome of `probe()`: what the server and database hold, read without changing anything. */
+export interface MongoProbeResult {
+  connected: boolean;
+  database: string;
+  /** `MongoDB 7.0.1 (FerretDB 1.24.0), ping 3 ms`. */
+  server?: string;
+  /** The authenticated user and its roles (`readWrite@pds`); undefined when the server does not say. */
+  user?: string;
+  roles?: string[];
+  /** The pds collections that exist (prefixed names). */
+  collections?: string[];
+  /** Indexes of `events` that are missing (undefined when `events` does not exist yet). */
+  missingIndexes?: string[];
+  /** Why the probe could not finish. */
+  failure?: { code: string; message: string; hint?: string };
+}
+
 type LoadState = 'open' | 'committed' | 'aborted';
 
 /** The MongoDB event store. `init()` it (or let the first `beginEvents` do it) before use. */
@@ -228,6 +245,49 @@ export class MongoEventStore extends MongoStoreBase implements EventStore {
       parts.push('no events loaded yet (the first load creates the collection and its indexes)');
     }
     return { ok: true, detail: parts.join('; ') };
+  }
+
+  /**
+   * The console's "test connection": what `check()` reads, changing nothing (no probe document,
+   * no collection or index created): the server answers a ping; the account's roles; which pds
+   * collections exist; the indexes of `events` missing (the next load creates them). Never throws.
+   */
+  async probe(): Promise<MongoProbeResult> {
+    let db;
+    let server: string;
+    try {
+      db = await this.connection.db();
+      const started = performance.now();
+      await db.command({ ping: 1 });
+      const ms = Math.round(performance.now() - started);
+      const info = await db.admin().command({ buildInfo: 1 }).catch(() => undefined);
+      const version = typeof info?.version === 'string' ? ` ${info.version}` : '';
+      const ferret = typeof info?.ferretdbVersion === 'string' ? ` (FerretDB ${info.ferretdbVersion})` : '';
+      server = `MongoDB${version}${ferret}, ping ${ms} ms`;
+    } catch (error) {
+      const e = toMongoLoadError(error, this.ctx('connect'));
+      return { connected: false, database: this.database, failure: { code: e.code, message: e.message, hint: e.hint } };
+    }
+    const result: MongoProbeResult = { connected: true, database: this.database, server };
+    const status = await db.command({ connectionStatus: 1 }).catch(() => undefined);
+    const authInfo = status?.authInfo as { authenticatedUsers?: { user: string; db: string }[]; authenticatedUserRoles?: { role: string; db: string }[] } | undefined;
+    if (authInfo) {
+      result.user = authInfo.authenticatedUsers?.[0]?.user;
+      result.roles = (authInfo.authenticatedUserRoles ?? []).map((r) => `${r.role}@${r.db}`);
+    }
+    try {
+      const names = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => String(c.name)));
+      const ours = Object.values(EVENT_COLLECTIONS).map((base) => this.connection.name(base));
+      result.collections = ours.filter((name) => names.has(name));
+      if (names.has(this.connection.name(EVENT_COLLECTIONS.events))) {
+        const present = new Set((await (await this.events()).listIndexes().toArray()).map((i) => String(i.name)));
+        result.missingIndexes = EVENT_INDEXES.filter((i) => !present.has(i.name)).map((i) => i.name);
+      }
+    } catch (error) {
+      const e = toMongoLoadError(error, this.ctx('list the collections'));
+      result.failure = { code: e.code, message: e.message, hint: e.hint };
+    }
+    return result;
   }
 
   /** @internal used by the writer for error contexts. */

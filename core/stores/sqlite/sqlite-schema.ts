@@ -70,15 +70,16 @@ export function readColumns(db: Db, table: string): Set<string> {
   return new Set(rows.map((r) => r.name.toLowerCase()));
 }
 
-function schemaVersion(db: Db): number {
+/** The schema version recorded in the file (0: not initialised). Reads only. */
+export function schemaVersion(db: Db): number {
   const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(SCHEMA_VERSION_TABLE);
   if (!exists) return 0;
   const row = db.prepare(`SELECT MAX(version) AS v FROM ${SCHEMA_VERSION_TABLE}`).get() as { v: number | null };
   return row.v ?? 0;
 }
 
-/** DDL that brings the defined tables, indexes and views up to date (empty when they are). */
-function schemaWork(db: Db): string[] {
+/** DDL that brings the defined tables, indexes and views up to date (empty when they are). Reads only. */
+export function schemaWork(db: Db): string[] {
   const master = db.prepare(`SELECT type, name, sql FROM sqlite_master`).all() as { type: string; name: string; sql: string | null }[];
   const byName = new Map(master.map((m) => [m.name, m]));
   const work: string[] = [];
