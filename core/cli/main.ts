@@ -7,6 +7,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCodeFor, type RunOptions } from '../domain/results.js';
 import { dateOptionsProblem, type DateOptions } from '../domain/datetime.js';
 import { ConfigError, PdsError } from '../errors/index.js';
+import type { ResultOf } from '../contract/methods.js';
+import { createConsoleHandlers, type ConsoleEngine } from '../service/console-handlers.js';
 import { createConsoleService, type ConsoleService } from '../service/console-service.js';
 import { runDemo } from '../demo/run-demo.js';
 import { serveConsole } from '../http/serve.js';
@@ -48,6 +50,18 @@ function print(json: boolean, value: unknown, text: () => string): void {
  */
 export const STOP_GRACE_MS = 5_000;
 
+/** A run's report with every file (the console's report, read page by page). */
+async function fullReport(handlers: ConsoleEngine, env: string, runId: string | undefined): Promise<ResultOf<'getReport'>> {
+  const first = await handlers.getReport({ env, runId, filter: {}, offset: 0, limit: 1000 });
+  const files = [...first.files];
+  while (files.length < first.total) {
+    const page = await handlers.getReport({ env, runId: first.run.runId, filter: {}, offset: files.length, limit: 1000 });
+    if (page.files.length === 0) break;
+    files.push(...page.files);
+  }
+  return { ...first, files };
+}
+
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const controller = new AbortController();
@@ -69,6 +83,15 @@ export async function runCli(argv: string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command();
   const service = (): ConsoleService => createConsoleService({ home: program.opts().home, signal: controller.signal });
+  /** The console's handlers, for the commands that read what the console shows (same code path). */
+  const withHandlers = async <T>(fn: (handlers: ConsoleEngine) => Promise<T>): Promise<T> => {
+    const handlers = createConsoleHandlers({ home: program.opts().home, origin: 'cli' });
+    try {
+      return await fn(handlers);
+    } finally {
+      await handlers.close();
+    }
+  };
 
   program
     .name('pds')
@@ -138,7 +161,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20)
     .option('--json', 'print as JSON')
     .action(async (opts: { env: string; limit: number; json?: boolean }) => {
-      const runs = await service().listRuns(opts.env, opts.limit);
+      const { runs } = await withHandlers((h) => h.listRuns({ env: opts.env, offset: 0, limit: opts.limit }));
       print(Boolean(opts.json), runs, () => formatRuns(runs));
     });
 
@@ -148,7 +171,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .requiredOption('--env <name>', 'environment')
     .option('--json', 'print as JSON')
     .action(async (opts: { env: string; json?: boolean }) => {
-      const status = await service().getStatus(opts.env);
+      const status = await withHandlers((h) => h.getStatus({ env: opts.env }));
       print(Boolean(opts.json), status, () => formatStatus(status));
       exitCode = status.flagged.length > 0 ? 2 : 0;
     });
@@ -161,7 +184,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--all', 'list every file, not only the flagged ones')
     .option('--json', 'print as JSON')
     .action(async (run: string | undefined, opts: { env: string; all?: boolean; json?: boolean }) => {
-      const report = await service().getReport(opts.env, run);
+      const report = await withHandlers((h) => fullReport(h, opts.env, run));
       print(Boolean(opts.json), report, () => formatReportView(report, Boolean(opts.all)));
     });
 

@@ -1,9 +1,9 @@
 /**
- * ConsoleApi: the one typed interface every front end uses (CLI, `pds serve`, the Electron
- * console). No Node API here: the renderer imports these types. Secrets never cross it: the
- * console sees whether a secret is set, never its value.
+ * Views the engine's service and the CLI share (environments, keys, runs, status, data). The
+ * console's own contract, with every method, is core/contract/methods.ts. No Node API here.
+ * Secrets never cross: a front end sees whether a secret is set, never its value.
  */
-import type { FileResult, RunOptions, RunProgress, RunResult, RunStatus } from '../domain/results.js';
+import type { FileResult, RunOptions, RunResult, RunStatus } from '../domain/results.js';
 
 export interface KeySummary {
   keyId: string;
@@ -107,20 +107,4 @@ export interface EnvironmentStatus {
   files: Record<string, number>;
   flagged: FlaggedFile[];
   lastRun: RunSummaryView | null;
-}
-
-export interface ConsoleApi {
-  listEnvironments(): Promise<EnvironmentSummary[]>;
-  /** Runs the plan/fetch/load pipeline for an environment. */
-  run(env: string, options: RunOptions, onProgress?: (event: RunProgress) => void): Promise<RunResult>;
-  listRuns(env: string, limit?: number): Promise<RunSummaryView[]>;
-  /** Files by status and every file that needs attention now, whichever run flagged it. */
-  getStatus(env: string): Promise<EnvironmentStatus>;
-  /** A run's per-file outcomes; the newest run when `runId` is omitted. */
-  getReport(env: string, runId?: string): Promise<RunReport>;
-  importKey(env: string, path: string): Promise<KeySummary[]>;
-  listKeys(env: string): Promise<KeySummary[]>;
-  checkDatabases(env: string): Promise<DbCheck[]>;
-  /** Rows per table and events per type now in the environment's stores. */
-  getDataSummary(env: string): Promise<DataSummary>;
 }

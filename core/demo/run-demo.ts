@@ -77,7 +77,6 @@ export async function runDemo(service: ConsoleService, options: DemoOptions = {}
 
   const result = await service.run(DEMO_ENV, {}, options.onProgress);
   const summary = await service.getDataSummary(DEMO_ENV);
-  const report = await service.getReport(DEMO_ENV, result.runId);
   const lines: string[] = [];
   lines.push(`Demo environment "${DEMO_ENV}" (home ${home}): run ${result.runId} ${result.status}.`);
   lines.push(
@@ -88,7 +87,7 @@ export async function runDemo(service: ConsoleService, options: DemoOptions = {}
   lines.push('', `Landed in ${environmentPaths(home, DEMO_ENV).sqlite}:`);
   for (const t of summary.tables) lines.push(`  ${t.table.padEnd(44)} ${String(t.rows).padStart(8)} rows  ${t.courses} course(s)`);
   lines.push(`  events${' '.repeat(38)} ${String(summary.events.total).padStart(8)} events ${summary.events.courses} course(s)`);
-  const flagged = report.files.filter(isFlagged);
+  const flagged = result.files.filter(isFlagged);
   if (flagged.length > 0) {
     lines.push('', 'Flagged (the demo includes deliberate faults):');
     for (const f of flagged) {

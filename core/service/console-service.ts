@@ -1,12 +1,12 @@
 /**
  * The composition root: wires config, sources, crypto, stores, ledger and pipeline,
- * and implements ConsoleApi. The CLI, `pds serve` and the Electron worker all call
+ * and runs them for every front end. The CLI, `pds serve` and the Electron worker all call
  * `createConsoleService()`; none of them holds pipeline logic.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runSummaryView, type ConsoleApi, type DataSummary, type DbCheck, type EnvironmentStatus, type EnvironmentSummary, type KeySummary, type RunReport } from '../contract/console-api.js';
+import { runSummaryView, type DataSummary, type DbCheck, type EnvironmentStatus, type EnvironmentSummary, type KeySummary } from '../contract/console-api.js';
 import { timeoutsOf, type EnvironmentConfig, type Timeouts } from '../config/config-schema.js';
 import { environmentPaths, getEnvironment, loadConfig, resolveHome, resolvePath, resolveSecret } from '../config/config-store.js';
 import { describeS3Source, s3SourceConfigFor, type S3SourceSettings } from '../config/s3-settings.js';
@@ -57,8 +57,17 @@ export interface StartedRun {
   done: Promise<RunResult>;
 }
 
-export interface ConsoleService extends ConsoleApi {
+export interface ConsoleService {
   readonly home: string;
+  listEnvironments(): Promise<EnvironmentSummary[]>;
+  /** Runs the plan/fetch/load pipeline for an environment, to its end (the CLI's run). */
+  run(env: string, options: RunOptions, onProgress?: (event: RunProgress) => void): Promise<RunResult>;
+  /** Files by status and every file that needs attention now, whichever run flagged it. */
+  getStatus(env: string): Promise<EnvironmentStatus>;
+  /** Imports a secret key file (`pds key import`). */
+  importKey(env: string, path: string): Promise<KeySummary[]>;
+  listKeys(env: string): Promise<KeySummary[]>;
+  checkDatabases(env: string): Promise<DbCheck[]>;
   /** Starts a run; answers once it is recorded (its id known), before planning. */
   begin(env: string, options: RunOptions, opts?: BeginOptions): Promise<StartedRun>;
   /** What a run with these options would take (nothing recorded, no lock). */
@@ -292,26 +301,6 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
           })),
           lastRun: last ? runSummaryView(last) : null,
         };
-      });
-    },
-
-    async listRuns(env, limit = 20) {
-      await environment(env);
-      return withLedger(env, (l) => l.listRuns(limit).map(runSummaryView));
-    },
-
-    async getReport(env, runId): Promise<RunReport> {
-      await environment(env);
-      return withLedger(env, (l) => {
-        const id = runId ?? l.latestRunId();
-        const run = id ? l.getRun(id) : undefined;
-        if (!run) {
-          throw new ConfigError(runId ? `Environment ${env} has no run ${runId}.` : `Environment ${env} has no runs yet.`, {
-            code: 'NO_SUCH_RUN',
-            hint: `List runs with: pds runs --env ${env}`,
-          });
-        }
-        return { run: runSummaryView(run), files: l.runFiles(run.runId) };
       });
     },
 
