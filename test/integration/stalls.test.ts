@@ -142,6 +142,33 @@ describe('servers that stop answering', { timeout: 1_200_000 }, () => {
       assert.deepEqual(dumpSqlite(sqlitePath(home)), expected);
     });
 
+    test('stopped between two downloads of a run: the file fails with SOURCE_NOT_ANSWERING, the run stops with the rest left for the next run, which loads everything', async () => {
+      const { home, env } = await d.newHome({ targetsYaml: TIMEOUTS });
+      let stalled: CliResult;
+      try {
+        const child = spawnPds(['run', '--env', 'itest'], env);
+        const paused = pauseAfterFiles(child, 1, () => d.minio.pause());
+        stalled = await bounded(child, 'download stall');
+        assert.ok(await paused, `the server was stopped during the run\n${stalled.stderr}`);
+      } finally {
+        d.minio.resume();
+      }
+      assert.equal(stalled.code, 1, stalled.stderr);
+      const report = JSON.parse((await runPds(['report', '--env', 'itest', '--json'], env)).stdout) as {
+        run: { status: string; error: { code: string; message: string } };
+        files: RunResult['files'];
+      };
+      assert.equal(report.run.error.code, 'SOURCE_NOT_ANSWERING');
+      assert.match(report.run.error.message, /The run stopped with \d+ file\(s\) not yet tried\./);
+      const failed = report.files.filter((f) => f.code === 'SOURCE_NOT_ANSWERING');
+      assert.equal(failed.length, 1, JSON.stringify(report.files.map((f) => `${f.key}: ${f.status} ${f.code ?? ''}`)));
+      assert.equal(failed[0]!.stage, 'fetch');
+
+      const resumed = await runPds(['run', '--env', 'itest', '--json'], env);
+      assert.equal(resumed.code, 2, resumed.stderr);
+      assert.deepEqual(dumpSqlite(sqlitePath(home)), expected);
+    });
+
     test('stopped in the middle of a download: the download fails with SOURCE_NOT_ANSWERING and keeps its partial copy; after SIGCONT it resumes to a verified file', async () => {
       // Large enough that the bytes already in the socket buffers cannot finish it.
       const body = randomBytes(48 * 1024 * 1024);
