@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { runSummaryView, type DataSummary, type DbCheck, type EnvironmentStatus, type EnvironmentSummary, type KeySummary } from '../contract/console-api.js';
 import { timeoutsOf, type EnvironmentConfig, type Timeouts } from '../config/config-schema.js';
 import { environmentPaths, getEnvironment, loadConfig, resolveHome, resolvePath, resolveSecret } from '../config/config-store.js';
+import { SECRET_FIELD_PATHS, secretRefAt } from '../config/config-document.js';
 import { describeS3Source, s3SourceConfigFor, type S3SourceSettings } from '../config/s3-settings.js';
+import { secretStateOf } from '../config/secret-files.js';
 import { importKeyFile, listKeys, loadKeyFiles } from '../crypto/keys.js';
 import { createOpenPgpDecryptor } from '../crypto/openpgp-decryptor.js';
 import type { Decryptor, KeyInfo } from '../crypto/ports.js';
@@ -237,21 +239,10 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
       for (const [name, env] of Object.entries(config.environments)) {
         const paths = environmentPaths(home, name);
         const secrets: Record<string, 'set' | 'not set'> = {};
-        const refs: [string, string | undefined][] = [
-          ['key.passphrase', env.key.passphrase],
-          ...(env.source.type === 's3'
-            ? ([
-                ['source.accessKeyId', env.source.accessKeyId],
-                ['source.secretAccessKey', env.source.secretAccessKey],
-              ] as [string, string | undefined][])
-            : []),
-        ];
-        for (const [path, ref] of refs) {
-          if (!ref) continue;
-          secrets[path] = await resolveSecret(ref, home, path).then(
-            () => 'set' as const,
-            () => 'not set' as const,
-          );
+        // Every secret reference, the database password, URL and MongoDB URI included (a plain URL without a password is no secret).
+        for (const field of SECRET_FIELD_PATHS) {
+          const ref = secretRefAt(env, field);
+          if (ref !== undefined) secrets[field] = (await secretStateOf(home, field, ref)).state;
         }
         const keys = existsSync(paths.keys) ? (await listKeys(paths.keys)).length : 0;
         const last = existsSync(paths.ledger) ? withLedger(name, (l) => l.listRuns(1)[0]) : undefined;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ContractError } from '../../core/contract/methods.js';
+import { CONSOLE_METHODS, ContractError } from '../../core/contract/methods.js';
 import { PdsError } from '../../core/errors/index.js';
 import { createConsoleHandlers, type ConsoleEngine } from '../../core/service/console-handlers.js';
 import { createConsoleHome, type ConsoleHome } from '../support/console-home.js';
@@ -97,6 +97,26 @@ describe('console reports', () => {
     );
     const lastTwo = await console.getDataSummary({ env: 'local', days: 2 });
     assert.deepEqual(lastTwo.eventsPerDay.map((d) => d.day), ['2026-01-03', '2026-01-04']);
+  });
+
+  test('every answer has the shape the contract declares', async () => {
+    const env = 'local';
+    const key = home.keys[1]!;
+    const page = { offset: 0, limit: 10 };
+    const answers = {
+      getReport: await console.getReport({ env, filter: {}, ...page }),
+      getFileHistory: await console.getFileHistory({ env, key }),
+      getRejectedLines: await console.getRejectedLines({ env, key, ...page }),
+      getStatus: await console.getStatus({ env }),
+      getDataSummary: await console.getDataSummary({ env, days: 30 }),
+      listRuns: await console.listRuns({ env, ...page }),
+      listActiveRuns: await console.listActiveRuns({}),
+      planRun: await console.planRun({ env, options: {} }),
+    };
+    for (const [name, value] of Object.entries(answers)) {
+      const parsed = CONSOLE_METHODS[name as keyof typeof answers].result.safeParse(value);
+      assert.ok(parsed.success, `${name}: ${parsed.success ? '' : parsed.error.message}`);
+    }
   });
 
   test('getStatus lists the files that need attention and the last run', async () => {
