@@ -7,6 +7,7 @@ import { loadConfig } from '../../core/config/config-store.js';
 import { ContractError } from '../../core/contract/methods.js';
 import { toContractError } from '../../core/contract/dispatch.js';
 import { PdsError } from '../../core/errors/index.js';
+import { createConsoleService } from '../../core/service/console-service.js';
 import { environmentMethods } from '../../core/service/environment-methods.js';
 
 const CONFIG = `# Platform Data Store: our three environments.
@@ -95,6 +96,19 @@ describe('console environment methods', () => {
         ],
       );
       assert.match(view.revision, /^[0-9a-f]{64}$/);
+    });
+  });
+
+  test('the environment list shows every secret reference as set / not set, the database password included', async () => {
+    await withHome(async (home) => {
+      const [live] = await createConsoleService({ home }).listEnvironments();
+      assert.deepEqual(live!.secrets, {
+        'key.passphrase': 'not set',
+        'source.accessKeyId': 'set',
+        'source.secretAccessKey': 'set',
+        'targets.relational.password': 'set',
+      });
+      assertNoSecret(live);
     });
   });
 
