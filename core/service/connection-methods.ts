@@ -174,8 +174,7 @@ async function testLocal(folder: string): Promise<ConnectionCheck> {
       if (object.lastModified && (!newest || object.lastModified > newest.at)) newest = { key: object.key, at: object.lastModified };
     }
   } catch (error) {
-    steps.push(failedStep('folder readable', error));
-    if (steps.at(-1)!.fix === undefined) steps.at(-1)!.fix = `Check that ${folder} exists and this user may read it, or set the source's path to the folder edX files are copied to.`;
+    steps.push({ ...failedStep('folder readable', error), fix: `Check that ${folder} exists and this user may read it, or set the source's path to the folder edX files are copied to.` });
     return check('source', 'local', steps, '');
   }
   if (files === 0) steps.push({ name: 'folder readable', ok: true, detail: `${folder} exists and can be read.` });

@@ -145,10 +145,7 @@ export function environmentMethods(ctx: Pick<HandlerContext, 'home'>): Environme
         return {
           deleted: true,
           dataFolder,
-          message:
-            kept.length > 0
-              ? `Environment ${env} was removed from ${config.file}; ${kept.join(' and ')} ${kept.length === 1 ? 'is' : 'are'} kept: delete ${kept.length === 1 ? 'it' : 'them'} by hand when no longer needed.`
-              : `Environment ${env} was removed from ${config.file}.`,
+          message: `Environment ${env} was removed from ${config.file}.${kept.length > 0 ? ` Kept: ${kept.join('; ')}; delete by hand what is no longer needed.` : ''}`,
         };
       });
     },

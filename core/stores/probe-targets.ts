@@ -28,7 +28,7 @@ function probeOf(target: TargetProbe['target'], engine: string, steps: ProbeStep
 async function probeSqlite(target: TargetProbe['target'], path: string | undefined, paths: EnvironmentPaths): Promise<TargetProbe> {
   const file = path ? resolvePath(paths.root, path) : paths.sqlite;
   const steps = await probeSqliteFile(file);
-  return probeOf(target, 'sqlite', steps, `SQLite ${file}: ${steps.at(-1)!.detail}`);
+  return probeOf(target, 'sqlite', steps, `SQLite: ${steps.at(-1)!.detail}`);
 }
 
 async function probeMariaDb(env: string, t: MariaDbSettings, config: EnvironmentConfig, home: string, secrets: SecretResolver): Promise<TargetProbe> {

@@ -227,7 +227,7 @@ describe('console environment methods', () => {
       const { revision } = await m.getEnvironment({ env: 'dev' });
       const result = await m.deleteEnvironment({ env: 'dev', revision });
       assert.equal(result.deleted, true);
-      assert.match(result.message!, /data folder .*envs\/dev.* is kept/);
+      assert.match(result.message!, /Kept: its data folder .*envs\/dev/);
       await stat(join(home, 'envs', 'dev', 'ledger.sqlite'));
       assert.deepEqual(Object.keys((await loadConfig(home)).environments), ['live']);
       assert.ok((await readFile(join(home, 'config.yaml'), 'utf8')).includes('# The production data, loaded nightly by cron.'));
