@@ -256,6 +256,15 @@ export class Ledger {
     }));
   }
 
+  /**
+   * Records a run whose process is gone as interrupted (failed). False when it is not running
+   * (it finished meanwhile, or another reader marked it first).
+   */
+  markInterrupted(runId: string): boolean {
+    const error = { code: 'RUN_INTERRUPTED', message: 'The process running it ended before the run finished; the next run completes its work.' };
+    return this.db.prepare(`UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'`).run(now(), JSON.stringify(error), runId).changes > 0;
+  }
+
   /** Asks the process running `runId` to stop (it checks about once a second). False when the run is not running. */
   requestCancel(runId: string): boolean {
     return this.db.prepare(`UPDATE runs SET cancel_requested_at = ? WHERE id = ? AND status = 'running'`).run(now(), runId).changes > 0;
@@ -272,15 +281,19 @@ export class Ledger {
     return Number(this.db.prepare('INSERT INTO run_events (run_id, type, at, data) VALUES (?, ?, ?, ?)').run(runId, type, at, JSON.stringify(data)).lastInsertRowid);
   }
 
-  /** Events recorded after `seq`, oldest first. */
+  /** Events recorded after `seq`, oldest first (one whose data cannot be read is left out). */
   runEventsAfter(seq: number, limit = 1000): StoredRunEvent[] {
-    return (this.db.prepare('SELECT * FROM run_events WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as Record<string, unknown>[]).map((r) => ({
-      seq: r.seq as number,
-      runId: r.run_id as string,
-      type: r.type as string,
-      at: r.at as string,
-      data: JSON.parse(r.data as string) as Record<string, unknown>,
-    }));
+    const out: StoredRunEvent[] = [];
+    for (const r of this.db.prepare('SELECT * FROM run_events WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as Record<string, unknown>[]) {
+      let data: Record<string, unknown>;
+      try {
+        data = JSON.parse(r.data as string) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      out.push({ seq: r.seq as number, runId: r.run_id as string, type: r.type as string, at: r.at as string, data });
+    }
+    return out;
   }
 
   /** The sequence number of the newest event (0 when none). */

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { environmentPaths, loadConfig } from '../config/config-store.js';
 import type { RunEvent, RunEventSource } from '../contract/methods.js';
 import { Ledger } from '../ledger/ledger.js';
-import type { RunEventBody } from './run-recorder.js';
+import { runSummaryData, type RunEventBody } from './run-recorder.js';
 
 /** How often other processes' runs are looked for while someone listens. */
 export const POLL_MS = 500;
@@ -156,7 +156,8 @@ export class RunHub implements RunEventSource {
   }
 
   private pollLedger(env: string, ledger: Ledger): void {
-    const running = ledger.runningRuns().filter((r) => r.pid !== null && alive(r.pid));
+    const recorded = ledger.runningRuns();
+    const running = recorded.filter((r) => r.pid !== null && alive(r.pid));
     let cursor = this.cursors.get(env);
     if (cursor === undefined) {
       // First look: replay the runs in progress from their start, so they show whole.
@@ -173,7 +174,12 @@ export class RunHub implements RunEventSource {
       if (batch.length < 1000) break;
     }
     this.cursors.set(env, cursor);
-    // A run of another process that died without finishing is no longer active.
+    // A run whose process died (killed, machine restarted) is recorded as interrupted and announced finished.
+    for (const r of recorded) {
+      if (r.pid === null || alive(r.pid) || this.mine.has(r.runId) || !ledger.markInterrupted(r.runId)) continue;
+      const run = ledger.getRun(r.runId);
+      if (run) this.publish({ type: 'run-finished', run: runSummaryData(run), runId: r.runId, env, time: run.finishedAt ?? new Date().toISOString() });
+    }
     const live = new Set(running.map((r) => r.runId));
     for (const [runId, run] of this.active) if (run.env === env && !run.local && !live.has(runId)) this.active.delete(runId);
   }

@@ -170,4 +170,20 @@ describe('console runs', () => {
     assert.deepEqual(await console.listActiveRuns({}), []);
     log.stop();
   });
+
+  test('a CLI run killed mid-way is recorded as interrupted and announced finished', async () => {
+    const { home, console } = await setup({ files: 28, linesPerFile: 3000 });
+    const log = recordEvents(console);
+    const child = spawnPds(['run', '--env', 'local'], { PDS_HOME: home.home });
+    const exited = collect(child);
+    const plan = await log.waitFor((e) => e.type === 'plan');
+    child.kill('SIGKILL');
+    await exited;
+    const finished = await log.finished(plan.runId);
+    assert.equal(finished.run.status, 'failed');
+    assert.equal(finished.run.error?.code, 'RUN_INTERRUPTED');
+    assert.deepEqual(await console.listActiveRuns({}), []);
+    assert.equal((await console.listRuns({ env: 'local', offset: 0, limit: 1 })).runs[0]?.status, 'failed');
+    log.stop();
+  });
 });
