@@ -4,9 +4,9 @@
  * each (runs, reports, environments, keys, connections), over one shared context.
  */
 import { resolveHome } from '../config/config-store.js';
-import { CONSOLE_METHOD_NAMES, type ConsoleHandlers, type RunEvent, type RunEventSource } from '../contract/methods.js';
+import type { ConsoleHandlers, RunEvent, RunEventSource } from '../contract/methods.js';
 import { createConsoleService } from './console-service.js';
-import { createHandlerContext, notImplemented, type HandlerContext } from './handler-context.js';
+import { createHandlerContext, type HandlerContext } from './handler-context.js';
 import { connectionMethods } from './connection-methods.js';
 import { environmentMethods } from './environment-methods.js';
 import { keyMethods } from './key-methods.js';
@@ -22,20 +22,18 @@ export interface ConsoleHandlersOptions {
 
 export type ConsoleEngine = ConsoleHandlers & RunEventSource & { close(): Promise<void> };
 
-/** Methods the engine's service already answers, adapted to named arguments. */
-function serviceMethods(ctx: HandlerContext): Pick<ConsoleHandlers, 'listEnvironments' | 'listKeys'> {
+/** Methods the engine's service answers as they are. */
+function serviceMethods(ctx: HandlerContext): Pick<ConsoleHandlers, 'listEnvironments'> {
   return {
     listEnvironments: async () => ctx.service.listEnvironments(),
-    listKeys: async ({ env }) => ctx.service.listKeys(env),
   };
 }
 
 export function createConsoleHandlers(options: ConsoleHandlersOptions = {}): ConsoleEngine {
   const home = resolveHome(options.home);
   const ctx = createHandlerContext(home, options.origin ?? 'console', createConsoleService({ home }));
-  const fallback = Object.fromEntries(CONSOLE_METHOD_NAMES.map((name) => [name, notImplemented(name)])) as ConsoleHandlers;
+  // Every method comes from one group: the type checker refuses a method left out.
   const handlers: ConsoleHandlers = {
-    ...fallback,
     ...serviceMethods(ctx),
     ...runMethods(ctx),
     ...reportMethods(ctx),

@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { environmentPaths, getEnvironment, loadConfig, type EnvironmentPaths } from '../config/config-store.js';
 import type { EnvironmentConfig } from '../config/config-schema.js';
-import { ContractError, type ConsoleHandlers } from '../contract/methods.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { ConsoleService } from './console-service.js';
 import { RunHub } from './run-hub.js';
@@ -49,11 +48,4 @@ export function createHandlerContext(home: string, origin: string, service: Cons
       return existsSync(environmentPaths(home, env).ledger);
     },
   };
-}
-
-/** Handlers not written yet answer with NOT_IMPLEMENTED (a temporary state). */
-export function notImplemented<M extends keyof ConsoleHandlers>(name: M): ConsoleHandlers[M] {
-  return (async () => {
-    throw new ContractError({ code: 'NOT_IMPLEMENTED', message: `The console method ${name} is not available in this version of pds.`, action: 'none' });
-  }) as unknown as ConsoleHandlers[M];
 }
