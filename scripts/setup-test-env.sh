@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the real servers the integration tests start themselves: MariaDB (Debian package),
 # FerretDB v1 (MongoDB wire protocol, SQLite backend) and MinIO (S3 with signature checks), both
-# built with Go, plus GnuPG and zip. Idempotent: skips what is already there.
+# built with Go, plus GnuPG and zip, and Debian's Chromium for the console's end-to-end test (driven by
+# playwright-core; no browser is ever downloaded). Idempotent: skips what is already there.
 set -euo pipefail
 
 need_apt=()
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
 command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)
 command -v zip >/dev/null 2>&1 || need_apt+=(zip)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
