@@ -5,14 +5,18 @@
  */
 import { z } from 'zod';
 
-const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/;
+const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|keychain:[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*)$/;
 
-/** True when a configured value is a secret reference (`env:NAME`, `file:PATH`) rather than the value itself. */
+/**
+ * True when a configured value is a secret reference rather than the value itself: `env:NAME`,
+ * `file:PATH`, or `keychain:NAME` (a secret the desktop app keeps encrypted with the OS keychain;
+ * the CLI cannot read it: SECRET_IN_KEYCHAIN).
+ */
 export function isSecretRef(value: string): boolean {
   return SECRET_REF.test(value);
 }
 
-/** A reference to a secret: `env:NAME` (environment variable) or `file:PATH` (file content). */
+/** A reference to a secret: `env:NAME` (environment variable), `file:PATH` (file content) or `keychain:NAME` (the desktop app's keychain). */
 export const secretRef = z
   .string()
   .regex(SECRET_REF, { message: 'must be a secret reference such as env:PDS_LIVE_PASSPHRASE or file:secrets/live.pass, never the secret itself' });
@@ -153,6 +157,77 @@ export type Timeouts = z.infer<typeof timeoutsSchema>;
 /** The waits used when an environment sets no `timeouts` (README "Timeouts"). */
 export const DEFAULT_TIMEOUTS: Timeouts = timeoutsSchema.parse({});
 
+/** Enrolment modes a certificate may be in to pass a module (edX `mode` values). */
+const certificateMode = z.string().min(1, { message: 'must be an enrolment mode such as verified' });
+/** A course as the weekly file names spell it: `{org}-{course}-{run}` (docs/edx-formats.md §1.2). */
+const courseKey = z
+  .string()
+  .regex(/^[^\s/]+-[^\s/]+-[^\s/]+$/, { message: 'must be a course key as in the weekly file names, {org}-{course}-{run}, e.g. MITx-6.86x-1T2026' });
+const moduleName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'module names are short words like probability or ml-1' });
+
+/**
+ * One dated version of a program: from `from` on, these modules make it up. A learner who met a
+ * version's requirements before the next version started stays eligible under it (README "Programs").
+ */
+export const programVersionSchema = z
+  .object({
+    /** The first day this version applies (YYYY-MM-DD). */
+    from: isoDate,
+    /** Modules every learner must pass. */
+    core: z.array(moduleName).default([]),
+    /** Modules to choose from. */
+    electives: z.array(moduleName).default([]),
+    /** How many electives must be passed. */
+    electivesRequired: z.number({ message: 'must be a whole number of electives' }).int().min(0).default(0),
+  })
+  .strict()
+  .refine((v) => v.electivesRequired <= v.electives.length, { message: 'electivesRequired is more than the electives listed', path: ['electivesRequired'] })
+  .refine((v) => v.core.length + v.electives.length > 0, { message: 'a version lists at least one core or elective module', path: ['core'] });
+
+/** A program (a MicroMasters, say): its modules as course runs, what passing means, and its versions. */
+export const programSchema = z
+  .object({
+    /** Short name used on the command line (`pds query program --env live NAME`). */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { message: 'program names are short words like sds-micromasters' }),
+    title: z.string().optional(),
+    /** Each module and its runs (course keys); passing any run passes the module. */
+    modules: z.record(moduleName, z.array(courseKey).min(1, { message: 'list at least one run (course key) of the module' })),
+    /**
+     * What passing a run means: a certificate with status `downloadable` in one of `modes`, a
+     * passed grade (`passed_timestamp` set), or either.
+     */
+    pass: z
+      .object({
+        rule: z.enum(['certificate', 'grade', 'either'], { message: 'must be certificate, grade or either' }).default('certificate'),
+        modes: z.array(certificateMode).min(1, { message: 'list at least one mode, e.g. [verified]' }).default(['verified']),
+      })
+      .strict()
+      .default({ rule: 'certificate', modes: ['verified'] }),
+    /** Dated versions, oldest first; at least one. */
+    versions: z.array(programVersionSchema).min(1, { message: 'list at least one version (from, core, electives, electivesRequired)' }),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    p.versions.forEach((v, i) => {
+      for (const list of ['core', 'electives'] as const) {
+        v[list].forEach((m, j) => {
+          if (!(m in p.modules)) ctx.addIssue({ code: 'custom', path: ['versions', i, list, j], message: `names module ${m}, which is not under modules (${Object.keys(p.modules).join(', ') || 'none'})` });
+        });
+      }
+      if (i > 0 && v.from <= p.versions[i - 1]!.from) ctx.addIssue({ code: 'custom', path: ['versions', i, 'from'], message: 'versions are listed oldest first, each from a later date' });
+    });
+    const runs = new Map<string, string>();
+    for (const [m, keys] of Object.entries(p.modules)) {
+      for (const k of keys) {
+        const other = runs.get(k);
+        if (other !== undefined && other !== m) ctx.addIssue({ code: 'custom', path: ['modules', m], message: `the run ${k} is also a run of module ${other}` });
+        runs.set(k, m);
+      }
+    }
+  });
+export type ProgramConfig = z.infer<typeof programSchema>;
+export type ProgramVersionConfig = z.infer<typeof programVersionSchema>;
+
 export const environmentSchema = z
   .object({
     description: z.string().optional(),
@@ -185,6 +260,11 @@ export const environmentSchema = z
     window: z.object({ from: isoDate.optional(), to: isoDate.optional() }).strict().default({}),
     /** Omitted: `DEFAULT_TIMEOUTS` (use `timeoutsOf`). */
     timeouts: timeoutsSchema.optional(),
+    /** Programs the reports know (`pds query program`, `pds export learners --program`). */
+    programs: z
+      .array(programSchema)
+      .default([])
+      .refine((list) => new Set(list.map((p) => p.name)).size === list.length, { message: 'two programs have the same name' }),
   })
   .strict();
 

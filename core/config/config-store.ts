@@ -46,6 +46,8 @@ const EXAMPLES: Record<string, string> = {
   'key.passphrase': 'passphrase: env:PDS_LIVE_PASSPHRASE',
   'targets.relational': 'relational: { type: mariadb, host: db1, user: pds, password: env:PDS_DB_PASSWORD, database: edx }',
   'targets.events': 'events: { type: mongodb, uri: env:PDS_MONGO_URI, database: edx }',
+  programs:
+    'programs: [{ name: sds, modules: { prob: [MITx-6.431x-1T2026, MITx-6.431x-3T2026], stats: [MITx-18.6501x-1T2026] }, pass: { rule: certificate, modes: [verified] }, versions: [{ from: 2026-01-01, core: [prob], electives: [stats], electivesRequired: 1 }] }]',
 };
 
 /** zod's default wording, made plain for the config file's reader. */
@@ -79,7 +81,7 @@ export interface ConfigIssue {
 
 /** The example for a mistake at `envPath` (a path within one environment). */
 function exampleAt(envPath: string[]): string | undefined {
-  return EXAMPLES[envPath.join('.')] ?? EXAMPLES[envPath.slice(0, 2).join('.')];
+  return EXAMPLES[envPath.join('.')] ?? EXAMPLES[envPath.slice(0, 2).join('.')] ?? (envPath[0] === 'programs' ? EXAMPLES.programs : undefined);
 }
 
 /**
@@ -175,11 +177,36 @@ export function getEnvironment(config: PdsConfig, name: string): EnvironmentConf
   return env;
 }
 
+/** Reads a `keychain:NAME` secret: set only in the desktop app's engine host (the OS keychain is the app's). */
+type KeychainResolver = (name: string, fieldPath: string) => Promise<string>;
+let keychainResolver: KeychainResolver | undefined;
+
+/** Lets this process read `keychain:` references (the desktop app's engine host); undefined turns it off again. */
+export function setKeychainResolver(resolver: KeychainResolver | undefined): void {
+  keychainResolver = resolver;
+}
+
+/** The home-relative file holding the encrypted value of `keychain:NAME` (written by the desktop app). */
+export function keychainFilePath(name: string): string {
+  return `keychain/${name}.enc`;
+}
+
 /**
- * Resolves `env:NAME` or `file:PATH` (relative to the home folder). The value is returned to the
- * caller only: never log it.
+ * Resolves `env:NAME`, `file:PATH` (relative to the home folder) or, in the desktop app,
+ * `keychain:NAME`. The value is returned to the caller only: never log it.
  */
 export async function resolveSecret(ref: string, home: string, fieldPath: string): Promise<string> {
+  if (ref.startsWith('keychain:')) {
+    const name = ref.slice(9);
+    if (keychainResolver === undefined) {
+      throw new ConfigError(`${fieldPath} is stored in the desktop app's keychain (${ref}); this process cannot read it.`, {
+        code: 'SECRET_IN_KEYCHAIN',
+        path: fieldPath,
+        hint: 'Run this environment from the desktop app, or set the secret as env:NAME or file:PATH for the CLI.',
+      });
+    }
+    return keychainResolver(name, fieldPath);
+  }
   if (ref.startsWith('env:')) {
     const name = ref.slice(4);
     const value = process.env[name];

@@ -35,6 +35,24 @@ export async function writeSecretFile(home: string, env: string, field: SecretFi
   return `file:${relative}`;
 }
 
+/** Where the desktop app keeps a secret set from its console: returns its `keychain:` reference, or undefined when it has no keychain. */
+type SecretStore = (name: string, value: string) => Promise<string | undefined>;
+let secretStore: SecretStore | undefined;
+
+/** Lets the desktop app's engine host keep secrets set from the console in the OS keychain (undefined: files again). */
+export function setSecretStore(store: SecretStore | undefined): void {
+  secretStore = store;
+}
+
+/**
+ * Stores a secret set from the console and returns its reference: `keychain:ENV/FIELD` in the
+ * desktop app where the OS keychain can encrypt it, else a 0600 file (`file:secrets/ENV/FIELD`).
+ */
+export async function storeSecret(home: string, env: string, field: SecretFieldPath, value: string): Promise<string> {
+  const ref = secretStore ? await secretStore(`${env}/${field}`, value) : undefined;
+  return ref ?? writeSecretFile(home, env, field, value);
+}
+
 /**
  * Whether the reference `ref` of `field` resolves (an environment variable that is set, a file
  * that can be read), and where it points. The value read is dropped at once.

@@ -49,6 +49,7 @@ export const ERROR_GUIDANCE: Readonly<Record<string, ErrorGuidance>> = {
   // Secrets
   SECRET_MISSING: g('set-secret'),
   SECRET_INLINE: g('set-secret', "Set the secret in the environment's settings: it is stored in a file only this user can read."),
+  SECRET_IN_KEYCHAIN: g('set-secret', 'This secret is kept in the desktop app’s keychain: run the environment from the desktop app, or set the secret again here to store it where every process can read it.'),
   DECRYPT_BAD_PASSPHRASE: g('set-secret'),
   DECRYPT_KEY_LOCKED: g('set-secret'),
 

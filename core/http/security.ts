@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { CONTENT_SECURITY_POLICY } from '../contract/content-security-policy.js';
 
 /** A new session token: 32 random bytes, URL-safe (it travels in the URL's `#token=` fragment). */
 export function newToken(): string {
@@ -57,23 +58,8 @@ export function refusal(request: IncomingMessage, port: number): string | undefi
   return undefined;
 }
 
-/**
- * The Content-Security-Policy of every response: the console's own scripts, styles and API only;
- * no inline script or style element, no plugins, no framing, no form posts elsewhere. Style
- * properties set from script (React's `style` prop) are not affected by `style-src`.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The Content-Security-Policy of every response (shared with the desktop app's `app://` protocol). */
+export { CONTENT_SECURITY_POLICY };
 
 /** Headers on every response, API or file, refusal or not. No CORS header is ever sent. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {

@@ -19,7 +19,7 @@ import {
   type ConfigDocument,
 } from '../config/config-document.js';
 import { environmentIssues, environmentPaths } from '../config/config-store.js';
-import { secretFilePath, secretStateOf, writeSecretFile, type SecretState } from '../config/secret-files.js';
+import { secretFilePath, secretStateOf, storeSecret, type SecretState } from '../config/secret-files.js';
 import { ContractError, type ConsoleHandlers, type ResultOf } from '../contract/methods.js';
 import { ConfigError } from '../errors/index.js';
 import type { HandlerContext } from './handler-context.js';
@@ -172,12 +172,13 @@ export function environmentMethods(ctx: Pick<HandlerContext, 'home'>): Environme
             hint: 'Choose the engine that uses this secret first (an S3 source, a MariaDB or MongoDB target), then set it.',
           });
         }
-        await writeSecretFile(home, env, field, value);
-        if (secretRefAt(current, field) !== ref) {
-          config.doc.setIn(['environments', env, ...parts], ref);
+        // A keychain: reference in the desktop app (OS keychain), else the file: reference above.
+        const stored = await storeSecret(home, env, field, value);
+        if (secretRefAt(current, field) !== stored) {
+          config.doc.setIn(['environments', env, ...parts], stored);
           await saveConfigDocument(home, config);
         }
-        return secretStateOf(home, field, ref);
+        return secretStateOf(home, field, stored);
       });
     },
   };
