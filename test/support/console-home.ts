@@ -28,7 +28,15 @@ export function eventLine(i: number, day: string): string {
   });
 }
 
-export async function createConsoleHome(options: { files?: number; linesPerFile?: number; badLines?: Record<number, number> } = {}): Promise<ConsoleHome> {
+export interface ConsoleHomeOptions {
+  files?: number;
+  linesPerFile?: number;
+  badLines?: Record<number, number>;
+  /** The environment's `targets:` block as config lines (default: both in the embedded SQLite file). */
+  targets?: string[];
+}
+
+export async function createConsoleHome(options: ConsoleHomeOptions = {}): Promise<ConsoleHome> {
   const home = await mkdtemp(join(tmpdir(), 'pds-console-'));
   const source = join(home, 'incoming');
   await mkdir(source, { recursive: true });
@@ -44,7 +52,15 @@ export async function createConsoleHome(options: { files?: number; linesPerFile?
   }
   await writeFile(
     join(home, 'config.yaml'),
-    ['environments:', '  local:', '    source:', '      type: local', `      path: ${source}`, '    targets:', '      relational: { type: sqlite }', '      events: { type: sqlite }', ''].join('\n'),
+    [
+      'environments:',
+      '  local:',
+      '    source:',
+      '      type: local',
+      `      path: ${source}`,
+      ...(options.targets ?? ['    targets:', '      relational: { type: sqlite }', '      events: { type: sqlite }']),
+      '',
+    ].join('\n'),
   );
   return { home, source, keys, remove: () => rm(home, { recursive: true, force: true }) };
 }

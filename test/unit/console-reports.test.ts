@@ -5,9 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { environmentPaths } from '../../core/config/config-store.js';
 import { CONSOLE_METHODS, ContractError } from '../../core/contract/methods.js';
 import { PdsError } from '../../core/errors/index.js';
+import { eventsPerDay } from '../../core/reports/events-per-day.js';
 import { createConsoleHandlers, type ConsoleEngine } from '../../core/service/console-handlers.js';
+import { SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
 import { createConsoleHome, type ConsoleHome } from '../support/console-home.js';
 import { recordEvents } from '../support/run-events.js';
 
@@ -116,6 +120,21 @@ describe('console reports', () => {
     for (const [name, value] of Object.entries(answers)) {
       const parsed = CONSOLE_METHODS[name as keyof typeof answers].result.safeParse(value);
       assert.ok(parsed.success, `${name}: ${parsed.success ? '' : parsed.error.message}`);
+    }
+  });
+
+  test('events per day: a query that fails is an error naming the table, never 0 rows', async () => {
+    // Opened first: opening reconciles the schema, and would put the column back.
+    const store = new SqliteStore({ path: environmentPaths(home.home, 'local').sqlite });
+    await store.init();
+    const raw = new Database(store.path);
+    try {
+      raw.exec('ALTER TABLE course_daily_activity RENAME COLUMN events TO events_gone');
+      await assert.rejects(eventsPerDay(store, 30), (e: unknown) => codeOf(e) === 'SUMMARY_QUERY_FAILED' && /course_daily_activity in the sqlite store/.test((e as Error).message));
+    } finally {
+      raw.exec('ALTER TABLE course_daily_activity RENAME COLUMN events_gone TO events');
+      raw.close();
+      await store.close();
     }
   });
 
