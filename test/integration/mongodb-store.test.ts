@@ -206,7 +206,9 @@ describe('MongoDB store on FerretDB', () => {
       assert.equal(r.failed?.length, 1);
       assert.equal(r.failed?.[0].line, 21);
       assert.match(r.failed?.[0].code ?? '', /^MONGO_/);
-      assert.match(r.failed?.[0].reason ?? '', /^line 21: /);
+      // The line number travels in `line`; reports print it before the reason, so the reason does not repeat it.
+      assert.ok((r.failed?.[0].reason ?? '').length > 0);
+      assert.doesNotMatch(r.failed?.[0].reason ?? '', /line 21/);
       await w.commit();
     });
 
