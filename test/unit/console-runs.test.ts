@@ -5,6 +5,9 @@
  * process followed through the ledger. Real SQLite files and ledgers, plain daily logs in a folder.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ContractError, runEventSchema } from '../../core/contract/methods.js';
 import { PdsError } from '../../core/errors/index.js';
@@ -26,6 +29,15 @@ async function setup(options: Parameters<typeof createConsoleHome>[0] = {}): Pro
     await home.remove();
   });
   return { home, console };
+}
+
+function hasZip(): boolean {
+  try {
+    execFileSync('zip', ['-v'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function codeOf(error: unknown): string | undefined {
@@ -118,6 +130,33 @@ describe('console runs', () => {
     const byKeys = await console.planRun({ env: 'local', options: { retry: { keys: [home.keys[0]!, home.keys[3]!] } } });
     assert.deepEqual(byKeys.planned.map((p) => p.key), [home.keys[0], home.keys[3]]);
     await assert.rejects(console.planRun({ env: 'local', options: { retry: { code: 'DECRYPT_NO_KEY' } } }), (e: unknown) => codeOf(e) === 'NOTHING_TO_RETRY' && /DECRYPT_NO_KEY/.test((e as Error).message));
+    log.stop();
+  });
+
+  test('a retry of one package member opens the package and loads just that member', { skip: !hasZip() && 'zip command not installed' }, async () => {
+    const { home, console } = await setup({ files: 0 });
+    // A weekly package as the exporter makes it, two tables each with one row of the wrong width.
+    const folder = 'orgx-2026-01-04';
+    const work = join(home.home, 'pkg');
+    await mkdir(join(work, folder), { recursive: true });
+    const header = 'id\tuser_id\tcourse_id\tcreated\tis_active\tmode';
+    const names = ['OrgX-Course1-2T2026', 'OrgX-Course2-2T2026'].map((course) => `${course}-student_courseenrollment-prod-analytics.sql`);
+    for (const name of names) await writeFile(join(work, folder, name), `${header}\n1\t5\tcourse-v1:OrgX+C+2T2026\tNULL\t1\tverified\n2\t6\n`);
+    execFileSync('zip', ['--quiet', '--recurse-paths', join(home.source, `${folder}.zip`), folder], { cwd: work });
+    const members = names.map((n) => `${folder}.zip!${folder}/${n}`);
+
+    const log = recordEvents(console);
+    const first = await console.startRun({ env: 'local', options: {} });
+    await log.finished(first.runId);
+    const flagged = (await console.getStatus({ env: 'local' })).flagged.map((f) => f.key).sort();
+    assert.deepEqual(flagged, members);
+
+    const plan = await console.planRun({ env: 'local', options: { retry: { keys: [members[0]!] } } });
+    assert.deepEqual(plan.planned.map((p) => [p.key, p.why]), [[`${folder}.zip`, 'retry']]);
+    const retry = await console.startRun({ env: 'local', options: { retry: { keys: [members[0]!] } } });
+    await log.finished(retry.runId);
+    const finished = log.of(retry.runId).flatMap((e) => (e.type === 'file-finished' ? [e.result.key] : []));
+    assert.deepEqual(finished, [members[0], `${folder}.zip`], 'the member, then the package summary');
     log.stop();
   });
 
