@@ -3,6 +3,7 @@
  * the environment's ledger so that a console on the same home folder follows runs started by the
  * CLI or a scheduler too, and the running side of a cancel request made from another process.
  */
+import { runSummaryView } from '../contract/console-api.js';
 import type { FileResultView, RunEvent, RunOptionsArg, RunSummaryData } from '../contract/methods.js';
 import type { FileResult, RunOptions, RunProgress } from '../domain/results.js';
 import type { Ledger, RunSummary } from '../ledger/ledger.js';
@@ -29,17 +30,11 @@ export function contractRunOptions(o: RunOptions): RunOptionsArg {
   };
 }
 
-/** A run as the contract shows it. */
+/** A run as the contract shows it: the shared run summary, with the console's options and who started it. */
 export function runSummaryData(r: RunSummary): RunSummaryData {
   return {
-    runId: r.runId,
-    env: r.env,
-    status: r.status,
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
-    totals: r.totals,
+    ...runSummaryView(r),
     options: contractRunOptions(r.options) as RunSummaryData['options'],
-    error: r.error ?? null,
     ...(r.origin ? { origin: r.origin } : {}),
   };
 }
