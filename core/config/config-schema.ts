@@ -4,6 +4,7 @@
  * `file:PATH`), never inline values.
  */
 import { z } from 'zod';
+import { alertsSchema, deliveryWatchSchema, retentionSchema, schedulesSchema } from './unattended-schema.js';
 
 const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|keychain:[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*)$/;
 
@@ -263,8 +264,16 @@ export const environmentSchema = z
     /** Programs the reports know (`pds query program`, `pds export learners --program`). */
     programs: z
       .array(programSchema)
-      .default([])
-      .refine((list) => new Set(list.map((p) => p.name)).size === list.length, { message: 'two programs have the same name' }),
+      .optional()
+      .refine((list) => list === undefined || new Set(list.map((p) => p.name)).size === list.length, { message: 'two programs have the same name' }),
+    /** When `pds schedule run` loads this environment (README "Unattended operation"). */
+    schedules: schedulesSchema.optional(),
+    /** When missing deliveries are an alert; omitted: the defaults of unattended-schema.ts. */
+    watch: deliveryWatchSchema.optional(),
+    /** Where alerts go (e-mail, webhook); omitted: no alerts are sent. */
+    alerts: alertsSchema.optional(),
+    /** Retention of landing and quarantine files, and the disk-space margin before fetching. */
+    retention: retentionSchema.optional(),
   })
   .strict();
 

@@ -146,3 +146,22 @@ export interface DocumentStore {
     origin: LoadOrigin;
   }): Promise<{ blocks: number; stale: boolean }>;
 }
+
+/** The SQL dialects the reports render their queries in (`core/reports/report-dialect.ts`). */
+export type SqlDialect = 'sqlite' | 'mariadb';
+
+/**
+ * Read-only access to a relational store for the reports (`core/reports/`): SELECTs only, on a
+ * connection of its own. SQLite opens the file read-only as a WAL reader, so a report never waits
+ * for a load and a load never waits for a report; MariaDB runs each query in a READ ONLY
+ * transaction (consistent snapshot).
+ */
+export interface ReportQueries {
+  readonly dialect: SqlDialect;
+  /** Where the data is, for messages (a file path, `host:port/database`). */
+  readonly target: string;
+  query<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  /** Names of the tables and views the database holds. */
+  tableNames(): Promise<string[]>;
+  close(): Promise<void>;
+}
