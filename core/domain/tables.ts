@@ -10,6 +10,7 @@
  */
 import type { ColumnDef, ColumnType, TableDef, TableGroup } from './schema-types.js';
 import { textColumn } from './schema-types.js';
+import { personalClassOf } from './personal-data.js';
 
 // ---------------------------------------------------------------------------------------------
 // Column helpers: keep the definitions below one line per column.
@@ -37,8 +38,13 @@ const courseId = (doc = 'Course id, `Org/Course/Run` or `course-v1:Org+Course+Ru
 const id = (doc = 'Row id in the platform database.'): ColumnDef => int('id', doc);
 const userId = (doc = '`auth_user.id` (= `context.user_id` in events).'): ColumnDef => int('user_id', doc);
 
+/** Each column gets its GDPR class from the inventory (`personal-data.ts`). */
 function table(name: string, group: TableGroup, doc: string, columns: ColumnDef[], extra: Partial<TableDef> = {}): TableDef {
-  return { name, group, doc, columns, ...extra };
+  return { name, group, doc, columns: columns.map((c) => withClass(name, c)), ...extra };
+}
+function withClass(tableName: string, c: ColumnDef): ColumnDef {
+  const personal = personalClassOf(tableName, c.name);
+  return personal === undefined ? c : { ...c, personal };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -705,6 +711,52 @@ const eventsDetail = table(
   ],
 );
 
+const courseKeyCol = (): ColumnDef => vc('course_key', 255, 'Course key of the weekly file names, `{org}-{course}-{run}` (docs/edx-formats.md §1.2).');
+
+const enrollmentsByMode = table(
+  'course_enrollments_by_mode',
+  'summary',
+  'View: per course and enrollment mode, the learners enrolled (student_courseenrollment, newest snapshot of each course).',
+  [
+    courseKeyCol(),
+    courseId(),
+    vc('mode', 100, 'Enrollment mode as the platform writes it (`audit`, `verified`, …); NULL when the row has none.'),
+    int('enrolled', 'Enrollment rows, including unenrolled learners.'),
+    int('active', 'Enrollments with is_active = 1.'),
+    int('inactive', 'Enrollments with is_active = 0 (unenrolled).'),
+  ],
+);
+
+const certificatesByStatus = table(
+  'course_certificates_by_status',
+  'summary',
+  'View: per course, certificate status and mode, the certificates (certificates_generatedcertificate, newest snapshot of each course). `downloadable` is a certificate the learner earned.',
+  [
+    courseKeyCol(),
+    courseId(),
+    vc('status', 32, '`downloadable`, `notpassing`, `audit_passing`, `unverified`, …'),
+    vc('mode', 32, 'Certificate mode (`verified`, `honor`, …).'),
+    int('certificates', 'Certificates with this status and mode.'),
+  ],
+);
+
+const weeklyCourseActivity = table(
+  'weekly_course_activity',
+  'summary',
+  'View: per course and week (weeks start on Monday, UTC), activity summed from course_daily_activity. Distinct learners cannot be summed over days: `active_user_days` adds each day\'s active learners (a learner active on three days counts three).',
+  [
+    courseId(),
+    date('week', 'The Monday the week starts on.'),
+    int('days_with_events', 'Days of the week with at least one event.'),
+    int('events', 'Events that week.'),
+    int('active_user_days', 'Sum over the days of the distinct learners active each day.'),
+    int('video_events', 'Video events.'),
+    int('problem_checks', 'Server problem checks (one per submission).'),
+    int('forum_events', 'Forum events.'),
+    int('enrollment_events', 'Enrollment events.'),
+  ],
+);
+
 // ---------------------------------------------------------------------------------------------
 // Exports.
 
@@ -750,7 +802,7 @@ export const DESIGNATED_TABLES = ['video_events', 'problem_events', 'navigation_
 export type DesignatedTable = (typeof DESIGNATED_TABLES)[number];
 
 /** Summary views (group `summary`); each store defines their SQL over the tables above. */
-export const SUMMARY_VIEWS: readonly TableDef[] = [courseEnrollmentSummary, dailyCourseActivity, eventsDetail];
+export const SUMMARY_VIEWS: readonly TableDef[] = [courseEnrollmentSummary, dailyCourseActivity, eventsDetail, enrollmentsByMode, certificatesByStatus, weeklyCourseActivity];
 
 /** Every loadable table (snapshot and event tables; not the views), by name. */
 export const TABLES_BY_NAME: ReadonlyMap<string, TableDef> = new Map([...WEEKLY_TABLES, ...EVENT_TABLES, ...DERIVED_TABLES].map((t) => [t.name, t]));

@@ -20,6 +20,8 @@ export interface ViewDialect {
    * lines read only after a repair, docs/edx-formats.md §7.2–7.3).
    */
   jsonMember(column: string, member: string): string;
+  /** The Monday on or before the day of a DATE column, as a date. */
+  weekStart(column: string): string;
 }
 
 /** Envelope fields `events_detail` reads out of the raw line. */
@@ -55,6 +57,40 @@ const BODIES: Readonly<Record<string, (d: ViewDialect) => string>> = {
       `FROM ${d.ident('course_daily_activity')}`,
       `GROUP BY ${d.ident('course_id')}, ${d.ident('date')}`,
     ].join('\n'),
+  course_enrollments_by_mode: (d) => {
+    const active = `${d.ident('is_active')} = 1`;
+    return [
+      `SELECT ${['course_key', 'course_id', 'mode'].map(d.ident).join(', ')},`,
+      ...items([
+        `COUNT(*) AS ${d.ident('enrolled')}`,
+        `${d.sumAsInteger(`CASE WHEN ${active} THEN 1 ELSE 0 END`)} AS ${d.ident('active')}`,
+        `${d.sumAsInteger(`CASE WHEN ${active} THEN 0 ELSE 1 END`)} AS ${d.ident('inactive')}`,
+      ]),
+      `FROM ${d.ident('student_courseenrollment')}`,
+      `GROUP BY ${['course_key', 'course_id', 'mode'].map(d.ident).join(', ')}`,
+    ].join('\n');
+  },
+  course_certificates_by_status: (d) =>
+    [
+      `SELECT ${['course_key', 'course_id', 'status', 'mode'].map(d.ident).join(', ')},`,
+      ...items([`COUNT(*) AS ${d.ident('certificates')}`]),
+      `FROM ${d.ident('certificates_generatedcertificate')}`,
+      `GROUP BY ${['course_key', 'course_id', 'status', 'mode'].map(d.ident).join(', ')}`,
+    ].join('\n'),
+  weekly_course_activity: (d) => {
+    const week = d.weekStart('date');
+    return [
+      `SELECT ${d.ident('course_id')}, ${week} AS ${d.ident('week')},`,
+      ...items([
+        `COUNT(DISTINCT ${d.ident('date')}) AS ${d.ident('days_with_events')}`,
+        `${d.sumAsInteger(d.ident('events'))} AS ${d.ident('events')}`,
+        `${d.sumAsInteger(d.ident('active_users'))} AS ${d.ident('active_user_days')}`,
+        ...['video_events', 'problem_checks', 'forum_events', 'enrollment_events'].map((c) => `${d.sumAsInteger(d.ident(c))} AS ${d.ident(c)}`),
+      ]),
+      `FROM ${d.ident('course_daily_activity')}`,
+      `GROUP BY ${d.ident('course_id')}, ${week}`,
+    ].join('\n');
+  },
   events_detail: (d) =>
     [
       `SELECT ${['event_id', 'time', 'canonical_type', 'user_id', 'course_id'].map(d.ident).join(', ')},`,

@@ -135,6 +135,7 @@ describe('SqliteStore specifics', () => {
     const raw = new Database(path);
     // Simulate a file made by an older version that lacked `mode`.
     raw.exec('DROP VIEW course_enrollment_summary');
+    raw.exec('DROP VIEW course_enrollments_by_mode');
     raw.exec('ALTER TABLE student_courseenrollment DROP COLUMN mode');
     raw.close();
     const again = await openStore(path);

@@ -232,6 +232,7 @@ const VIEW_DIALECT: ViewDialect = {
   // Like SQLite's json_extract: JSON text for objects and arrays, the value for scalars.
   jsonMember: (column, member) =>
     `CASE WHEN JSON_VALID(${quoteIdent(column)}) THEN COALESCE(JSON_QUERY(${quoteIdent(column)}, '$.${member}'), JSON_VALUE(${quoteIdent(column)}, '$.${member}')) END`,
+  weekStart: (column) => `DATE_SUB(${quoteIdent(column)}, INTERVAL WEEKDAY(${quoteIdent(column)}) DAY)`,
 };
 
 /**

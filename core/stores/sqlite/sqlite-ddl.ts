@@ -89,6 +89,8 @@ const VIEW_DIALECT: ViewDialect = {
   sumAsInteger: (expression) => `SUM(${expression})`,
   // json_extract raises on invalid JSON: the few lines read after a repair give NULLs.
   jsonMember: (column, member) => `CASE WHEN json_valid(${quoteIdent(column)}) THEN json_extract(${quoteIdent(column)}, '$.${member}') END`,
+  // Back six days, then forward to the next Monday (dates are `YYYY-MM-DD` text).
+  weekStart: (column) => `date(${quoteIdent(column)}, '-6 days', 'weekday 1')`,
 };
 
 /** The names of the tables and views of a database file (`RelationalStore.tableNames`). */
