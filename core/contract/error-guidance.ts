@@ -133,6 +133,15 @@ export const ERROR_GUIDANCE: Readonly<Record<string, ErrorGuidance>> = {
   NO_SUCH_RUN: g('reload', 'Pick a run from the run history.'),
   NOTHING_TO_RETRY: g('none'),
   FORUM_SNAPSHOT_BUSY: g('reload'),
+
+  // Reports over the loaded data
+  NOTHING_LOADED: g('start-run', 'Nothing has been loaded yet: start a run, then open this report again.'),
+  REPORT_QUERY_FAILED: g('check-connection', 'Test the connection to the database (it checks its tables too), then ask again.'),
+  COURSE_UNKNOWN: g('none', 'Pick a course from the list, or name it by its course id or course key.'),
+  COURSE_AMBIGUOUS: g('none'),
+  LEARNER_UNKNOWN: g('none'),
+  PROGRAM_UNKNOWN: g('edit-environment', 'Programs are defined in the environment’s settings (programs).'),
+  PROGRAM_NOT_LOADED: g('edit-environment', 'Check the program’s course keys against the loaded courses (the Roster report lists them).'),
 };
 
 /** Guidance by code prefix, for codes not in the table (checked in order). */

@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { FILE_KINDS } from '../domain/files.js';
 import { FILE_STATUSES, RUN_STATUSES } from '../domain/results.js';
+import { ROSTER_STATUSES, activityReportSchema, learnerExportSchema, learnerReportSchema, programReportSchema, programSummarySchema, rosterReportSchema } from './report-schemas.js';
 
 // ---------------------------------------------------------------------------------------------
 // Errors and envelopes
@@ -360,6 +361,28 @@ export const CONSOLE_METHODS = {
   ),
   getStatus: method(z.object(envArg), environmentStatusSchema, 'Files by status and every file that needs attention now, and whether the next run retries it.'),
   getDataSummary: method(z.object({ env: envName, days: z.number().int().min(1).max(366).default(30) }), dataSummarySchema, 'What has landed: tables, rows, courses; events by type and per day.'),
+
+  // Reports over the loaded data (core/contract/report-schemas.ts)
+  listPrograms: method(z.object(envArg), z.array(programSummarySchema), 'The programs the environment defines (modules, runs, pass rule, versions).'),
+  queryLearner: method(z.object({ env: envName, learner: z.string().min(1) }), learnerReportSchema, 'Every course of a learner named by username, e-mail address or user id.'),
+  queryRoster: method(
+    z.object({ env: envName, course: z.string().min(1), modes: z.array(z.string()).optional(), statuses: z.array(z.enum(ROSTER_STATUSES)).optional() }),
+    rosterReportSchema,
+    'Every learner of a course (course id or course key), filtered by mode and status.',
+  ),
+  queryActivity: method(
+    z.object({ env: envName, course: z.string().min(1), from: isoDate.optional(), to: isoDate.optional(), by: z.enum(['day', 'week']).default('day') }),
+    activityReportSchema,
+    'A course’s activity per day or week: active learners, events, videos, problems, forum posts, enrolments.',
+  ),
+  queryProgram: method(z.object({ env: envName, program: z.string().min(1), eligibleOnly: z.boolean().default(false) }), programReportSchema, 'Per learner: modules passed, remaining, eligible for the capstone.'),
+  exportLearners: method(
+    z.object({ env: envName, course: z.string().min(1).optional(), program: z.string().min(1).optional() }).refine((a) => Boolean(a.course) !== Boolean(a.program), {
+      message: 'name either a course or a program',
+    }),
+    learnerExportSchema,
+    'The learning-analytics export (one row per learner per course) of a course or a program.',
+  ),
 } as const;
 
 export type ConsoleMethodName = keyof typeof CONSOLE_METHODS;

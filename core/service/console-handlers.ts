@@ -10,6 +10,7 @@ import { createHandlerContext, type HandlerContext } from './handler-context.js'
 import { connectionMethods } from './connection-methods.js';
 import { environmentMethods } from './environment-methods.js';
 import { keyMethods } from './key-methods.js';
+import { queryMethods } from './query-methods.js';
 import { reportMethods } from './report-methods.js';
 import { runMethods } from './run-methods.js';
 
@@ -40,6 +41,7 @@ export function createConsoleHandlers(options: ConsoleHandlersOptions = {}): Con
     ...environmentMethods(ctx),
     ...keyMethods(ctx),
     ...connectionMethods(ctx),
+    ...queryMethods(ctx),
   };
   return {
     ...handlers,

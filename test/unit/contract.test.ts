@@ -61,6 +61,12 @@ const SAMPLE_ARGS = {
   getRejectedLines: { env: 'dev', key: 'a/b.gpg' },
   getStatus: { env: 'dev' },
   getDataSummary: { env: 'dev' },
+  listPrograms: { env: 'dev' },
+  queryLearner: { env: 'dev', learner: 'alice' },
+  queryRoster: { env: 'dev', course: 'MITx-6.00x-1T2026', statuses: ['active'] },
+  queryActivity: { env: 'dev', course: 'MITx-6.00x-1T2026', by: 'week' },
+  queryProgram: { env: 'dev', program: 'sds' },
+  exportLearners: { env: 'dev', program: 'sds' },
 } satisfies { [M in ConsoleMethodName]: ArgsOf<M> };
 
 /** Handlers that record what they were called with and answer with `answer(name)` (or throw it). */
