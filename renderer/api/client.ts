@@ -1,21 +1,17 @@
 /**
- * The one client the screens use: every console method as an async function with named
- * arguments, over the HTTP transport. An error envelope comes back as a thrown `ContractError`
- * with the same code, message, hint and action.
+ * The one client the screens use: `createConsoleClient` of the contract over `window.pds` in the
+ * desktop app (its preload's bridge), else over HTTP to `pds serve`. The HTTP transport reads the
+ * token at each call (it is adopted from the URL after this module loads) and words transport
+ * failures for a person.
  */
-import { CONSOLE_METHOD_NAMES, ContractError, type ConsoleClient, type Envelope } from '../../core/contract/methods.js';
+import { createConsoleClient, type ConsoleTransport } from '../../core/contract/client.js';
+import { bridgeTransport, type PdsBridge } from '../../core/contract/desktop-bridge.js';
+import type { ConsoleClient } from '../../core/contract/methods.js';
 import { httpTransport } from './transport.js';
 
-function createClient(transport: (method: string, args: unknown) => Promise<Envelope<unknown>>): ConsoleClient {
-  const client: Record<string, (args: unknown) => Promise<unknown>> = {};
-  for (const name of CONSOLE_METHOD_NAMES) {
-    client[name] = async (args: unknown) => {
-      const envelope = await transport(name, args);
-      if (!envelope.ok) throw new ContractError(envelope.error);
-      return envelope.value;
-    };
-  }
-  return client as ConsoleClient;
-}
+/** The desktop app's bridge, when the console runs there. */
+export const desktopBridge: PdsBridge | undefined = (window as { pds?: PdsBridge }).pds;
 
-export const api: ConsoleClient = createClient(httpTransport);
+const transport: ConsoleTransport = desktopBridge ? bridgeTransport(desktopBridge) : { call: (name, args) => httpTransport(name, args) };
+
+export const api: ConsoleClient = createConsoleClient(transport);

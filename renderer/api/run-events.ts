@@ -8,7 +8,7 @@
  */
 import { useSyncExternalStore } from 'react';
 import type { FileResultView, RunEvent, RunSummaryData } from '../../core/contract/methods.js';
-import { api } from './client.js';
+import { api, desktopBridge } from './client.js';
 import { currentToken } from './token.js';
 
 export interface LiveRun {
@@ -42,6 +42,7 @@ type Snapshot = { connected: boolean; runs: Record<string, LiveRun> };
 let snapshot: Snapshot = { connected: false, runs: {} };
 const listeners = new Set<() => void>();
 let source: EventSource | null = null;
+let bridged = false;
 
 function publish(next: Snapshot): void {
   snapshot = next;
@@ -70,8 +71,10 @@ function apply(event: RunEvent): void {
       break;
     case 'file-finished': {
       const r = event.result;
-      run.done = prev.done + 1;
-      run.bytesDone = prev.bytesDone + r.counts.bytes;
+      // The plan lists objects; members of a weekly package finish as files of their own.
+      const planned = !r.parentKey;
+      run.done = prev.done + (planned ? 1 : 0);
+      run.bytesDone = prev.bytesDone + (planned ? r.counts.bytes : 0);
       run.rowsLoaded = prev.rowsLoaded + r.counts.loaded;
       run.byStatus = { ...prev.byStatus, [r.status]: (prev.byStatus[r.status] ?? 0) + 1 };
       run.recent = [r, ...prev.recent].slice(0, RECENT);
@@ -104,9 +107,20 @@ async function seedActiveRuns(): Promise<void> {
   }
 }
 
-/** Opens the event stream once; EventSource reconnects by itself (resuming from Last-Event-ID). */
+/**
+ * Opens the event stream once: the desktop bridge's subscription in the app, else an EventSource
+ * on `/api/events` (it reconnects by itself, resuming from Last-Event-ID; the token goes in the
+ * query because EventSource cannot send headers).
+ */
 export function connectRunEvents(): void {
-  if (source) return;
+  if (source || bridged) return;
+  if (desktopBridge) {
+    bridged = true;
+    desktopBridge.onRunEvent(apply);
+    publish({ ...snapshot, connected: true });
+    void seedActiveRuns();
+    return;
+  }
   source = new EventSource(`/api/events?token=${encodeURIComponent(currentToken())}`);
   const onMessage = (message: MessageEvent<string>) => {
     try {

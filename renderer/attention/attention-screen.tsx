@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { api } from '../api/client.js';
 import { expectRun } from '../api/run-events.js';
-import { ACTION_LABELS, actionForCode } from '../shared/actions.js';
+import { ACTION_LABELS, actionForCode, hintForFile } from '../shared/actions.js';
 import { href, useApp } from '../shared/app-context.js';
 import { count, fileName } from '../shared/format.js';
 import { useCall } from '../shared/use-call.js';
@@ -94,15 +94,15 @@ export function AttentionScreen() {
                             <Pill status={f.status} />
                           </td>
                           <td className="file-cell">
-                            <a href={href('report', f.runId ?? 'latest', 'file', f.key)} title={f.key}>
+                            <a className="ellipsis" href={href('report', f.runId ?? 'latest', 'file', f.key)} title={f.key}>
                               {fileName(f.key)}
                             </a>
                           </td>
-                          <td>{f.kind}</td>
+                          <td className="nowrap">{f.kind}</td>
                           <td>{f.code ? <code className="code">{f.code}</code> : ''}</td>
                           <td className="reason-cell">
                             {f.reason}
-                            {f.hint && <div className="muted small">{f.hint}</div>}
+                            {hintForFile(f.code, f.hint) && <div className="muted small">{hintForFile(f.code, f.hint)}</div>}
                           </td>
                           <td>{f.retriedNextRun ? <Pill status="yes" label="retried" /> : <Pill status="no" label="not until it changes" tone="warn" />}</td>
                           <td>

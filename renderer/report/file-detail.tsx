@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { FileResultView } from '../../core/contract/methods.js';
 import { api } from '../api/client.js';
 import { expectRun } from '../api/run-events.js';
-import { ACTION_LABELS, actionForCode } from '../shared/actions.js';
+import { ACTION_LABELS, actionForCode, hintForFile } from '../shared/actions.js';
 import { useApp } from '../shared/app-context.js';
 import { bytes, count, duration, fileName } from '../shared/format.js';
 import { useCall } from '../shared/use-call.js';
@@ -84,7 +84,7 @@ export function FileDetail(props: { env: string; runId?: string; fileKey: string
           {(file.reason || file.code) && (
             <div className={`note ${file.status === 'failed' ? 'note-bad' : 'note-warn'}`}>
               {file.reason && <p className="note-message">{file.reason}</p>}
-              {file.hint && <p className="note-hint">{file.hint}</p>}
+              {hintForFile(file.code, file.hint) && <p className="note-hint">{hintForFile(file.code, file.hint)}</p>}
               <div className="note-foot">
                 {file.code && <code className="code">{file.code}</code>}
                 {file.stage && <span className="muted">at the {file.stage} stage</span>}

@@ -221,8 +221,7 @@ export function ReportScreen() {
                   {header('loaded', 'Loaded', true)}
                   {header('rejected', 'Rejected', true)}
                   {header('duplicates', 'Already present', true)}
-                  {header('code', 'Code')}
-                  <th scope="col">Reason</th>
+                  {header('code', 'Code and reason')}
                 </tr>
               </thead>
               <tbody>
@@ -232,13 +231,21 @@ export function ReportScreen() {
                       <Pill status={f.status} />
                     </td>
                     <td className="file-cell">
-                      <a href={href('report', shownRunId ?? 'latest', 'file', f.key)} title={f.key} onClick={(e) => (e.preventDefault(), open(f.key))}>
+                      <a className="ellipsis ellipsis-file" href={href('report', shownRunId ?? 'latest', 'file', f.key)} title={f.key} onClick={(e) => (e.preventDefault(), open(f.key))}>
                         {fileName(f.key)}
                       </a>
                     </td>
-                    <td>{f.kind}</td>
-                    <td className="wrap">{f.courseKey ?? ''}</td>
-                    <td>{f.table ?? ''}</td>
+                    <td className="nowrap">{f.kind}</td>
+                    <td>
+                      <span className="ellipsis ellipsis-short" title={f.courseKey}>
+                        {f.courseKey ?? ''}
+                      </span>
+                    </td>
+                    <td>
+                      <span className="ellipsis ellipsis-short" title={f.table}>
+                        {f.table ?? ''}
+                      </span>
+                    </td>
                     <td className="num">{count(f.counts.read)}</td>
                     <td className="num">{count(f.counts.loaded)}</td>
                     <td className="num">{count(f.counts.rejected)}</td>
@@ -251,8 +258,14 @@ export function ReportScreen() {
                         </span>
                       )}
                     </td>
-                    <td>{f.code ? <code className="code">{f.code}</code> : ''}</td>
-                    <td className="reason-cell">{f.reason ?? ''}</td>
+                    <td className="reason-cell">
+                      {f.code && <code className="code">{f.code}</code>}
+                      {f.reason && (
+                        <span className="clamp" title={f.reason}>
+                          {f.reason}
+                        </span>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>

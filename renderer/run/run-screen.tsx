@@ -133,8 +133,10 @@ function PlanTable({ plan }: { plan: ResultOf<'planRun'> }) {
             <tbody>
               {plan.planned.slice(0, PLAN_ROWS).map((p) => (
                 <tr key={p.key}>
-                  <td className="file-cell" title={p.key}>
-                    {fileName(p.key)}
+                  <td className="file-cell">
+                    <span className="ellipsis" title={p.key}>
+                      {fileName(p.key)}
+                    </span>
                   </td>
                   <td>{p.kind}</td>
                   <td className="num">{bytes(p.size)}</td>
@@ -270,8 +272,10 @@ function LiveRunView({ run }: { run: LiveRun }) {
                   <td>
                     <Pill status={f.status} />
                   </td>
-                  <td className="file-cell" title={f.key}>
-                    {fileName(f.key)}
+                  <td className="file-cell">
+                    <span className="ellipsis" title={f.key}>
+                      {fileName(f.key)}
+                    </span>
                   </td>
                   <td className="num">{count(f.counts.loaded)}</td>
                   <td className="num">{count(f.counts.rejected)}</td>

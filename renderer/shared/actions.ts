@@ -1,17 +1,18 @@
 /**
  * The next step an error offers as a button. Errors from the API carry their `action`; a file's
- * outcome carries only its code, so the same mapping is derived here from the code's family
- * (docs/architecture.md §4: codes are stable, families share their remedy).
+ * outcome carries only its code, so its action and GUI hint come from the contract's guidance table,
+ * the same one the server uses for its own errors.
  */
+import { consoleHint, guidanceFor } from '../../core/contract/error-guidance.js';
 import type { ErrorAction } from '../../core/contract/methods.js';
 
 export function actionForCode(code: string | null | undefined): ErrorAction {
-  if (!code) return 'none';
-  if (/^DECRYPT_(NO_KEY|NO_MATCHING_KEY|KEY_EXPIRED)/.test(code)) return 'import-key';
-  if (/^DECRYPT_(PASSPHRASE|BAD_PASSPHRASE|LOCKED)/.test(code) || code === 'SECRET_MISSING') return 'set-secret';
-  if (/^CONFIG_/.test(code)) return 'edit-environment';
-  if (/^(SOURCE|TARGET|S3|DB)_/.test(code) || /NOT_ANSWERING|UNREACHABLE|ACCESS_DENIED|AUTH/.test(code)) return 'check-connection';
-  return 'retry-file';
+  return code ? guidanceFor(code).action : 'none';
+}
+
+/** A file's hint as a console user should read it (never a CLI command to type). */
+export function hintForFile(code: string | null | undefined, hint: string | null | undefined): string | undefined {
+  return code ? consoleHint(code, hint ?? undefined) : (hint ?? undefined);
 }
 
 export const ACTION_LABELS: Record<ErrorAction, string> = {
