@@ -69,8 +69,8 @@ export type AppRequest =
 
 /**
  * The file of the packaged console (`root`, i.e. `dist/renderer`) an `app://` URL names. Only
- * `app://pds/…`; the decoded path must stay inside `root` (`..`, encoded slashes, NUL and
- * absolute paths are refused). A path without an extension is a screen of the one-page console:
+ * `app://pds/…`; the decoded path must stay inside `root` (`..`, encoded slashes, backslashes,
+ * NUL and empty segments such as `//etc` are refused). A path without an extension is a screen of the one-page console:
  * `index.html` (`fallback`); `exists` tells which files are there.
  */
 export function resolveAppRequest(url: string, root: string, exists: (file: string) => boolean): AppRequest {
@@ -87,7 +87,7 @@ export function resolveAppRequest(url: string, root: string, exists: (file: stri
   } catch {
     return { ok: false, status: 400, reason: 'bad path encoding' };
   }
-  if (path.includes('\0') || path.includes('\\') || path.split('/').includes('..')) return { ok: false, status: 403, reason: 'path outside the console' };
+  if (path.includes('\0') || path.includes('\\') || path.includes('//') || path.split('/').includes('..')) return { ok: false, status: 403, reason: 'path outside the console' };
   const base = resolve(root);
   const relative = path === '/' || path === '' ? 'index.html' : path.replace(/^\/+/, '');
   const file = resolve(base, relative);
