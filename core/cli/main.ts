@@ -12,8 +12,12 @@ import { createConsoleHandlers, type ConsoleEngine } from '../service/console-ha
 import { createConsoleService, type ConsoleService } from '../service/console-service.js';
 import { runDemo } from '../demo/run-demo.js';
 import { serveConsole } from '../http/serve.js';
+import { writeDataProtectionDoc } from '../privacy/inventory-doc.js';
+import { resolveHome } from '../config/config-store.js';
+import { resolve } from 'node:path';
 import { formatReportView, formatRunResult, formatRuns, formatStatus } from './format.js';
 import { createProgressView } from './progress.js';
+import { addQueryCommands } from './query-commands.js';
 
 /** The CLI names of the date options, for messages. */
 const DATE_OPTION_NAMES = { from: '--from', to: '--to', snapshotDate: '--snapshot-date' } as const;
@@ -239,6 +243,20 @@ export async function runCli(argv: string[]): Promise<number> {
       const checks = await service().checkDatabases(opts.env);
       print(Boolean(opts.json), checks, () => checks.map((c) => `${c.ok ? 'ok    ' : 'FAILED'} ${c.target} (${c.engine}): ${c.detail}`).join('\n'));
       exitCode = checks.every((c) => c.ok) ? 0 : 1;
+    });
+
+  addQueryCommands(program, { withHandlers, setExitCode: (code) => (exitCode = code), dateOption });
+
+  program
+    .command('docs')
+    .description('documents generated from the product and its configuration')
+    .command('privacy')
+    .description('write the data-protection inventory (the factual annex of a DPIA): what personal data is held, where, why, how long, who can read it')
+    .option('--env <name>', 'describe this environment as configured (default: the default configuration)')
+    .option('--out <file>', 'where to write it', 'docs/data-protection.md')
+    .action(async (opts: { env?: string; out: string }) => {
+      const path = await writeDataProtectionDoc(resolveHome(program.opts().home), opts.env, resolve(opts.out));
+      process.stdout.write(`Wrote ${path}\n`);
     });
 
   program

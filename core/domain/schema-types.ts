@@ -2,6 +2,7 @@
  * The logical schema: one definition in code drives every relational store (SQLite, MariaDB).
  * Pure: no Node API.
  */
+import type { PersonalClass } from './personal-data.js';
 
 export const COLUMN_TYPES = [
   'int', // 32-bit signed integer
@@ -28,6 +29,8 @@ export interface ColumnDef {
    * without it is normal and is not reported as drift.
    */
   optional?: boolean;
+  /** GDPR class of the value (`personal-data.ts`); set on every documented column by `tables.ts`. */
+  personal?: PersonalClass;
 }
 
 /**
