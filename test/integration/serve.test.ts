@@ -392,10 +392,28 @@ describe('pds serve', { timeout: 300_000 }, () => {
     );
     assert.ok(rest.every((e) => e.event.seq > middle.event.seq));
 
-    // The run's report is there through the API.
+    // The run's report is there through the API, and so are a flagged file's rejected lines and history.
     const report = await client.getReport({ env: 'local', runId });
     assert.equal(report.run.runId, runId);
     assert.ok(report.total > 0);
+    const partial = (await client.getReport({ env: 'local', runId, filter: { status: ['partial'] } })).files.find((f) => f.counts.rejected > 0);
+    assert.ok(partial, 'the demo delivery has a file with rejected lines');
+    const rejected = await client.getRejectedLines({ env: 'local', key: partial.key, limit: 2 });
+    assert.equal(rejected.total, partial.counts.rejected);
+    assert.equal(rejected.lines.length, Math.min(2, rejected.total));
+    assert.ok(rejected.lines.every((l) => l.line > 0 && l.text.length > 0));
+    const history = await client.getFileHistory({ env: 'local', key: partial.key });
+    assert.equal(history.entries[0].runId, runId);
+    for (const [method, args] of [
+      ['listRuns', { env: 'local' }],
+      ['listActiveRuns', {}],
+      ['getStatus', { env: 'local' }],
+      ['getDataSummary', { env: 'local' }],
+      ['planRun', { env: 'local' }],
+    ] as const) {
+      const envelope = JSON.parse((await post(method, args)).body) as { ok: boolean; error?: { code: string } };
+      assert.ok(envelope.ok, `${method}: ${envelope.error?.code}`);
+    }
   });
 
   test('SIGTERM stops the server cleanly, cancelling a run in progress', async () => {
