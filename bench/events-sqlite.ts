@@ -9,7 +9,7 @@
  * last one measured again: loading must not slow down as the history grows.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -37,11 +37,66 @@ export interface EventsBenchResult {
   insertCommitSeconds: number;
   /** End to end ÷ the insert baseline. */
   insertRatio: number;
+  /**
+   * Where the time went, per thread (Linux only, from /proc; undefined elsewhere): seconds on a
+   * CPU and seconds ready to run but waiting for a core (other processes on the machine), for the
+   * end-to-end load's main and SQLite threads and for the insert baseline's timed part.
+   */
+  cpu?: { main: ThreadTime; store: ThreadTime; insert: ThreadTime };
   peakRssMb: number;
   /** Events already stored when the later day was loaded. */
   storedBefore: number;
   /** The later day's load, into a database holding `storedBefore` events. */
   laterEventsPerSec: number;
+}
+
+export interface ThreadTime {
+  /** Seconds on a CPU. */
+  onCpu: number;
+  /** Seconds ready to run but waiting for a core. */
+  waiting: number;
+}
+
+/** A thread's times from `/proc/PID/task/TID/schedstat` (ns on CPU, ns waiting on a run queue). */
+function readSchedstat(pid: number, tid: string): ThreadTime | undefined {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+    return run === undefined || wait === undefined ? undefined : { onCpu: run / 1e9, waiting: wait / 1e9 };
+  } catch {
+    return undefined; // not Linux, or the thread has ended
+  }
+}
+
+/**
+ * Samples the threads of a running child every 0.1 s and keeps each one's last reading (a thread
+ * that ends loses at most its last 0.1 s). `stop()` gives the main thread (tid = pid) and the busiest
+ * other thread: in a load, the SQLite thread.
+ */
+function sampleThreads(pid: number): { stop(): { main: ThreadTime; busiest: ThreadTime } | undefined } {
+  const last = new Map<string, ThreadTime>();
+  const sample = (): void => {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tids) {
+      const t = readSchedstat(pid, tid);
+      if (t) last.set(tid, t);
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      const main = last.get(String(pid));
+      const others = [...last].filter(([tid]) => tid !== String(pid)).map(([, t]) => t);
+      const busiest = others.sort((a, b) => b.onCpu - a.onCpu)[0];
+      return main && busiest ? { main, busiest } : undefined;
+    },
+  };
 }
 
 // The children run the built product (dist/), as `pds` does: no TypeScript loader in the figures.
@@ -59,12 +114,20 @@ function timeShell(command: string, env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-function runChild<T = { status: string; seconds: number; loaded: number; rejected: number; peakRssMb: number; codes: string[] }>(args: string[], script = CHILD): Promise<T> {
+function runChild<T = { status: string; seconds: number; loaded: number; rejected: number; peakRssMb: number; codes: string[] }>(
+  args: string[],
+  script = CHILD,
+): Promise<T & { threads?: { main: ThreadTime; busiest: ThreadTime } }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const threads = child.pid === undefined ? undefined : sampleThreads(child.pid);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load-child exited ${code}`))));
+    child.on('close', (code) => {
+      const times = threads?.stop();
+      if (code !== 0) return reject(new Error(`${script} exited ${code}`));
+      resolve({ ...(JSON.parse(out.trim().split('\n').pop()!) as T), threads: times });
+    });
   });
 }
 
@@ -116,7 +179,7 @@ export async function benchEventsSqlite(options: { events: number; historyDays: 
     if (run.status !== 'succeeded') throw new Error(`the benchmark load did not succeed: ${run.status} ${run.codes.join(', ')}`);
     // The insert baseline, right after the load it is compared with: same events, same file key,
     // a fresh database of the same schema.
-    const insert = await runChild<{ events: number; stored: number; rows: number; seconds: number; commitSeconds: number }>(
+    const insert = await runChild<{ events: number; stored: number; rows: number; seconds: number; commitSeconds: number; timedThread?: ThreadTime }>(
       [plainGz, basename(encrypted), join(work, 'insert-baseline.sqlite')],
       INSERT_CHILD,
     );
@@ -149,6 +212,7 @@ export async function benchEventsSqlite(options: { events: number; historyDays: 
       insertRows: insert.rows,
       insertCommitSeconds: insert.commitSeconds,
       insertRatio: eventsPerSec / insertEventsPerSec,
+      cpu: run.threads && insert.timedThread ? { main: run.threads.main, store: run.threads.busiest, insert: insert.timedThread } : undefined,
       peakRssMb: Math.max(run.peakRssMb, laterRun.peakRssMb),
       storedBefore: run.loaded * (options.historyDays + 1),
       laterEventsPerSec: laterRun.loaded / laterRun.seconds,

@@ -16,11 +16,12 @@
  * savepoints, no rowid tracking: what is left of a load when parsing costs nothing.
  *
  * Prints one JSON line: events read, events stored, rows, seconds (and the part of it spent
- * committing and checkpointing), peak RSS.
+ * committing and checkpointing), the timed part's seconds on a CPU and waiting for a core (Linux),
+ * peak RSS.
  *
  *   node bench/insert-child.mjs FILE.gz FILE_KEY DATABASE
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { DailyActivity } from '../dist/core/domain/daily-activity.js';
 import { designate, eventRow } from '../dist/core/domain/designate.js';
@@ -86,8 +87,19 @@ function insertFor(table) {
 }
 for (const w of writes) insertFor(w.table);
 
+/** This thread's seconds on a CPU and waiting for a core (Linux; undefined elsewhere). */
+function threadTime() {
+  try {
+    const [run, wait] = readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return { onCpu: run / 1e9, waiting: wait / 1e9 };
+  } catch {
+    return undefined;
+  }
+}
+
 // ---- Timed: the inserts, the commit and the checkpoint.
 let rowCount = 0;
+const threadBefore = threadTime();
 const started = process.hrtime.bigint();
 db.exec('BEGIN IMMEDIATE');
 for (const w of writes) {
@@ -99,9 +111,11 @@ const inserted = process.hrtime.bigint();
 db.exec('COMMIT');
 db.pragma('wal_checkpoint(PASSIVE)');
 const finished = process.hrtime.bigint();
+const threadAfter = threadTime();
+const timedThread = threadBefore && threadAfter ? { onCpu: threadAfter.onCpu - threadBefore.onCpu, waiting: threadAfter.waiting - threadBefore.waiting } : undefined;
 const stored = db.prepare('SELECT COUNT(*) AS n FROM events').get().n;
 await store.close();
 
 const seconds = Number(finished - started) / 1e9;
 const commitSeconds = Number(finished - inserted) / 1e9;
-process.stdout.write(`${JSON.stringify({ events, stored, rows: rowCount, seconds, commitSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ events, stored, rows: rowCount, seconds, commitSeconds, timedThread, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
