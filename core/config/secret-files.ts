@@ -6,8 +6,8 @@
  */
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolveSecret } from './config-store.js';
-import { writeFileAtomically, type SecretFieldPath } from './config-document.js';
+import { loadConfig, resolveSecret } from './config-store.js';
+import { SECRET_FIELD_PATHS, writeFileAtomically, type SecretFieldPath } from './config-document.js';
 
 /** A secret as the console sees it: set or not, and where it comes from (never its value). */
 export interface SecretState {
@@ -65,4 +65,21 @@ export async function secretStateOf(home: string, field: SecretFieldPath, ref: s
     () => 'not set' as const,
   );
   return { field, state, via, name };
+}
+
+/**
+ * Per environment, its secret fields held in the desktop app's keychain (`keychain:` references):
+ * an environment with any cannot be run by the CLI alone (`pds env` says so).
+ */
+export async function keychainSecretsByEnvironment(home: string): Promise<Record<string, SecretFieldPath[]>> {
+  const config = await loadConfig(home);
+  const out: Record<string, SecretFieldPath[]> = {};
+  for (const [name, env] of Object.entries(config.environments)) {
+    out[name] = SECRET_FIELD_PATHS.filter((field) => {
+      let at: unknown = env;
+      for (const part of field.split('.')) at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined;
+      return typeof at === 'string' && at.startsWith('keychain:');
+    });
+  }
+  return out;
 }
