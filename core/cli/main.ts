@@ -14,6 +14,7 @@ import { runDemo } from '../demo/run-demo.js';
 import { serveConsole } from '../http/serve.js';
 import { writeDataProtectionDoc } from '../privacy/inventory-doc.js';
 import { resolveHome } from '../config/config-store.js';
+import { keychainSecretsByEnvironment } from '../config/secret-files.js';
 import { resolve } from 'node:path';
 import { formatReportView, formatRunResult, formatRuns, formatStatus } from './format.js';
 import { createProgressView } from './progress.js';
@@ -222,12 +223,21 @@ export async function runCli(argv: string[]): Promise<number> {
     .description('list the configured environments')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const envs = await service().listEnvironments();
+      const listed = await service().listEnvironments();
+      // Secrets kept in the desktop app's keychain: such an environment runs from the app only.
+      const inKeychain = listed.length === 0 ? {} : await keychainSecretsByEnvironment(resolveHome(program.opts().home));
+      const envs = listed.map((e) => ({ ...e, keychainSecrets: inKeychain[e.name] ?? [], cliCanRun: (inKeychain[e.name] ?? []).length === 0 }));
+      const secretText = (e: (typeof envs)[number]): string =>
+        Object.entries(e.secrets)
+          .map(([k, v]) => `; ${k} ${e.keychainSecrets.includes(k as never) ? "in the desktop app's keychain" : v}`)
+          .join('');
+      const runsText = (e: (typeof envs)[number]): string =>
+        e.cliCanRun ? '' : `; desktop app only (${e.keychainSecrets.join(', ')} in its keychain: set them as env: or file: for the CLI)`;
       print(Boolean(opts.json), envs, () =>
         envs.length === 0
           ? 'No environments. Run `pds demo`, or add one to config.yaml (see README).'
           : envs
-              .map((e) => `${e.name}: ${e.source} → ${e.relational} + ${e.events}; ${e.keys} key(s)${Object.entries(e.secrets).map(([k, v]) => `; ${k} ${v}`).join('')}${e.lastRun ? `; last run ${e.lastRun.status} ${e.lastRun.startedAt}` : ''}`)
+              .map((e) => `${e.name}: ${e.source} → ${e.relational} + ${e.events}; ${e.keys} key(s)${secretText(e)}${e.lastRun ? `; last run ${e.lastRun.status} ${e.lastRun.startedAt}` : ''}${runsText(e)}`)
               .join('\n'),
       );
     });
