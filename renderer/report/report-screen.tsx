@@ -20,6 +20,19 @@ import { countsAddUp } from './counts.js';
 import { FileDetail } from './file-detail.js';
 
 const LIMIT = 100;
+/** Short names of file kinds for the dense table (the full kind is in the title and the filter). */
+export const KIND_LABELS: Record<FileKind, string> = {
+  'weekly-package': 'package',
+  'email-opt-in-package': 'opt-in package',
+  'weekly-table': 'table',
+  'course-structure': 'structure',
+  forum: 'forum',
+  olx: 'OLX export',
+  'email-opt-in': 'opt-in',
+  'event-log': 'event log',
+  'export-failed': 'failed export',
+  unknown: 'unknown',
+};
 type SortKey = 'status' | 'file' | 'kind' | 'course' | 'table' | 'read' | 'loaded' | 'rejected' | 'duplicates' | 'code';
 const SORTERS: Record<SortKey, (f: FileResultView) => string | number> = {
   status: (f) => f.status,
@@ -235,7 +248,9 @@ export function ReportScreen() {
                         {fileName(f.key)}
                       </a>
                     </td>
-                    <td className="nowrap">{f.kind}</td>
+                    <td className="nowrap" title={f.kind}>
+                      {KIND_LABELS[f.kind]}
+                    </td>
                     <td>
                       <span className="ellipsis ellipsis-short" title={f.courseKey}>
                         {f.courseKey ?? ''}
@@ -259,10 +274,9 @@ export function ReportScreen() {
                       )}
                     </td>
                     <td className="reason-cell">
-                      {f.code && <code className="code">{f.code}</code>}
-                      {f.reason && (
+                      {(f.code || f.reason) && (
                         <span className="clamp" title={f.reason}>
-                          {f.reason}
+                          {f.code && <code className="code">{f.code}</code>} {f.reason ?? ''}
                         </span>
                       )}
                     </td>
