@@ -4,13 +4,14 @@
  * - `preload.cjs`: the window's preload (CommonJS, as a sandboxed preload must be; it may require
  *   only `electron`, so everything else is bundled in);
  * - `engine-host.mjs`: the engine, run as an Electron utility process (ESM; better-sqlite3 and the
- *   other packages stay in node_modules, unpacked from the asar where native).
+ *   other packages stay in node_modules, unpacked from the asar where native), and
+ *   `store-thread.js`, the SQLite store's worker thread it starts beside itself.
  * The console's own files are `dist/renderer/` (build/build-renderer.mjs), beside it.
  *
  * Needs no Electron binary: CI runs it (`npm run build:electron`, part of `npm run build`).
  * `node build/build-electron.mjs [--dev]`: `--dev` keeps names readable and adds source maps.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -35,8 +36,11 @@ const common = {
   metafile: true,
 };
 
+await rm(outdir, { recursive: true, force: true });
 const results = await Promise.all([
   esbuild.build({ ...common, entryPoints: { main: 'electron/main/main.ts', 'engine-host': 'electron/worker/engine-host.ts' }, format: 'esm', outExtension: { '.js': '.mjs' }, external }),
+  // The SQLite store's thread, which the engine starts as `./store-thread.js` beside its own module.
+  esbuild.build({ ...common, entryPoints: { 'store-thread': 'core/stores/sqlite/store-thread.ts' }, format: 'esm', external }),
   // The preload bundles what it imports of the contract (the method names come with their zod schemas).
   esbuild.build({ ...common, entryPoints: { preload: 'electron/preload/preload.ts' }, format: 'cjs', outExtension: { '.js': '.cjs' }, external: ['electron'] }),
 ]);
