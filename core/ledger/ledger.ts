@@ -18,6 +18,7 @@ import {
   type RunStatus,
 } from '../domain/results.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { preparePrivateFile } from '../privacy/private-files.js';
 
 /** What the ledger knows about one file. */
 export interface LedgerFile {
@@ -75,6 +76,7 @@ export class Ledger {
   /** Opens (creating and migrating) the ledger at `path`. */
   static open(path: string): Ledger {
     mkdirSync(dirname(path), { recursive: true });
+    preparePrivateFile(path);
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');

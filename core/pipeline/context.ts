@@ -2,6 +2,7 @@
  * What the pipeline stages share during one run.
  */
 import type { Decryptor } from '../crypto/ports.js';
+import type { QuarantineRecipients } from './quarantine.js';
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import type { EnvironmentPaths } from '../config/config-store.js';
 import type { RunProgress } from '../domain/results.js';
@@ -21,6 +22,8 @@ export interface PipelineContext {
   documents?: DocumentStore;
   /** Created on first use; a failure is reported per encrypted file, not for the whole run. */
   decryptor: () => Promise<Decryptor>;
+  /** The environment's keys, whose public parts quarantine files are encrypted to (none: written in clear). */
+  quarantineKeys?: QuarantineRecipients;
   signal?: AbortSignal;
   onProgress: (event: RunProgress) => void;
 }

@@ -155,7 +155,7 @@ function newOrigin(key: string): LoadOrigin {
 }
 
 function quarantineFor(ctx: PipelineContext, key: string, preamble?: string): Quarantine {
-  return new Quarantine(join(ctx.paths.landing, 'quarantine'), key, preamble);
+  return new Quarantine(join(ctx.paths.landing, 'quarantine'), key, preamble, ctx.quarantineKeys);
 }
 
 function outcome(partial: Partial<ContentOutcome> & Pick<ContentOutcome, 'counts'>): ContentOutcome {

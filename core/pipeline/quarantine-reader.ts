@@ -1,9 +1,14 @@
 /**
  * Reads a quarantine file back, a page at a time: each rejected line's number, code and reason
  * (from the index beside it) with its text. The files can be large; only the page asked for is kept.
+ * An encrypted file (`.gpg`) is decrypted as it is read, through the environment's decryptor.
  */
 import { createReadStream, existsSync } from 'node:fs';
-import { quarantineIndexPath, type QuarantineIndexHeader } from './quarantine.js';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Decryptor } from '../crypto/ports.js';
+import { DecryptError } from '../errors/index.js';
+import { isEncryptedQuarantine, quarantineIndexPath, type QuarantineIndexHeader } from './quarantine.js';
 
 export interface QuarantinedLine {
   line: number;
@@ -16,10 +21,10 @@ export interface QuarantinedLine {
 export const MAX_TEXT_CHARS = 10_000;
 
 /** Calls `onLine` for each `\n`-terminated line of a file (bytes, without the terminator); stops when it returns false. */
-async function eachLine(path: string, onLine: (line: Buffer, index: number) => boolean | void): Promise<number> {
+async function eachLine(path: string, onLine: (line: Buffer, index: number) => boolean | void, open?: (path: string) => Promise<Readable>): Promise<number> {
   let index = 0;
   let rest: Buffer = Buffer.alloc(0);
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  const stream = open ? await open(path) : createReadStream(path, { highWaterMark: 1 << 20 });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       let data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
@@ -51,7 +56,9 @@ export async function readQuarantinePage(
   path: string,
   page: { offset: number; limit: number },
   known: { line: number; code: string; reason: string }[] = [],
+  decryptor?: () => Promise<Decryptor>,
 ): Promise<{ total: number; lines: QuarantinedLine[] }> {
+  const open = isEncryptedQuarantine(path) ? openDecrypted(decryptor) : undefined;
   const end = page.offset + page.limit;
   const indexPath = quarantineIndexPath(path);
   const entries: { line: number; code: string; reason: string }[] = [];
@@ -80,10 +87,25 @@ export async function readQuarantinePage(
     if (n < page.offset) return;
     if (n >= end) return indexed ? false : undefined;
     texts.push(textOf(raw));
-  });
+  }, open);
   if (!indexed) {
     total = Math.max(0, lineCount - preamble);
     for (let i = entries.length; i < texts.length; i++) entries.push({ line: 0, code: 'REJECTED', reason: 'line number not recorded' });
   }
   return { total, lines: texts.map((text, i) => ({ ...entries[i]!, text })) };
+}
+
+/** Opens an encrypted quarantine file as its plaintext. */
+function openDecrypted(decryptor: (() => Promise<Decryptor>) | undefined): (path: string) => Promise<Readable> {
+  return async (path) => {
+    if (!decryptor) throw new DecryptError(`${path} is encrypted and no key was given to read it.`, { code: 'DECRYPT_NO_KEY', hint: 'Read it through pds (pds report, the console), which decrypts with the environment\'s key.' });
+    return (await decryptor()).decrypt(createReadStream(path, { highWaterMark: 1 << 20 }), basename(path));
+  };
+}
+
+/** Every line of a quarantine file (clear or encrypted), preamble included, as bytes without `\n`. */
+export async function readQuarantineLines(path: string, decryptor?: () => Promise<Decryptor>): Promise<Buffer[]> {
+  const lines: Buffer[] = [];
+  await eachLine(path, (raw) => void lines.push(Buffer.from(raw)), isEncryptedQuarantine(path) ? openDecrypted(decryptor) : undefined);
+  return lines;
 }

@@ -14,6 +14,7 @@ import { describeS3Source, s3SourceConfigFor, type S3SourceSettings } from '../c
 import { secretStateOf } from '../config/secret-files.js';
 import { importKeyFile, listKeys, loadKeyFiles } from '../crypto/keys.js';
 import { createOpenPgpDecryptor } from '../crypto/openpgp-decryptor.js';
+import { environmentKeySources } from '../privacy/environment-keys.js';
 import type { Decryptor, KeyInfo } from '../crypto/ports.js';
 import { dateOptionsProblem } from '../domain/datetime.js';
 import type { PlannedFile, RunOptions, RunProgress, RunResult } from '../domain/results.js';
@@ -187,6 +188,7 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
           events: stores.events,
           documents: stores.documents,
           decryptor: lazyDecryptor(env, config, paths),
+          quarantineKeys: () => environmentKeySources(home, config, paths),
           signal,
           onProgress: (event) => {
             recorder.progress(event);

@@ -7,6 +7,7 @@ import type { ConsoleHandlers } from '../contract/methods.js';
 import type { FileResult } from '../domain/results.js';
 import { ConfigError, PdsError } from '../errors/index.js';
 import { readQuarantinePage } from '../pipeline/quarantine-reader.js';
+import { environmentDecryptor } from '../privacy/environment-keys.js';
 import type { HandlerContext } from './handler-context.js';
 import { fileResultView, runSummaryData } from './run-recorder.js';
 
@@ -60,7 +61,7 @@ export function reportMethods(ctx: HandlerContext): ReportMethods {
     },
 
     async getRejectedLines({ env, key, offset, limit }) {
-      await ctx.environment(env);
+      const { config, paths } = await ctx.environment(env);
       const latest = ctx.hasLedger(env) ? ctx.withLedger(env, (l) => l.fileHistory(key)[0]) : undefined;
       if (!latest) throw noFile(env, key);
       const path = latest.result.quarantine;
@@ -73,7 +74,7 @@ export function reportMethods(ctx: HandlerContext): ReportMethods {
           hint: 'The line numbers and reasons are still in the run report; the next load of this file writes a new quarantine file.',
         });
       }
-      return readQuarantinePage(path, { offset, limit }, latest.result.rejectedLines);
+      return readQuarantinePage(path, { offset, limit }, latest.result.rejectedLines, () => environmentDecryptor(ctx.home, env, config, paths));
     },
 
     async getStatus({ env }) {

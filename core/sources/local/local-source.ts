@@ -125,7 +125,7 @@ export function createLocalSource(config: LocalSourceConfig): ObjectSource {
     });
     try {
       // A local copy is fast and cheap to redo, so an old `.part` is overwritten, not resumed.
-      await pipeline(createReadStream(source), counter, createWriteStream(part), { signal });
+      await pipeline(createReadStream(source), counter, createWriteStream(part, { mode: 0o600 }), { signal });
     } catch (error) {
       await rm(part, { force: true });
       if (signal?.aborted) throw new CancelledError(undefined, { stage: 'fetch', file: source, cause: error });

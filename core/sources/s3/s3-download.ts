@@ -166,7 +166,7 @@ async function fetchOnce(settings: DownloadSettings, target: DownloadTarget, opt
     encryption = response;
     if (offset > 0 && response.ContentRange === undefined) {
       // The server ignored the Range and sent the whole object: start the file over.
-      await writeFile(part, new Uint8Array());
+      await writeFile(part, new Uint8Array(), { mode: 0o600 });
       offset = 0;
     }
   }
@@ -208,7 +208,7 @@ async function fetchOnce(settings: DownloadSettings, target: DownloadTarget, opt
     });
     arm();
     try {
-      await pipeline(body, tap, createWriteStream(part, { flags: 'a' }), { signal: options.signal });
+      await pipeline(body, tap, createWriteStream(part, { flags: 'a', mode: 0o600 }), { signal: options.signal });
     } catch (error) {
       if (options.signal?.aborted) throw error;
       if (DISK_CODES.has(codeOf(error) ?? '')) {
@@ -265,7 +265,7 @@ async function prepare(target: DownloadTarget): Promise<{ offset: number; truste
     offset > 0 && offset <= object.size && object.etag !== undefined && (trusted || (stored === undefined && isPlainMd5(object.etag)));
   if (resumable) return { offset, trusted };
   await discard(target);
-  await writeFile(part, new Uint8Array());
+  await writeFile(part, new Uint8Array(), { mode: 0o600 });
   if (object.etag !== undefined) await writeFile(marker, `${object.etag}\n`);
   return { offset: 0, trusted: true };
 }

@@ -42,6 +42,7 @@ import { TABLE_NAMES_SQL, addColumnSql, createIndexesSql, createTableSql, quoteI
 import { toSqliteLoadError } from './sqlite-errors.js';
 import { applySchema, readColumns } from './sqlite-schema.js';
 import { SavepointUnits, type SavepointUnit } from './sqlite-units.js';
+import { preparePrivateFile } from '../../privacy/private-files.js';
 
 export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 
@@ -147,6 +148,8 @@ export class SqliteStore implements RelationalStore, EventStore {
     if (this.db) return this.db;
     try {
       if (this.path !== ':memory:' && !this.path.startsWith('file:')) mkdirSync(dirname(this.path), { recursive: true });
+      // Learner data: the file (and so its WAL) readable by the owner only.
+      preparePrivateFile(this.path);
       const db = new Database(this.path, { timeout: this.busyTimeoutMs });
       // Event rows hold the raw line (~1.5 KB): 16 KB pages load them ~40% faster than the
       // default 4 KB (measured). Takes effect only when the file is new, before WAL is set.
