@@ -19,6 +19,7 @@ import { resolve } from 'node:path';
 import { formatReportView, formatRunResult, formatRuns, formatStatus } from './format.js';
 import { createProgressView } from './progress.js';
 import { addQueryCommands } from './query-commands.js';
+import { addScheduleCommands } from './schedule-commands.js';
 
 /** The CLI names of the date options, for messages. */
 const DATE_OPTION_NAMES = { from: '--from', to: '--to', snapshotDate: '--snapshot-date' } as const;
@@ -256,6 +257,7 @@ export async function runCli(argv: string[]): Promise<number> {
     });
 
   addQueryCommands(program, { withHandlers, setExitCode: (code) => (exitCode = code), dateOption });
+  addScheduleCommands(program, { withHandlers, setExitCode: (code) => (exitCode = code), home: () => program.opts().home, signal: controller.signal });
 
   program
     .command('docs')

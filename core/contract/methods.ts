@@ -285,6 +285,42 @@ export type RunEvent = z.output<typeof runEventSchema>;
 export type RunEventType = RunEvent['type'];
 
 // ---------------------------------------------------------------------------------------------
+// Schedules (README "Unattended operation"; the config shape is core/config/unattended-schema.ts)
+
+export const scheduleSchema = z.object({
+  /** Short lower-case name, unique in the environment (`nightly`). */
+  name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'schedule names are short lower-case words like nightly or weekly' }),
+  /** Five cron fields read in `timezone`, e.g. `30 2 * * *`. */
+  cron: z.string().min(1),
+  /** IANA time zone, e.g. Europe/London. */
+  timezone: z.string().min(1).default('UTC'),
+  load: z.enum(['events', 'weekly', 'both']).default('both'),
+  /** Course globs narrowing the environment's course filter. */
+  courses: z.array(z.string().min(1)).optional(),
+  enabled: z.boolean().default(true),
+});
+export type ScheduleData = z.output<typeof scheduleSchema>;
+
+/** One run time: the instant, and the wall-clock time in the schedule's zone (`2026-03-29 02:00 BST`). */
+export const runTimeSchema = z.object({ utc: instant, local: z.string() });
+
+export const schedulerStatusSchema = z.object({
+  /** `alive` (beating), `stale` (stopped beating without saying so), `stopped` (stopped cleanly), `never`. */
+  state: z.enum(['alive', 'stale', 'stopped', 'never']),
+  lastBeat: instant.nullable(),
+  pid: z.number().nullable(),
+  host: z.string().nullable(),
+  nextSlotAt: instant.nullable(),
+  detail: z.string(),
+});
+
+export const scheduleViewSchema = scheduleSchema.extend({
+  nextRuns: z.array(runTimeSchema),
+  /** The newest slot and what became of it (started, skipped, missed, caught-up, failed). */
+  lastSlot: z.object({ at: instant, outcome: z.string(), runId: z.string().nullable(), detail: z.string().nullable() }).nullable(),
+});
+
+// ---------------------------------------------------------------------------------------------
 // The methods
 
 const envArg = { env: envName };
@@ -361,6 +397,24 @@ export const CONSOLE_METHODS = {
   ),
   getStatus: method(z.object(envArg), environmentStatusSchema, 'Files by status and every file that needs attention now, and whether the next run retries it.'),
   getDataSummary: method(z.object({ env: envName, days: z.number().int().min(1).max(366).default(30) }), dataSummarySchema, 'What has landed: tables, rows, courses; events by type and per day.'),
+
+  // Schedules
+  listSchedules: method(
+    z.object(envArg),
+    z.object({ schedules: z.array(scheduleViewSchema), scheduler: schedulerStatusSchema, revision: z.string() }),
+    'The environment’s schedules with their next five run times, and whether the scheduler is alive.',
+  ),
+  saveSchedule: method(
+    z.object({ env: envName, revision: z.string(), schedule: scheduleSchema }),
+    scheduleViewSchema,
+    'Adds or replaces a schedule (by name) in config.yaml in place; refused when the file changed since `revision`.',
+  ),
+  setScheduleEnabled: method(z.object({ env: envName, name: z.string(), enabled: z.boolean() }), scheduleViewSchema, 'Turns a schedule on or off.'),
+  nextRuns: method(
+    z.object({ cron: z.string().min(1), timezone: z.string().min(1).default('UTC'), count: z.number().int().min(1).max(20).default(5), after: instant.optional() }),
+    z.array(runTimeSchema),
+    'The next run times of a cron expression in a time zone (checks an expression before saving it).',
+  ),
 
   // Reports over the loaded data (core/contract/report-schemas.ts)
   listPrograms: method(z.object(envArg), z.array(programSummarySchema), 'The programs the environment defines (modules, runs, pass rule, versions).'),

@@ -80,6 +80,8 @@ export interface RunOptions {
   snapshotDate?: string;
   /** Retry exactly these files (ledger keys; `pkg.zip!member` for package members), whatever their state. */
   retryKeys?: string[];
+  /** Course globs narrowing the environment's course filter for this run (a schedule's `courses`). */
+  courses?: string[];
 }
 
 export interface PlannedFile {

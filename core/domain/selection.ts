@@ -24,14 +24,18 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`, 'i');
 }
 
-/** True when the course filter of the environment lets this weekly member through. */
-export function courseSelected(config: SelectionConfig, file: RecognizedFile): boolean {
+/**
+ * True when the course filter of the environment lets this weekly member through, and the run's
+ * own course globs (`narrow`, a schedule's `courses`) when given.
+ */
+export function courseSelected(config: SelectionConfig, file: RecognizedFile, narrow?: readonly string[]): boolean {
   const { include, exclude, includeEdge } = config.courses;
   if (!includeEdge && (file.site === 'edge' || /edge/.test(file.env ?? ''))) return false;
   const key = file.courseKey;
   if (!key) return true;
   if (include && include.length > 0 && !include.some((g) => globToRegExp(g).test(key))) return false;
   if (exclude && exclude.some((g) => globToRegExp(g).test(key))) return false;
+  if (narrow && narrow.length > 0 && !narrow.some((g) => globToRegExp(g).test(key))) return false;
   return true;
 }
 

@@ -25,5 +25,7 @@ export interface PipelineContext {
   /** The environment's keys, whose public parts quarantine files are encrypted to (none: written in clear). */
   quarantineKeys?: QuarantineRecipients;
   signal?: AbortSignal;
+  /** Course globs narrowing the environment's course filter for this run (RunOptions.courses). */
+  courses?: readonly string[];
   onProgress: (event: RunProgress) => void;
 }

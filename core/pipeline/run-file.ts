@@ -280,7 +280,7 @@ async function runPackage(
     if (only) {
       if (!only.has(key)) continue;
     } else if (known && known.etag === etag && !memberIsRetryable(known)) continue;
-    if (mfile.courseKey && !courseSelected(ctx.config, mfile)) continue;
+    if (mfile.courseKey && !courseSelected(ctx.config, mfile, ctx.courses)) continue;
     ctx.onProgress({ type: 'file-started', key, kind: mfile.kind, size: member.compressedSize });
     let stream: Readable;
     try {

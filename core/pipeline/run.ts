@@ -12,6 +12,8 @@ import type { SourceObject } from '../sources/ports.js';
 import type { PipelineContext } from './context.js';
 import { runFile } from './run-file.js';
 import { fileSelected, memberIsRetryable, targetIsDown } from '../domain/selection.js';
+import { DEFAULT_RETENTION } from '../config/unattended-schema.js';
+import { checkDiskSpace } from './disk-space.js';
 
 export interface Plan {
   tasks: { object: SourceObject; planned: PlannedFile }[];
@@ -109,6 +111,9 @@ export async function executeRun(ctx: PipelineContext, options: RunOptions, star
     });
     const members = options.retryKeys?.filter((k) => splitMemberKey(k) !== undefined);
     if (!options.dryRun) {
+      // Room to download, decrypt and unpack what is planned (files read in place need none).
+      const toFetch = plan.tasks.filter((t) => !ctx.source.pathOf?.(t.object)).reduce((n, t) => n + t.object.size, 0);
+      await checkDiskSpace(ctx.paths.landing, toFetch, ctx.config.retention?.diskFactor ?? DEFAULT_RETENTION.diskFactor);
       for (const [index, task] of plan.tasks.entries()) {
         if (ctx.signal?.aborted) throw new CancelledError();
         const only = members?.filter((k) => objectKeyOf(k) === task.object.key);

@@ -13,6 +13,7 @@ import { keyMethods } from './key-methods.js';
 import { queryMethods } from './query-methods.js';
 import { reportMethods } from './report-methods.js';
 import { runMethods } from './run-methods.js';
+import { scheduleMethods } from './schedule-methods.js';
 
 export interface ConsoleHandlersOptions {
   /** The home folder; default `$PDS_HOME` or `~/.pds`. */
@@ -41,6 +42,7 @@ export function createConsoleHandlers(options: ConsoleHandlersOptions = {}): Con
     ...environmentMethods(ctx),
     ...keyMethods(ctx),
     ...connectionMethods(ctx),
+    ...scheduleMethods(ctx),
     ...queryMethods(ctx),
   };
   return {

@@ -30,6 +30,7 @@ import { dataSummary } from '../reports/data-summary.js';
 import { eventsPerDay, type DayCount } from '../reports/events-per-day.js';
 import { openStores } from '../stores/open-stores.js';
 import { probeDetail, probeTargets } from '../stores/probe-targets.js';
+import { applyRetention, describeRemoved } from '../schedule/retention.js';
 import { acquireRunLock } from './run-lock.js';
 import { RunRecorder, type RunEventBody } from './run-recorder.js';
 
@@ -190,12 +191,23 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
           decryptor: lazyDecryptor(env, config, paths),
           quarantineKeys: () => environmentKeySources(home, config, paths),
           signal,
+          courses: runOptions.courses,
           onProgress: (event) => {
             recorder.progress(event);
             onProgress(event);
           },
         };
-        return await executeRun(ctx, runOptions, started);
+        const result = await executeRun(ctx, runOptions, started);
+        if (!runOptions.dryRun && !runOptions.files && (result.status === 'succeeded' || result.status === 'flagged')) {
+          // Retention says what it removed (README "Unattended operation"); it never fails the run.
+          try {
+            const removed = await applyRetention(config, paths, started.runId, new Date());
+            if (removed.length > 0) recorder.notice('info', describeRemoved(removed, config));
+          } catch (error) {
+            recorder.notice('warning', `Retention could not remove old files: ${(error as Error).message}`);
+          }
+        }
+        return result;
       } finally {
         try {
           await stores?.close();

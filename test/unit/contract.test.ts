@@ -67,6 +67,10 @@ const SAMPLE_ARGS = {
   queryActivity: { env: 'dev', course: 'MITx-6.00x-1T2026', by: 'week' },
   queryProgram: { env: 'dev', program: 'sds' },
   exportLearners: { env: 'dev', program: 'sds' },
+  listSchedules: { env: 'dev' },
+  saveSchedule: { env: 'dev', revision: 'r1', schedule: { name: 'nightly', cron: '30 2 * * *', timezone: 'Europe/London', load: 'events' } },
+  setScheduleEnabled: { env: 'dev', name: 'nightly', enabled: false },
+  nextRuns: { cron: '30 2 * * *', timezone: 'Europe/London' },
 } satisfies { [M in ConsoleMethodName]: ArgsOf<M> };
 
 /** Handlers that record what they were called with and answer with `answer(name)` (or throw it). */

@@ -25,7 +25,7 @@ test('0002-run-events upgrades a 0001 ledger in place and records events, origin
 
     const ledger = Ledger.open(path);
     try {
-      assert.deepEqual(ledger.migrations(), ['0001-initial', '0002-run-events']);
+      assert.deepEqual(ledger.migrations().slice(0, 2), ['0001-initial', '0002-run-events']);
       const kept = ledger.getRun('old');
       assert.equal(kept?.status, 'succeeded');
       assert.equal(kept?.origin, undefined);

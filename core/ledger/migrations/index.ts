@@ -1,10 +1,11 @@
 /** Ledger migrations, append-only and applied in order. */
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-run-events.js';
+import * as m0003 from './0003-unattended.js';
 
 export interface Migration {
   name: string;
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003];

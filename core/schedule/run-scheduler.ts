@@ -1,0 +1,98 @@
+/**
+ * `pds schedule run`: the scheduler wired to the engine's service (loads started with origin
+ * `scheduler`, under the environment's run lock), alerts for runs that ended flagged or failed and
+ * for missed slots, the delivery watch after each load, and log lines in `PDS_HOME/logs`.
+ * Stopping (SIGTERM): the signal cancels the load in hand (its open load rolled back; the next
+ * run finishes the data), and the CLI exits within its grace period whatever a server does.
+ */
+import { join } from 'node:path';
+import { environmentPaths, getEnvironment, loadConfig } from '../config/config-store.js';
+import type { EnvironmentConfig } from '../config/config-schema.js';
+import { ConfigError } from '../errors/index.js';
+import { createConsoleService } from '../service/console-service.js';
+import { alertForDelivery, alertForRun, alertForSlot, deliverAlert, type Alert, type AlertOutcome } from './alerts.js';
+import { systemClock, type Clock } from './cron-times.js';
+import { watchDeliveries } from './delivery-watch.js';
+import { createLogger, type LogEntry } from './log.js';
+import { ScheduleLedger } from './schedule-ledger.js';
+import { Scheduler, type SchedulerNotice } from './scheduler.js';
+
+export interface RunSchedulerOptions {
+  home: string;
+  envs?: string[];
+  signal: AbortSignal;
+  logFormat?: 'text' | 'json';
+  clock?: Clock;
+  /** Where stderr lines go (default process.stderr). */
+  stderr?: (line: string) => void;
+}
+
+/** Delivers an alert with deduplication, logging what became of it. */
+export async function raiseAlert(home: string, env: string, config: EnvironmentConfig, alert: Alert, at: Date, log: (e: LogEntry) => void): Promise<AlertOutcome> {
+  const ledger = ScheduleLedger.open(environmentPaths(home, env).ledger);
+  try {
+    const outcome = await deliverAlert(alert, config.alerts, home, ledger, at);
+    log({ level: outcome === 'suppressed' || outcome === 'no-channel' ? 'info' : 'warn', msg: `alert ${outcome}: ${alert.subject}`, env, kind: alert.kind });
+    return outcome;
+  } finally {
+    ledger.close();
+  }
+}
+
+/** After a load: an alert for a flagged or failed run (a succeeded one clears those), and the delivery watch. */
+export async function afterRun(home: string, notice: SchedulerNotice, config: EnvironmentConfig, at: Date, log: (e: LogEntry) => void): Promise<void> {
+  if (notice.type === 'slot-missed') {
+    await raiseAlert(home, notice.env, config, alertForSlot(notice, config.alerts), at, log);
+    return;
+  }
+  const { env, result } = notice;
+  const alert = alertForRun(env, result, config.alerts);
+  const ledger = ScheduleLedger.open(environmentPaths(home, env).ledger);
+  let late: ReturnType<typeof watchDeliveries>;
+  try {
+    if (result.status === 'succeeded') {
+      ledger.clearAlerts('run-flagged', []);
+      ledger.clearAlerts('run-failed', []);
+    }
+    late = watchDeliveries(ledger, config, at).filter((f) => f.late);
+  } finally {
+    ledger.close();
+  }
+  if (alert) await raiseAlert(home, env, config, alert, at, log);
+  const deliveryAlerts = late.map((f) => alertForDelivery(env, f));
+  for (const a of deliveryAlerts) await raiseAlert(home, env, config, a, at, log);
+  const keep = ScheduleLedger.open(environmentPaths(home, env).ledger);
+  try {
+    keep.clearAlerts('delivery-late', deliveryAlerts.map((a) => a.fingerprint));
+  } finally {
+    keep.close();
+  }
+}
+
+/** Runs the scheduler in the foreground until `signal` aborts. */
+export async function runScheduler(options: RunSchedulerOptions): Promise<void> {
+  const clock = options.clock ?? systemClock;
+  const log = createLogger({ dir: join(options.home, 'logs'), format: options.logFormat, stderr: options.stderr, now: () => clock.now() });
+  const config = await loadConfig(options.home);
+  const envs = options.envs?.length ? options.envs : Object.keys(config.environments).filter((e) => (config.environments[e]!.schedules ?? []).some((s) => s.enabled));
+  for (const env of envs) getEnvironment(config, env);
+  if (envs.length === 0) {
+    throw new ConfigError('No environment has an enabled schedule, so the scheduler has nothing to do.', {
+      code: 'NO_SCHEDULES',
+      hint: 'Add a schedule under environments.<name>.schedules in config.yaml (README "Unattended operation"), or name the environments with --env.',
+    });
+  }
+  const service = createConsoleService({ home: options.home, signal: options.signal });
+  const scheduler = new Scheduler({
+    home: options.home,
+    envs,
+    clock,
+    log,
+    start: async (env, runOptions) => {
+      const started = await service.begin(env, runOptions, { origin: 'scheduler' });
+      return { runId: started.runId, done: started.done };
+    },
+    notify: (notice, envConfig) => afterRun(options.home, notice, envConfig, clock.now(), log),
+  });
+  await scheduler.run(options.signal);
+}
