@@ -53,6 +53,13 @@ export function App() {
   }, []);
   useEffect(refreshEnvironments, [refreshEnvironments]);
 
+  // A run that ends changes its environment's "last run": read the list again.
+  const live = useLiveRuns();
+  const finishedRuns = Object.values(live.runs).filter((r) => r.finished).length;
+  useEffect(() => {
+    if (finishedRuns > 0) refreshEnvironments();
+  }, [finishedRuns, refreshEnvironments]);
+
   const env = useMemo(() => {
     if (!environments || environments.length === 0) return null;
     return environments.some((e) => e.name === picked) ? picked : environments[0]!.name;

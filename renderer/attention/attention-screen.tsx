@@ -3,6 +3,8 @@
  * again by itself (a missing key, a network or database problem) or only once the file changes.
  */
 import { useState } from 'react';
+import type { FileKind } from '../../core/domain/files.js';
+import { KIND_LABELS } from '../report/kind-labels.js';
 import { api } from '../api/client.js';
 import { expectRun } from '../api/run-events.js';
 import { ACTION_LABELS, actionForCode, hintForFile } from '../shared/actions.js';
@@ -72,7 +74,17 @@ export function AttentionScreen() {
                 </div>
               )}
               <div className="table-wrap">
-                <table className="table">
+                <table className="table attention-table">
+                  <colgroup>
+                    <col className="c-status" />
+                    <col className="c-file" />
+                    <col className="c-kind" />
+                    <col className="c-code" />
+                    <col />
+                    <col className="c-next" />
+                    <col className="c-since" />
+                    <col className="c-step" />
+                  </colgroup>
                   <thead>
                     <tr>
                       <th scope="col">Status</th>
@@ -94,15 +106,23 @@ export function AttentionScreen() {
                             <Pill status={f.status} />
                           </td>
                           <td className="file-cell">
-                            <a className="ellipsis" href={href('report', f.runId ?? 'latest', 'file', f.key)} title={f.key}>
+                            <a className="ellipsis" href={href('report', f.runId ?? 'latest', 'file', f.key)} title={f.key} aria-label={fileName(f.key)}>
                               {fileName(f.key)}
                             </a>
                           </td>
-                          <td className="nowrap">{f.kind}</td>
+                          <td className="nowrap" title={f.kind}>
+                            {KIND_LABELS[f.kind as FileKind] ?? f.kind}
+                          </td>
                           <td>{f.code ? <code className="code">{f.code}</code> : ''}</td>
                           <td className="reason-cell">
-                            {f.reason}
-                            {hintForFile(f.code, f.hint) && <div className="muted small">{hintForFile(f.code, f.hint)}</div>}
+                            <span className="clamp" title={f.reason ?? undefined}>
+                              {f.reason}
+                            </span>
+                            {hintForFile(f.code, f.hint) && (
+                              <span className="clamp muted small" title={hintForFile(f.code, f.hint)}>
+                                {hintForFile(f.code, f.hint)}
+                              </span>
+                            )}
                           </td>
                           <td>{f.retriedNextRun ? <Pill status="yes" label="retried" /> : <Pill status="no" label="not until it changes" tone="warn" />}</td>
                           <td>

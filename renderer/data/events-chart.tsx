@@ -18,15 +18,26 @@ const H = 240;
 const PAD = { left: 56, right: 16, top: 12, bottom: 28 };
 const SERIES = 8;
 
-function niceMax(v: number): number {
-  if (v <= 0) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  return [1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= v) ?? v;
+/** A step of 1, 2 or 5 × 10^k giving at most five grid lines up to `max`. */
+function niceStep(max: number): number {
+  if (max <= 0) return 1;
+  const rough = max / 4;
+  const p = 10 ** Math.floor(Math.log10(rough));
+  return ([1, 2, 5, 10].map((m) => m * p).find((m) => m >= rough) ?? rough) || 1;
+}
+
+/** Every UTC day from `first` to `last`, so days without events show as 0 instead of vanishing. */
+function everyDay(first: string, last: string): string[] {
+  const out: string[] = [];
+  const end = Date.parse(`${last}T00:00:00Z`);
+  for (let t = Date.parse(`${first}T00:00:00Z`); t <= end && out.length < 400; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
 }
 
 export function EventsChart({ points }: { points: DayPoint[] }) {
-  const { days, courses, max } = useMemo(() => {
-    const days = [...new Set(points.map((p) => p.day))].sort();
+  const { days, courses, max, step } = useMemo(() => {
+    const seen = [...new Set(points.map((p) => p.day))].sort();
+    const days = seen.length > 0 ? everyDay(seen[0]!, seen[seen.length - 1]!) : [];
     const byCourse = new Map<string, Map<string, number>>();
     for (const p of points) {
       const m = byCourse.get(p.courseId) ?? new Map<string, number>();
@@ -36,13 +47,15 @@ export function EventsChart({ points }: { points: DayPoint[] }) {
     const courses = [...byCourse.entries()]
       .map(([courseId, m]) => ({ courseId, perDay: m, total: [...m.values()].reduce((a, b) => a + b, 0) }))
       .sort((a, b) => b.total - a.total);
-    const max = niceMax(Math.max(0, ...points.map((p) => p.events)));
-    return { days, courses, max };
+    const top = Math.max(0, ...courses.flatMap((c) => [...c.perDay.values()]));
+    const step = niceStep(top);
+    const max = Math.max(step, Math.ceil(top / step) * step);
+    return { days, courses, max, step };
   }, [points]);
 
   const x = (i: number) => PAD.left + (days.length <= 1 ? (W - PAD.left - PAD.right) / 2 : (i * (W - PAD.left - PAD.right)) / (days.length - 1));
   const y = (v: number) => H - PAD.bottom - (v / max) * (H - PAD.top - PAD.bottom);
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => t * max);
+  const ticks = Array.from({ length: Math.round(max / step) + 1 }, (_, i) => i * step);
   const labelEvery = Math.max(1, Math.ceil(days.length / 8));
 
   return (

@@ -2,7 +2,7 @@
  * Environments side by side (Dev, Test, Live…): where each reads, which key, where it loads, its
  * secrets (set / not set) and its last run; test-connection buttons answer in plain words.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../api/client.js';
 import { href, useApp, type EnvironmentSummary } from '../shared/app-context.js';
 import { plural } from '../shared/format.js';
@@ -13,7 +13,9 @@ import { EnvironmentForm } from './environment-form.js';
 const ORDER = ['dev', 'test', 'live'];
 
 export function EnvironmentsScreen() {
-  const { route, environments, go } = useApp();
+  const { route, environments, go, refreshEnvironments } = useApp();
+  // Runs started elsewhere (the CLI, cron) change the cards too: read them afresh on each visit.
+  useEffect(refreshEnvironments, [refreshEnvironments]);
   if (route.params[0] === 'new') return <EnvironmentForm />;
   if (route.params[0] === 'edit' && route.params[1]) return <EnvironmentForm key={route.params[1]} name={route.params[1]} />;
   if (!environments) return <Loading what="environments" />;

@@ -18,21 +18,9 @@ import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pager, Pill, ScreenH
 import { download, reportCsv } from './csv.js';
 import { countsAddUp } from './counts.js';
 import { FileDetail } from './file-detail.js';
+import { KIND_LABELS } from './kind-labels.js';
 
 const LIMIT = 100;
-/** Short names of file kinds for the dense table (the full kind is in the title and the filter). */
-export const KIND_LABELS: Record<FileKind, string> = {
-  'weekly-package': 'package',
-  'email-opt-in-package': 'opt-in package',
-  'weekly-table': 'table',
-  'course-structure': 'structure',
-  forum: 'forum',
-  olx: 'OLX export',
-  'email-opt-in': 'opt-in',
-  'event-log': 'event log',
-  'export-failed': 'failed export',
-  unknown: 'unknown',
-};
 type SortKey = 'status' | 'file' | 'kind' | 'course' | 'table' | 'read' | 'loaded' | 'rejected' | 'duplicates' | 'code';
 const SORTERS: Record<SortKey, (f: FileResultView) => string | number> = {
   status: (f) => f.status,
@@ -223,6 +211,18 @@ export function ReportScreen() {
         <>
           <div className="table-wrap">
             <table className="table report-table">
+              <colgroup>
+                <col className="c-status" />
+                <col className="c-file" />
+                <col className="c-kind" />
+                <col className="c-course" />
+                <col className="c-table" />
+                <col className="c-num" />
+                <col className="c-num" />
+                <col className="c-num" />
+                <col className="c-num" />
+                <col />
+              </colgroup>
               <thead>
                 <tr>
                   {header('status', 'Status')}
@@ -244,7 +244,7 @@ export function ReportScreen() {
                       <Pill status={f.status} />
                     </td>
                     <td className="file-cell">
-                      <a className="ellipsis ellipsis-file" href={href('report', shownRunId ?? 'latest', 'file', f.key)} title={f.key} onClick={(e) => (e.preventDefault(), open(f.key))}>
+                      <a className="ellipsis ellipsis-file" href={href('report', shownRunId ?? 'latest', 'file', f.key)} title={f.key} aria-label={fileName(f.key)} onClick={(e) => (e.preventDefault(), open(f.key))}>
                         {fileName(f.key)}
                       </a>
                     </td>

@@ -238,7 +238,7 @@ function LiveRunView({ run }: { run: LiveRun }) {
           {run.current.rows != null && `, ${count(run.current.rows)} rows`}
         </p>
       )}
-      {run.finished?.error && <ErrorNote error={{ ...run.finished.error, action: 'none' }} compact />}
+      {run.finished?.error && run.finished.status !== 'cancelled' && <ErrorNote error={{ ...run.finished.error, action: 'none' }} compact />}
       {run.notices.length > 0 && (
         <ul className="notices">
           {run.notices.map((n, i) => (

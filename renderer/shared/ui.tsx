@@ -48,6 +48,11 @@ export function Pill({ status, label, tone }: { status: string; label?: string; 
 export function asError(error: unknown): { code: string; message: string; hint?: string; action: ErrorAction; field?: string } {
   if (error instanceof ContractError) return { code: error.code, message: error.message, hint: error.hint, action: error.action, field: error.field };
   if (error instanceof Error) return { code: 'ERROR', message: error.message, action: 'none' };
+  if (error && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') {
+    // Error data that crossed as an object (a run's error, a file's outcome).
+    const e = error as { code?: string; message: string; hint?: string; action?: ErrorAction; field?: string };
+    return { code: e.code ?? 'ERROR', message: e.message, hint: e.hint, action: e.action ?? 'none', field: e.field };
+  }
   return { code: 'ERROR', message: String(error), action: 'none' };
 }
 
@@ -99,7 +104,8 @@ export function Loading({ what }: { what: string }) {
 
 /** Previous / next over a server-paged list; says which rows are shown of how many. */
 export function Pager({ offset, limit, total, onChange, what }: { offset: number; limit: number; total: number; onChange: (offset: number) => void; what: string }) {
-  if (total <= limit && offset === 0) return <p className="pager-info">{`${count(total)} ${what}`}</p>;
+  // "1 file", "1 rejected line": the `what` given is plural.
+  if (total <= limit && offset === 0) return <p className="pager-info">{`${count(total)} ${total === 1 ? what.replace(/s$/, '') : what}`}</p>;
   const last = Math.max(0, Math.floor((total - 1) / limit) * limit);
   return (
     <nav className="pager" aria-label={`Pages of ${what}`}>

@@ -264,7 +264,7 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
   test('a long run is cancelled from the Run screen', async () => {
     // A second environment on the same delivery, set up through the API, starts with nothing loaded.
     const view = await call<{ settings: Record<string, unknown> }>('getEnvironment', { env: 'live' });
-    await call('createEnvironment', { env: 'test', settings: view.settings });
+    await call('createEnvironment', { env: 'test', settings: { ...view.settings, description: 'The same delivery into a fresh database' } });
     for (const [field, value] of [
       ['source.accessKeyId', d.minio.accessKey],
       ['source.secretAccessKey', d.minio.secretKey],
