@@ -4,11 +4,13 @@
  * (a forked child or a worker thread, the module the utility process runs) over an in-memory
  * ipcMain/ipcRenderer pair. Every contract method is called through it and answers as `pds serve`
  * does for the same calls on an identical home; a bad argument or a foreign frame never reaches
- * the engine; a run's events arrive in order and it can be cancelled; a host killed mid-run is
+ * the engine; a run's events arrive in order (the pds demo environment too) and a run can be
+ * cancelled; a host killed mid-run is
  * reported as a readable error and the next run works.
  */
 import assert from 'node:assert/strict';
-import { utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { generateKey } from 'openpgp';
@@ -22,6 +24,7 @@ import { registerConsoleIpc, senderInfo } from '../../electron/main/ipc.js';
 import { isTrustedSender, START_URL } from '../../electron/main/policy.js';
 import { createConsoleHome, eventLine, type ConsoleHome } from '../support/console-home.js';
 import { forkHost, ipcPair, workerHost, type IpcPair } from '../support/electron-harness.js';
+import { runPds } from '../support/pds-cli.js';
 
 const WINDOW_ID = 7;
 const cleanups: (() => Promise<void>)[] = [];
@@ -296,6 +299,30 @@ describe('desktop app IPC path (under Node)', () => {
       assert.equal(end.run.status, 'cancelled');
     });
   }
+
+  test('the pds demo environment run through the host: every planned file finishes, events in order, the report matches', async () => {
+    const demoHome = await mkdtemp(join(tmpdir(), 'pds-desktop-demo-'));
+    cleanups.push(() => rm(demoHome, { recursive: true, force: true }));
+    // pds demo makes the environment (encrypted package, daily logs, key) and loads it once; its
+    // loaded state is removed so the desktop app's run loads it all again.
+    const made = await runPds(['demo'], { PDS_HOME: demoHome });
+    assert.equal(made.code, 0, made.stderr);
+    for (const name of ['ledger.sqlite', 'data.sqlite', 'landing']) await rm(join(demoHome, 'envs', 'demo', name), { recursive: true, force: true });
+    const d = await desktop(demoHome, forkHost);
+    const started = await d.bridge.startRun({ env: 'demo' });
+    assert.ok(started.ok, JSON.stringify(started));
+    const end = await finishedOf(d, started.value.runId);
+    assert.ok(['succeeded', 'flagged'].includes(end.run.status), end.run.status);
+    const mine = d.events.filter((e) => e.runId === started.value.runId);
+    for (let i = 1; i < mine.length; i++) assert.ok(mine[i]!.seq > mine[i - 1]!.seq, 'in order');
+    assert.deepEqual(mine.slice(0, 2).map((e) => e.type), ['run-started', 'plan']);
+    const plan = mine[1]!.type === 'plan' ? mine[1]!.planned.map((p) => p.key) : [];
+    const finishedKeys = mine.flatMap((e) => (e.type === 'file-finished' && e.result.parentKey === undefined ? [e.result.key] : []));
+    assert.deepEqual([...finishedKeys].sort(), [...plan].sort(), 'every planned file finished');
+    const report = await d.bridge.getReport({ env: 'demo', runId: started.value.runId, limit: 1000 });
+    assert.ok(report.ok);
+    assert.equal(report.value.total, mine.filter((e) => e.type === 'file-finished').length);
+  });
 
   test('a host killed mid-run: the call in flight and the run end with a readable error, the host is restarted and the next run works', async () => {
     const h = await home({ files: 6, linesPerFile: 3000 });
