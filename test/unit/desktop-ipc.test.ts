@@ -5,8 +5,7 @@
  * ipcMain/ipcRenderer pair. Every contract method is called through it and answers as `pds serve`
  * does for the same calls on an identical home; a bad argument or a foreign frame never reaches
  * the engine; a run's events arrive in order (the pds demo environment too) and a run can be
- * cancelled; a host killed mid-run is
- * reported as a readable error and the next run works.
+ * cancelled; a host killed mid-run is reported as a readable error and the next run works.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
