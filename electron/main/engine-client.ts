@@ -6,7 +6,8 @@
  * When the host dies (a crash, out of memory, killed), every call waiting for it gets a readable
  * ENGINE_STOPPED error, every run it was running is reported finished as failed with that error
  * (the window sees the run end rather than hang), and a new host is started, so the next call
- * works. How the host is started is given (`spawn`): an Electron `utilityProcess` in the app, a
+ * works (at once when the dead host had started; at the next call when it never did, so a host
+ * that cannot start is not restarted in a loop). How the host is started is given (`spawn`): an Electron `utilityProcess` in the app, a
  * `worker_threads` worker or a forked child under Node.
  */
 import { ContractError, type ConsoleHandlers, type ContractErrorData, type Envelope, type RunEvent, CONSOLE_METHOD_NAMES } from '../../core/contract/methods.js';
@@ -134,7 +135,9 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
       }
       host.runs.clear();
       options.onRestart?.(how);
-      current = start();
+      // A host that died after it was ready is replaced at once (the window keeps its run events);
+      // one that died before (it cannot start at all) only at the next call, never in a loop.
+      if (host.pid !== undefined) current = start();
     });
     return host;
   };

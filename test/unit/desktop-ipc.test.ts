@@ -363,7 +363,10 @@ describe('desktop app IPC path (under Node)', () => {
             host.calls++;
             if (started.length > 1) onMessage({ type: 'result', id: message.id, envelope: { ok: true, value: [] } });
           },
-          onMessage: (l) => (onMessage = l),
+          onMessage: (l) => {
+            onMessage = l;
+            queueMicrotask(() => l({ type: 'ready', pid: 1000 + started.length }));
+          },
           onExit: (l) => (host.exit = l),
           kill: () => {},
         };
@@ -371,6 +374,7 @@ describe('desktop app IPC path (under Node)', () => {
       onEvent: () => {},
     });
     const pending = client.call('listEnvironments', {});
+    await client.ready();
     started[0]!.exit('exit code 134');
     const answer = await pending;
     assert.equal(answer.ok, false);
@@ -381,5 +385,24 @@ describe('desktop app IPC path (under Node)', () => {
     assert.match(answer.error.hint ?? '', /^Try again\./);
     assert.equal(started.length, 2, 'restarted at once');
     assert.deepEqual(await client.call('listEnvironments', {}), { ok: true, value: [] });
+
+    // A host that dies before it is ready is not restarted in a loop: the next call starts one.
+    const failing: (() => void)[] = [];
+    const broken = createEngineClient({
+      spawn: () => {
+        let exit: (how: string) => void = () => {};
+        failing.push(() => exit('exit code 1'));
+        return { post: () => {}, onMessage: () => {}, onExit: (l) => (exit = l), kill: () => {} };
+      },
+      onEvent: () => {},
+    });
+    const first = broken.call('listEnvironments', {});
+    failing[0]!();
+    assert.equal(((await first) as { error: { code: string } }).error.code, 'ENGINE_STOPPED');
+    assert.equal(failing.length, 1, 'not restarted by itself');
+    const second = broken.call('listEnvironments', {});
+    assert.equal(failing.length, 2, 'the next call starts a new host');
+    failing[1]!();
+    await second;
   });
 });
