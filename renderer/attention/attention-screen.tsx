@@ -92,7 +92,7 @@ export function AttentionScreen() {
                       <th scope="col">Kind</th>
                       <th scope="col">Code</th>
                       <th scope="col">Reason</th>
-                      <th scope="col">Next run</th>
+                      <th scope="col">Next run retries</th>
                       <th scope="col">Since</th>
                       <th scope="col">Next step</th>
                     </tr>
@@ -124,7 +124,7 @@ export function AttentionScreen() {
                               </span>
                             )}
                           </td>
-                          <td>{f.retriedNextRun ? <Pill status="yes" label="retried" /> : <Pill status="no" label="not until it changes" tone="warn" />}</td>
+                          <td>{f.retriedNextRun ? <Pill status="yes" label="yes" /> : <Pill status="no" label="when it changes" tone="warn" />}</td>
                           <td>
                             <Time iso={f.updatedAt} />
                           </td>

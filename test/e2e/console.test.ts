@@ -254,7 +254,7 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
     const other = FAULTS.otherKey.slice(FAULTS.otherKey.lastIndexOf('/') + 1);
     const row = page.locator('tr', { has: page.getByRole('link', { name: other }) });
     await row.waitFor();
-    assert.match((await row.textContent()) ?? '', /retried/);
+    assert.match((await row.locator('td').nth(5).textContent()) ?? '', /^yes$/);
     await shot('attention');
     await go('Data');
     await page.getByText('Table rows').waitFor();
