@@ -62,8 +62,8 @@ interface Host {
   pid: number | undefined;
   ready: Promise<void>;
   pending: Map<number, (envelope: Envelope<unknown>) => void>;
-  /** Runs started and not finished, by id (their env), as seen from the events. */
-  runs: Map<string, string>;
+  /** Runs started and not finished, by id, as their run-started events told. */
+  runs: Map<string, Extract<RunEvent, { type: 'run-started' }>>;
   lastSeq: number;
   closed: boolean;
 }
@@ -93,7 +93,7 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
         case 'event': {
           const event = message.event;
           host.lastSeq = Math.max(host.lastSeq, event.seq);
-          if (event.type === 'run-started') host.runs.set(event.runId, event.env);
+          if (event.type === 'run-started') host.runs.set(event.runId, event);
           if (event.type === 'run-finished') host.runs.delete(event.runId);
           options.onEvent(event);
           break;
@@ -122,15 +122,16 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
       host.pending.clear();
       // The runs it was running end here, for the window, as failed with the same error.
       const time = new Date().toISOString();
-      for (const [runId, env] of host.runs) {
+      for (const [runId, started] of host.runs) {
         host.lastSeq += 1;
+        const { env } = started;
         options.onEvent({
           type: 'run-finished',
           runId,
           env,
           seq: host.lastSeq,
           time,
-          run: { runId, env, status: 'failed', startedAt: time, finishedAt: time, totals: null, options: {}, error: { code: error.code, message: error.message, hint: error.hint }, origin: 'desktop' },
+          run: { runId, env, status: 'failed', startedAt: started.time, finishedAt: time, totals: null, options: started.options, error: { code: error.code, message: error.message, hint: error.hint }, origin: started.origin },
         });
       }
       host.runs.clear();

@@ -337,6 +337,9 @@ describe('desktop app IPC path (under Node)', () => {
     assert.equal(ended.run.status, 'failed');
     assert.equal(ended.run.error?.code, 'ENGINE_STOPPED');
     assert.match(ended.run.error!.message, /engine process stopped unexpectedly \(killed by SIGKILL\); it has been restarted/);
+    const runStarted = d.events.find((e) => e.type === 'run-started' && e.runId === runId)!;
+    assert.equal(ended.run.startedAt, runStarted.time, 'the run as it started, ended by the crash');
+    assert.equal(ended.run.origin, 'desktop');
 
     const next = await d.bridge.startRun({ env: 'local' });
     assert.ok(next.ok, `the next run starts: ${JSON.stringify(next)}`);
