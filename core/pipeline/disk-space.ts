@@ -4,13 +4,17 @@
  * times a margin (decrypting and unpacking need room beside the download), rather than filling the
  * disk half-way through a package.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ConfigError } from '../errors/index.js';
 
-/** Free bytes on the file system holding `dir` (created when missing). */
-export async function freeBytes(dir: string): Promise<number> {
-  await mkdir(dir, { recursive: true });
-  const s = await statfs(dir);
+/** Free bytes on the file system holding `dir` (created when missing, unless `create` is false: then its nearest existing parent is measured). */
+export async function freeBytes(dir: string, create = true): Promise<number> {
+  let at = dir;
+  if (create) await mkdir(dir, { recursive: true });
+  else while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  const s = await statfs(at);
   return Number(s.bavail) * Number(s.bsize);
 }
 

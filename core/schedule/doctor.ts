@@ -90,7 +90,7 @@ export async function runDoctor(options: { home: string; env: string; now?: Date
   try {
     // Disk: the largest file delivered so far, times the margin a run asks for, must fit.
     try {
-      const free = await freeBytes(paths.landing);
+      const free = await freeBytes(paths.landing, false);
       const factor = config.retention?.diskFactor ?? DEFAULT_RETENTION.diskFactor;
       const biggest = ledger?.largestFileBytes() ?? 0;
       if (free < MIN_FREE_BYTES) findings.push({ check: 'disk', level: 'error', message: `Only ${mb(free)} free for ${paths.landing}.`, fix: 'Free space on that disk before the next load (or lower retention.landingDays so old originals are removed).' });
