@@ -90,6 +90,28 @@ export function matchCourse(courses: readonly ReportCourse[], name: string): Rep
   );
 }
 
+/**
+ * The course named `name`. An exact course id or key is looked up through the indexes (the usual
+ * case, fast on any size); anything else is matched against every known course.
+ */
 export async function resolveCourse(q: ReportQueries, name: string): Promise<ReportCourse> {
+  const wanted = name.trim();
+  const enrolled = await run<{ course_key: unknown; course_id: unknown }>(
+    q,
+    'course',
+    'SELECT course_key, course_id FROM (SELECT course_key, course_id FROM student_courseenrollment WHERE course_key = ? LIMIT 1) k\nUNION SELECT course_key, course_id FROM (SELECT course_key, course_id FROM student_courseenrollment WHERE course_id = ? LIMIT 1) i',
+    [wanted, wanted],
+  );
+  // Exact matches only: MariaDB may compare ignoring case, SQLite does not.
+  const exact = new Map<string, ReportCourse>();
+  for (const r of enrolled) {
+    const c = { courseId: String(r.course_id), courseKey: String(r.course_key) };
+    if (c.courseId === wanted || c.courseKey === wanted) exact.set(c.courseKey, c);
+  }
+  if (exact.size === 1) return [...exact.values()][0]!;
+  if (exact.size === 0) {
+    const active = await run<{ course_id: unknown }>(q, 'course', 'SELECT course_id FROM course_daily_activity WHERE course_id = ? LIMIT 1', [wanted]);
+    if (active.length === 1 && String(active[0]!.course_id) === wanted) return { courseId: wanted, courseKey: courseKeyOf(wanted) };
+  }
   return matchCourse(await knownCourses(q), name);
 }

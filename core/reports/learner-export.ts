@@ -8,7 +8,7 @@ import type { ExportRow, LearnerExport, ReportCourse } from '../contract/report-
 import { ConfigError } from '../errors/index.js';
 import type { ReportQueries } from '../stores/ports.js';
 import { PROBLEM_CHECKS } from './activity-report.js';
-import { knownCourses, matchCourse } from './course-lookup.js';
+import { knownCourses, resolveCourse } from './course-lookup.js';
 import { programRuns } from './program-report.js';
 import { ACTIVITY_TABLES, REPORT_TABLES, compareText, dialectOf, laterOf, nullableNumber, numberOf, requireTables, run, textOf, timeOf } from './report-sql.js';
 
@@ -77,15 +77,14 @@ const safeName = (s: string): string => s.replace(/[^A-Za-z0-9._+-]+/g, '_');
 /** The export for one course (course id or course key) or for every loaded run of a program's modules. */
 export async function learnerExport(q: ReportQueries, scope: Scope): Promise<LearnerExport> {
   await requireTables(q, REPORT_TABLES);
-  const known = await knownCourses(q);
   let courses: ReportCourse[];
   let name: string;
   if ('course' in scope) {
-    courses = [matchCourse(known, scope.course)];
+    courses = [await resolveCourse(q, scope.course)];
     name = courses[0]!.courseKey;
   } else {
     const runs = programRuns(scope.program);
-    courses = known.filter((c) => runs.has(c.courseKey));
+    courses = (await knownCourses(q)).filter((c) => runs.has(c.courseKey));
     name = scope.program.name;
     if (courses.length === 0) {
       throw new ConfigError(`No run of program ${scope.program.name}'s modules has been loaded (runs: ${[...runs.keys()].join(', ')}).`, {
