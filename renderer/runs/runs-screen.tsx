@@ -12,8 +12,8 @@ const LIMIT = 25;
 /** What a run was asked to do, in words. */
 export function describeOptions(o: RunSummaryData['options']): string {
   const parts: string[] = [];
-  if (o.retry?.keys) parts.push(`retry ${o.retry.keys.length === 1 ? 'one file' : `${o.retry.keys.length} files`}`);
-  else if (o.retry?.code) parts.push(`retry files flagged ${o.retry.code}`);
+  if (o.retry?.code) parts.push(`retry files flagged ${o.retry.code}`);
+  else if (o.retry?.keys) parts.push(`retry ${o.retry.keys.length === 1 ? 'one file' : `${o.retry.keys.length} files`}`);
   else parts.push(o.only === 'weekly' ? 'weekly packages' : o.only === 'events' ? 'event logs' : 'everything');
   if (o.from || o.to) parts.push(`${o.from ?? '…'} to ${o.to ?? '…'}`);
   if (o.dryRun) parts.push('dry run');

@@ -39,6 +39,8 @@ let page: Page;
 const scanned: Promise<void>[] = [];
 const leaks: string[] = [];
 let apiResponses = 0;
+/** The address of the first full run's report (the dark-theme screenshot shows it). */
+let firstRunReport = '';
 /** The run event stream as a second client reads it, scanned at the end like the API answers. */
 const eventStream = { text: '', stop: new AbortController(), done: Promise.resolve() };
 
@@ -113,6 +115,10 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
     page = await context.newPage();
     page.setDefaultTimeout(WAIT);
     page.on('pageerror', (e) => leaks.push(`page error: ${e.message}`));
+    // The console must work under pds serve's strict Content-Security-Policy: nothing refused.
+    page.on('console', (m) => {
+      if (/Content.Security.Policy/i.test(m.text())) leaks.push(`CSP: ${m.text()}`);
+    });
     page.on('response', (response) => {
       const url = new URL(response.url());
       if (!url.pathname.startsWith('/api/') || url.pathname === '/api/events') return;
@@ -219,7 +225,18 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
     await page.getByRole('link', { name: 'Open the report' }).click();
     await page.getByRole('heading', { level: 1, name: /^Report/ }).waitFor();
     await page.locator('.report-table tbody tr').first().waitFor();
+    firstRunReport = new URL(page.url()).hash;
     await shot('report');
+
+    // The CSV export holds every file of the run, with the run's start in UTC.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    const lines = csv.trimEnd().split('\r\n');
+    assert.match(lines[0]!, /^run_id,run_started_utc,key,status,kind,course,table/);
+    const total = Number(/of ([\d,]+) files/.exec((await page.locator('.pager-info').first().textContent()) ?? '')?.[1]?.replace(/,/g, '') ?? lines.length - 1);
+    assert.equal(lines.length - 1, total, 'one line per file of the run');
+    assert.match(lines[1]!, /^[\w-]+,\d{4}-\d{2}-\d{2}T[\d:.]+Z,/);
+    assert.ok(lines.some((l) => l.includes('TSV_FIELD_COUNT') || l.includes('LINES_REJECTED')));
   });
 
   test('a flagged file opens with its reason and the text of its rejected line', async () => {
@@ -256,6 +273,18 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
     await row.waitFor();
     assert.match((await row.locator('td').nth(5).textContent()) ?? '', /^yes$/);
     await shot('attention');
+
+    // Retry every file flagged with one code: a run whose plan holds just that file.
+    await page.getByRole('group', { name: 'Retry by code' }).getByRole('button', { name: 'DECRYPT_NO_MATCHING_KEY' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Run/ }).waitFor();
+    const retryRun = page.locator('.live-card').first();
+    const retryId = (await retryRun.getAttribute('aria-label'))!;
+    await page.getByRole('article', { name: retryId }).getByRole('link', { name: 'Open the report' }).waitFor();
+    await page.getByRole('article', { name: retryId }).getByRole('link', { name: 'Open the report' }).click();
+    await page.locator('.report-table tbody tr').first().waitFor();
+    assert.match((await page.locator('.run-line').textContent()) ?? '', /retry (one file|files flagged DECRYPT_NO_MATCHING_KEY)/);
+    assert.equal(await page.locator('.report-table tbody tr').count(), 1);
+    assert.match((await page.locator('.report-table tbody tr').textContent()) ?? '', /DECRYPT_NO_MATCHING_KEY/);
     await go('Data');
     await page.getByText('Table rows').waitFor();
     await shot('data');
@@ -302,8 +331,9 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.notEqual(background, 'rgb(246, 247, 249)');
-    await go('Report');
-    await page.locator('.report-table tbody tr').first().waitFor();
+    await page.evaluate((hash) => (location.hash = hash), firstRunReport);
+    await page.getByRole('heading', { level: 1, name: /^Report/ }).waitFor();
+    await page.locator('.report-table tbody tr').nth(10).waitFor();
     await shot('report-dark');
     await go('Environments');
     await shot('environments-dark');
