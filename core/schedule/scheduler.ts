@@ -183,7 +183,13 @@ export class Scheduler {
     this.log({ level: 'info', msg: `scheduler started (process ${process.pid})` });
     try {
       while (!signal.aborted) {
-        const next = await this.tick();
+        let next: Date | null = null;
+        try {
+          next = await this.tick();
+        } catch (error) {
+          // A config.yaml broken while the scheduler runs, a ledger busy: said, and tried again at the next beat.
+          this.log({ level: 'error', msg: `the scheduler could not check its schedules: ${error instanceof Error ? error.message : String(error)}`, code: error instanceof PdsError ? error.code : undefined });
+        }
         const wait = next ? Math.min(HEARTBEAT_MS, next.getTime() - this.clock.now().getTime()) : HEARTBEAT_MS;
         await this.clock.sleep(Math.max(wait, 0) + 5, signal);
       }
