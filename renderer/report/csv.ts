@@ -2,21 +2,11 @@
  * CSV export of a report: every file matching the filter, fetched page by page from the server (the
  * table on screen shows one page), with times in UTC. RFC 4180 quoting.
  */
-import type { ArgsOf, FileResultView, RunSummaryData } from '../../core/contract/methods.js';
+import type { ArgsOf } from '../../core/contract/methods.js';
 import { api } from '../api/client.js';
+import { CSV_COLUMNS, csvRow } from './csv-row.js';
 
 const EXPORT_PAGE = 1000;
-
-function cell(value: unknown): string {
-  const s = value == null ? '' : String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export const CSV_COLUMNS = ['run_id', 'run_started_utc', 'key', 'status', 'kind', 'course', 'table', 'snapshot_date', 'read', 'loaded', 'rejected', 'already_present', 'bytes', 'code', 'reason', 'hint'];
-
-export function csvRow(run: RunSummaryData, f: FileResultView): string {
-  return [run.runId, run.startedAt, f.key, f.status, f.kind, f.courseKey, f.table, f.snapshotDate, f.counts.read, f.counts.loaded, f.counts.rejected, f.counts.duplicates, f.counts.bytes, f.code, f.reason, f.hint].map(cell).join(',');
-}
 
 /** Builds the whole filtered report as CSV text; `onProgress` gets rows fetched so far. */
 export async function reportCsv(args: Omit<ArgsOf<'getReport'>, 'offset' | 'limit'>, onProgress: (done: number, total: number) => void): Promise<string> {
