@@ -15,7 +15,7 @@
  *   node --import tsx bench/reports.ts [events] [learners]
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -329,21 +329,22 @@ async function benchMariaDb(dir: string, options: ReportsBenchOptions, log: (s: 
         LOADED_TABLES,
       )) as { t: string; i: string }[];
       for (const { t, i } of indexes) await conn.query(`ALTER TABLE ${mariaIdent(t)} DROP INDEX ${mariaIdent(i)}`);
-      const files = new Map<string, { stream: WriteStream; def: TableDef; path: string }>();
+      // Written synchronously: the generator never yields, so buffered async writes would pile up in memory.
+      const files = new Map<string, { fd: number; def: TableDef; path: string }>();
       const sink: Sink = (def, rows) => {
         let f = files.get(def.name);
         if (!f) {
           const path = join(dir, `${def.name}.tsv`);
-          f = { stream: createWriteStream(path), def, path };
+          f = { fd: openSync(path, 'w'), def, path };
           files.set(def.name, f);
         }
-        f.stream.write(rows.map(loadDataLine).join(''));
+        if (rows.length > 0) writeSync(f.fd, rows.map(loadDataLine).join(''));
       };
       generateEvents(sink, options.events, options.courses ?? 4, (d) => {
         if (d % 60 === 59) log(`mariadb: day ${d + 1} of ${DAYS} written to files`);
       });
       generateProgram(sink, options.learners);
-      for (const f of files.values()) await new Promise<void>((resolve, reject) => f.stream.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      for (const f of files.values()) closeSync(f.fd);
       for (const f of files.values()) {
         log(`mariadb: LOAD DATA ${f.def.name}`);
         const cols = columnsOf(f.def).map((c) => mariaIdent(c.name));
