@@ -1,6 +1,6 @@
 /**
- * Bundles the React console (`renderer/`) with esbuild into `dist/renderer/`: `index.html`, `app.js`
- * and `app.css`. The page has no inline script and no style attribute, so `pds serve` can send a
+ * Bundles the React console (`renderer/`) with esbuild into `dist/renderer/`: `index.html`, `app.js`,
+ * `app.css` and the icon. The page has no inline script and no style attribute, so `pds serve` can send a
  * strict Content-Security-Policy (`default-src 'self'`, no 'unsafe-inline').
  *
  * `node build/build-renderer.mjs [--watch] [--dev]`: `--dev` keeps names readable and adds source maps.
@@ -39,7 +39,7 @@ const options = {
 };
 
 await mkdir(outdir, { recursive: true });
-await copyFile(join(root, 'renderer', 'index.html'), join(outdir, 'index.html'));
+for (const file of ['index.html', 'favicon.svg']) await copyFile(join(root, 'renderer', file), join(outdir, file));
 if (watch) {
   const ctx = await esbuild.context(options);
   await ctx.watch();

@@ -47,8 +47,8 @@ export function EnvironmentForm({ name }: { name?: string }) {
   }, [creating, name]);
 
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
-  const text = (key: keyof Draft, label: string, opts: { help?: string; placeholder?: string; required?: boolean; inputMode?: 'numeric' } = {}) => (
-    <Field label={label} error={issues[FIELD_PATHS[key] ?? key]} help={opts.help}>
+  const text = (key: keyof Draft, label: string, opts: { help?: string; placeholder?: string; required?: boolean; inputMode?: 'numeric'; wide?: boolean } = {}) => (
+    <Field label={label} error={issues[FIELD_PATHS[key] ?? key]} help={opts.help} wide={opts.wide}>
       {(p) => (
         <input {...p} type="text" name={key} value={String(draft[key])} placeholder={opts.placeholder} required={opts.required} inputMode={opts.inputMode} autoComplete="off" spellCheck={false} onChange={(e) => set(key, e.target.value as never)} />
       )}
@@ -150,7 +150,7 @@ export function EnvironmentForm({ name }: { name?: string }) {
               {(p) => <input {...p} type="text" name="name" value={newName} required autoComplete="off" spellCheck={false} onChange={(e) => setNewName(e.target.value)} />}
             </Field>
           ) : null}
-          {text('description', 'Description', { placeholder: 'Live data for the research team' })}
+          {text('description', 'Description', { placeholder: 'Live data for the research team', wide: true })}
         </div>
       </fieldset>
 
@@ -181,7 +181,7 @@ export function EnvironmentForm({ name }: { name?: string }) {
             {text('eventsPrefix', 'Daily event logs prefix', { placeholder: 'mitx/' })}
           </div>
         ) : (
-          <div className="form-grid">{text('localPath', 'Folder', { placeholder: '/data/edx', help: 'A folder laid out like the S3 buckets, or holding the files directly.' })}</div>
+          <div className="form-grid">{text('localPath', 'Folder', { placeholder: '/data/edx', help: 'A folder laid out like the S3 buckets, or holding the files directly.', wide: true })}</div>
         )}
       </fieldset>
 
