@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
+import * as mariadb from 'mariadb';
 import { EXPORT_COLUMNS } from '../../core/contract/report-schemas.js';
 import { ContractError } from '../../core/contract/methods.js';
 import { PdsError } from '../../core/errors/index.js';
@@ -63,6 +64,11 @@ describe('reports on SQLite and MariaDB', { timeout: 600_000 }, () => {
         `      relational: { type: mariadb, host: ${db.host}, port: ${db.port}, user: ${db.user}, password: env:${PASSWORD_VAR}, database: ${db.database} }`,
         '      events: { type: sqlite }',
         ...PROGRAMS_YAML,
+        '  reader:',
+        `    source: { type: local, path: ${source} }`,
+        '    targets:',
+        `      relational: { type: mariadb, host: ${db.host}, port: ${db.port}, user: reports_reader, password: env:${PASSWORD_VAR}, database: ${db.database} }`,
+        ...PROGRAMS_YAML,
         '  empty:',
         `    source: { type: local, path: ${source} }`,
         '',
@@ -74,6 +80,14 @@ describe('reports on SQLite and MariaDB', { timeout: 600_000 }, () => {
       assert.equal(result.status, 'succeeded', `${env}: ${JSON.stringify(result.files.filter((f) => f.status !== 'loaded').map((f) => [f.key, f.status, f.reason]))}`);
     }
     handlers = createConsoleHandlers({ home, origin: 'cli' });
+    // An account that may only read: reports need nothing more.
+    const conn = await mariadb.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
+    try {
+      await conn.query(`CREATE USER 'reports_reader'@'%' IDENTIFIED BY ?`, [db.password]);
+      await conn.query(`GRANT SELECT ON \`${db.database}\`.* TO 'reports_reader'@'%'`);
+    } finally {
+      await conn.end();
+    }
   });
 
   after(async () => {
@@ -259,6 +273,14 @@ describe('reports on SQLite and MariaDB', { timeout: 600_000 }, () => {
       export: await handlers.exportLearners({ env, program: 'sds' }),
     });
     assert.deepEqual(await all('maria'), await all('lite'));
+  });
+
+  test('an account with SELECT only runs every report (nothing is created or migrated)', async () => {
+    const program = await handlers.queryProgram({ env: 'reader', program: 'sds', eligibleOnly: true });
+    assert.deepEqual(program.rows.map((r) => r.username), ['alice_w', 'carol', 'erin']);
+    await rejectsWith(handlers.queryRoster({ env: 'reader', course: 'Nothing-Like-This' }), 'COURSE_UNKNOWN');
+    const roster = await handlers.queryRoster({ env: 'reader', course: COURSES.prob1.key });
+    assert.deepEqual(roster, await handlers.queryRoster({ env: 'maria', course: COURSES.prob1.key }));
   });
 
   test('an environment with nothing loaded answers NOTHING_LOADED', async () => {
