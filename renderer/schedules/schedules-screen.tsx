@@ -108,7 +108,7 @@ export function SchedulesScreen() {
       </ScreenHeader>
       {scheduler && scheduler.state !== 'alive' && (list.data?.schedules ?? []).some((s) => s.enabled) && (
         <p className={`note ${scheduler.state === 'stale' ? 'note-bad' : 'note-warn'}`} role="alert">
-          {scheduler.detail} Scheduled loads run only while the scheduler runs on the server (pds schedule run; see docs/unattended.md).
+          {scheduler.detail} Scheduled loads run only while the scheduler service runs on the server (docs/unattended.md says how to start it).
         </p>
       )}
       <div className="two-col">

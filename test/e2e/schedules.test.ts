@@ -1,0 +1,100 @@
+/**
+ * The console's Schedules screen end to end: Debian's Chromium (playwright-core) against a real
+ * `pds serve`. The configured schedule shows its next run times in its zone and the scheduler as
+ * never run; disabling it writes config.yaml; a new schedule's next run times are checked while it
+ * is typed (a wrong expression says so and cannot be saved) and it is saved in place.
+ * Never downloads a browser: Chromium is the Debian package (`scripts/setup-test-env.sh`).
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createConsoleHome, type ConsoleHome } from '../support/console-home.js';
+import { spawnPds } from '../support/pds-cli.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SHOTS = join(ROOT, 'test-output', 'screens');
+const CHROMIUM = process.env.PDS_CHROMIUM ?? '/usr/bin/chromium';
+const WAIT = 120_000;
+
+function startServe(home: string, onChild: (c: ChildProcess) => void): Promise<string> {
+  const serve = spawnPds(['serve', '--port', '0'], { PDS_HOME: home });
+  onChild(serve);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    serve.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+/.exec(out);
+      if (m) resolve(m[0]);
+    });
+    serve.once('exit', (code) => reject(new Error(`pds serve exited with ${code}:\n${out}`)));
+  });
+}
+
+describe('console: Schedules screen', () => {
+  let home: ConsoleHome;
+  let serve: ChildProcess | undefined;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+
+  before(async () => {
+    home = await createConsoleHome({ files: 1, linesPerFile: 5 });
+    const config = await readFile(join(home.home, 'config.yaml'), 'utf8');
+    await writeFile(join(home.home, 'config.yaml'), `${config}    schedules:\n      - { name: nightly, cron: "30 2 * * *", timezone: Europe/London, load: events }\n`);
+    const link = await startServe(home.home, (c) => (serve = c));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', timezoneId: 'Europe/London', locale: 'en-GB' });
+    page = await context.newPage();
+    page.setDefaultTimeout(WAIT);
+    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (/Content.Security.Policy/i.test(m.text())) errors.push(`CSP: ${m.text()}`);
+    });
+    await page.goto(link);
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (serve && serve.exitCode === null) {
+      const exited = new Promise((resolve) => serve!.once('exit', resolve));
+      serve.kill('SIGINT');
+      await exited;
+    }
+    await home?.remove();
+  });
+
+  test('list, disable, check and save schedules', async () => {
+    await page.getByRole('link', { name: 'Schedules', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: /^Schedules · local/ }).waitFor();
+    const card = page.locator('li.card', { has: page.getByRole('heading', { name: 'nightly' }) });
+    await card.getByText(/\d{4}-\d{2}-\d{2} 02:30 (GMT|BST)/).first().waitFor();
+    await page.getByText('The scheduler has never run for this environment.').first().waitFor();
+    await mkdir(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'schedules.png') });
+
+    await page.getByRole('button', { name: 'Disable the schedule nightly' }).click();
+    await page.getByRole('button', { name: 'Enable the schedule nightly' }).waitFor();
+    assert.match(await readFile(join(home.home, 'config.yaml'), 'utf8'), /enabled: false/);
+
+    const form = page.getByRole('form', { name: 'Add or change a schedule' });
+    await form.getByLabel('Name').fill('weekly');
+    await form.getByLabel('When (cron)').fill('61 7 * * 1');
+    await form.getByText(/not a cron expression/).waitFor();
+    assert.equal(await form.getByRole('button', { name: 'Save schedule' }).isDisabled(), true);
+    await form.getByLabel('When (cron)').fill('0 7 * * 1');
+    await form.getByLabel('Time zone').fill('America/New_York');
+    await form.getByLabel('Loads').selectOption('weekly');
+    await form.getByText(/Next runs: \d{4}-\d{2}-\d{2} 07:00 /).waitFor();
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    await form.getByText(/Saved schedule weekly; next run \d{4}-\d{2}-\d{2} 07:00/).waitFor();
+    await page.locator('li.card', { has: page.getByRole('heading', { name: 'weekly' }) }).getByText('weekly package').waitFor();
+    const saved = await readFile(join(home.home, 'config.yaml'), 'utf8');
+    assert.match(saved, /name: weekly/);
+    assert.match(saved, /timezone: America\/New_York/);
+    assert.deepEqual(errors, []);
+  });
+});
