@@ -8,7 +8,7 @@ import { ContractError, envName, type SecretField } from '../../core/contract/me
 import { api } from '../api/client.js';
 import { useApp } from '../shared/app-context.js';
 import { ErrorNote, Field, Loading, Pill, ScreenHeader } from '../shared/ui.js';
-import { draftFromSettings, EMPTY_DRAFT, FIELD_PATHS, secretFieldsFor, settingsFromDraft, type Draft } from './settings-draft.js';
+import { draftFromSettings, EMPTY_DRAFT, FIELD_LABELS, FIELD_PATHS, secretFieldsFor, settingsFromDraft, type Draft } from './settings-draft.js';
 
 type Issues = Record<string, string>;
 
@@ -131,13 +131,16 @@ export function EnvironmentForm({ name }: { name?: string }) {
       {issueCount > 0 && (
         <div className="note note-bad" role="alert">
           <p className="note-message">{issueCount === 1 ? 'One setting needs attention before saving.' : `${issueCount} settings need attention before saving.`}</p>
-          {otherIssues.length > 0 && (
-            <ul className="note-list">
-              {otherIssues.map((i) => (
-                <li key={i}>{i}</li>
-              ))}
-            </ul>
-          )}
+          <ul className="note-list">
+            {Object.entries(issues).map(([path, message]) => (
+              <li key={path}>
+                {FIELD_LABELS[path] ?? path}: {message}
+              </li>
+            ))}
+            {otherIssues.map((i) => (
+              <li key={i}>{i}</li>
+            ))}
+          </ul>
         </div>
       )}
       {error !== undefined && <ErrorNote error={error} />}

@@ -46,6 +46,31 @@ export const FIELD_PATHS: Partial<Record<keyof Draft, string>> = {
   mongoDatabase: 'targets.events.database',
 };
 
+/** The form's label of each settings path, for the list of mistakes above the form. */
+export const FIELD_LABELS: Record<string, string> = {
+  name: 'Name',
+  description: 'Description',
+  'source.org': 'edX organisation',
+  'source.region': 'Region',
+  'source.endpoint': 'Endpoint',
+  'source.weekly.bucket': 'Weekly packages bucket',
+  'source.weekly.prefix': 'Weekly packages prefix',
+  'source.events.bucket': 'Daily event logs bucket',
+  'source.events.prefix': 'Daily event logs prefix',
+  'source.path': 'Folder',
+  'targets.relational.path': 'SQLite file',
+  'targets.relational.host': 'MariaDB host',
+  'targets.relational.port': 'MariaDB port',
+  'targets.relational.user': 'MariaDB user',
+  'targets.relational.database': 'MariaDB database',
+  'targets.events.database': 'MongoDB database',
+  'source.accessKeyId': 'S3 access key id',
+  'source.secretAccessKey': 'S3 secret access key',
+  'key.passphrase': 'Key passphrase',
+  'targets.relational.password': 'MariaDB password',
+  'targets.events.uri': 'MongoDB URI',
+};
+
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const str = (v: unknown): string => (v == null ? '' : String(v));

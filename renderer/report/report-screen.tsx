@@ -7,7 +7,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { FILE_KINDS } from '../../core/domain/files.js';
 import { FILE_STATUSES, type FileStatus } from '../../core/domain/results.js';
 import type { FileKind } from '../../core/domain/files.js';
-import type { ArgsOf, FileResultView } from '../../core/contract/methods.js';
+import { ContractError, type ArgsOf, type FileResultView } from '../../core/contract/methods.js';
 import { api } from '../api/client.js';
 import { expectRun } from '../api/run-events.js';
 import { href, useApp } from '../shared/app-context.js';
@@ -193,7 +193,14 @@ export function ReportScreen() {
           Apply
         </button>
       </form>
-      {report.error !== undefined ? (
+      {report.error instanceof ContractError && report.error.code === 'NO_SUCH_RUN' && !runId ? (
+        <Empty title="No run yet">
+          <p>Each run’s report lists every file it handled, with its counts and, for a flagged file, the reason and the rejected lines.</p>
+          <button type="button" className="button button-primary" onClick={() => go('run')}>
+            Start a run
+          </button>
+        </Empty>
+      ) : report.error !== undefined ? (
         <ErrorNote error={report.error} />
       ) : !report.data ? (
         <Loading what="the report" />
