@@ -36,11 +36,19 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Below this much free space in the landing folder, whatever is planned, it is an error. */
 const MIN_FREE_BYTES = 100 * 1024 * 1024;
 
-function fromCheck(check: Finding['check'], result: ResultOf<'testSource'>): Finding[] {
+/** The console's fixes name its screens; on the command line the command is added. */
+function forCli(fix: string | undefined, env: string): { fix?: string } {
+  if (!fix) return {};
+  if (/Keys screen/.test(fix)) return { fix: `${fix} On the command line: pds key import --env ${env} KEYFILE.asc` };
+  if (/environment's settings|environment’s settings/.test(fix)) return { fix: `${fix} (config.yaml, environments.${env})` };
+  return { fix };
+}
+
+function fromCheck(check: Finding['check'], result: ResultOf<'testSource'>, env: string): Finding[] {
   const out: Finding[] = [];
   for (const step of result.steps) {
-    if (!step.ok) out.push({ check, level: 'error', message: `${result.engine} ${step.name}: ${step.detail}`, ...(step.fix ? { fix: step.fix } : {}) });
-    else if (step.warning) out.push({ check, level: 'warning', message: `${result.engine} ${step.name}: ${step.detail}`, ...(step.fix ? { fix: step.fix } : {}) });
+    if (!step.ok) out.push({ check, level: 'error', message: `${result.engine} ${step.name}: ${step.detail}`, ...forCli(step.fix, env) });
+    else if (step.warning) out.push({ check, level: 'warning', message: `${result.engine} ${step.name}: ${step.detail}`, ...forCli(step.fix, env) });
   }
   if (out.length === 0) out.push({ check, level: 'ok', message: `${result.engine}: ${result.summary}` });
   return out;
@@ -75,9 +83,9 @@ export async function runDoctor(options: { home: string; env: string; now?: Date
   const handlers = createConsoleHandlers({ home, origin: 'doctor' });
   try {
     const [source, key, targets] = await Promise.all([
-      handlers.testSource({ env }).then((r) => fromCheck('source', r), (e: unknown) => [thrown('source', e)]),
-      handlers.testKey({ env }).then((r) => fromCheck('key', r), (e: unknown) => [thrown('key', e)]),
-      handlers.testTargets({ env }).then((rs) => rs.flatMap((r) => fromCheck('targets', r)), (e: unknown) => [thrown('targets', e)]),
+      handlers.testSource({ env }).then((r) => fromCheck('source', r, env), (e: unknown) => [thrown('source', e)]),
+      handlers.testKey({ env }).then((r) => fromCheck('key', r, env), (e: unknown) => [thrown('key', e)]),
+      handlers.testTargets({ env }).then((rs) => rs.flatMap((r) => fromCheck('targets', r, env)), (e: unknown) => [thrown('targets', e)]),
     ]);
     findings.push(...source, ...key, ...targets);
   } finally {
