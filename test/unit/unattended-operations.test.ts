@@ -19,6 +19,7 @@ import { createConsoleHandlers } from '../../core/service/console-handlers.js';
 import { createConsoleService } from '../../core/service/console-service.js';
 import { PdsError } from '../../core/errors/index.js';
 import { createConsoleHome } from '../support/console-home.js';
+import { runPds } from '../support/pds-cli.js';
 
 describe('disk space', () => {
   test('a plan that would not fit is refused before fetching, naming the folder, the sizes and the fix', async () => {
@@ -150,6 +151,16 @@ describe('schedule methods', () => {
       list = await handlers.listSchedules({ env: 'local' });
       assert.deepEqual(list.schedules.map((s) => [s.name, s.enabled]), [['nightly', false]]);
       await assert.rejects(handlers.setScheduleEnabled({ env: 'local', name: 'weekly', enabled: true }), (e: unknown) => (e as { code: string }).code === 'NO_SUCH_SCHEDULE');
+
+      // The CLI prints the same: each run time in the schedule's zone, with UTC.
+      await handlers.setScheduleEnabled({ env: 'local', name: 'nightly', enabled: true });
+      const cli = await runPds(['--home', home.home, 'schedule', 'list', '--env', 'local'], {});
+      assert.equal(cli.code, 0, cli.stderr);
+      const runLines = cli.stdout.split('\n').filter((l) => /^ {2}\d{4}-/.test(l));
+      assert.equal(runLines.length, 5, cli.stdout);
+      for (const l of runLines) assert.match(l, /^ {2}\d{4}-\d{2}-\d{2} 01:30 (GMT|BST) {2}\(\d{4}-\d{2}-\d{2}T0[01]:30Z\)$/);
+      assert.match(cli.stdout, /^nightly: "30 1 \* \* \*" Europe\/London, loads events$/m);
+      assert.match(cli.stdout, /^Scheduler: never\./m);
 
       const times = await handlers.nextRuns({ cron: '30 1 * * *', timezone: 'Europe/London', count: 3, after: '2026-03-27T12:00:00Z' });
       assert.deepEqual(times, [
