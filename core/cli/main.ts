@@ -56,6 +56,13 @@ function print(json: boolean, value: unknown, text: () => string): void {
  */
 export const STOP_GRACE_MS = 5_000;
 
+/** What an erasure removed (or would remove), per store and table. */
+function formatForget(r: ResultOf<'forgetLearner'>): string {
+  if (r.alreadyErased) return `That learner was already erased from ${r.env}; nothing of theirs is left.`;
+  const head = r.dryRun ? `Dry run: erasing that learner from ${r.env} would remove ${r.totalRows} row(s):` : `Erased that learner from ${r.env}: ${r.totalRows} row(s) removed (erasure ${r.erasureId ?? 'not recorded: nothing changed'}).`;
+  return [head, ...r.stores.map((s) => `  ${String(s.rows).padStart(8)}  ${s.target}  (${s.store})`)].join('\n');
+}
+
 /** A run's report with every file (the console's report, read page by page). */
 async function fullReport(handlers: ConsoleEngine, env: string, runId: string | undefined): Promise<ResultOf<'getReport'>> {
   const first = await handlers.getReport({ env, runId, filter: {}, offset: 0, limit: 1000 });
@@ -258,6 +265,29 @@ export async function runCli(argv: string[]): Promise<number> {
 
   addQueryCommands(program, { withHandlers, setExitCode: (code) => (exitCode = code), dateOption });
   addScheduleCommands(program, { withHandlers, setExitCode: (code) => (exitCode = code), home: () => program.opts().home, signal: controller.signal });
+
+  program
+    .command('forget')
+    .description('erase one learner everywhere pds put their data (every table, the events, quarantine files, exports) and keep them out of later loads')
+    .requiredOption('--env <name>', 'environment')
+    .requiredOption('--user <who>', 'username, e-mail address or numeric user id')
+    .option('--dry-run', 'only count what would be removed')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { env: string; user: string; dryRun?: boolean; json?: boolean }) => {
+      const r = await withHandlers((h) => h.forgetLearner({ env: opts.env, user: opts.user, dryRun: Boolean(opts.dryRun) }));
+      print(Boolean(opts.json), r, () => formatForget(r));
+    });
+
+  program
+    .command('audit')
+    .description('who did what and when: runs, exports, personal-data queries, erasures, purges, configuration and key changes')
+    .requiredOption('--env <name>', 'environment')
+    .option('--limit <n>', 'how many, newest first', (v) => Number.parseInt(v, 10), 500)
+    .option('--json', 'print as JSON')
+    .action(async (opts: { env: string; limit: number; json?: boolean }) => {
+      const entries = await withHandlers((h) => h.listAudit({ env: opts.env, limit: opts.limit }));
+      print(Boolean(opts.json), entries, () => (entries.length === 0 ? 'Nothing recorded yet.' : entries.map((e) => `${e.at}  ${e.actor}  ${e.action}  ${JSON.stringify(e.detail)}`).join('\n')));
+    });
 
   program
     .command('docs')

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { FILE_KINDS } from '../domain/files.js';
 import { FILE_STATUSES, RUN_STATUSES } from '../domain/results.js';
 import { ROSTER_STATUSES, activityReportSchema, learnerExportSchema, learnerReportSchema, programReportSchema, programSummarySchema, rosterReportSchema } from './report-schemas.js';
+import { auditEntrySchema, forgetResultSchema } from './privacy-schemas.js';
 
 // ---------------------------------------------------------------------------------------------
 // Errors and envelopes
@@ -439,6 +440,14 @@ export const CONSOLE_METHODS = {
     learnerExportSchema,
     'The learning-analytics export (one row per learner per course) of a course or a program.',
   ),
+
+  // Data protection (core/contract/privacy-schemas.ts)
+  forgetLearner: method(
+    z.object({ env: envName, user: z.string().trim().min(1, { message: 'name the learner: username, e-mail address or user id' }), dryRun: z.boolean().default(false) }),
+    forgetResultSchema,
+    'Erases one learner (username, e-mail or user id) from every store, quarantine file and export, and keeps them out of later loads; a dry run only counts.',
+  ),
+  listAudit: method(z.object({ env: envName, limit: z.number().int().min(1).max(5000).default(500) }), z.array(auditEntrySchema), 'Who did what and when: runs, exports, personal-data queries, erasures, purges, configuration and key changes; newest first.'),
 } as const;
 
 export type ConsoleMethodName = keyof typeof CONSOLE_METHODS;

@@ -222,3 +222,45 @@ export const EVENT_DOCUMENT_FIELDS: readonly FieldClass[] = [
 
 /** The raw-line fields erasure looks a learner up by, in every event store. */
 export const EVENT_LEARNER_FIELDS = ['username', 'context.user_id', 'event.user_id'] as const;
+
+/** The kinds of key erasure finds a learner's rows by. */
+export type LearnerKey = 'id' | 'username' | 'email' | 'anonymous_id' | 'profile_id' | 'student_item_id';
+
+/** Column names that hold a learner key in any table (drifted and new tables included). */
+export const LEARNER_KEY_COLUMN_NAMES: Readonly<Record<string, LearnerKey>> = { user_id: 'id', username: 'username', email: 'email' };
+
+/**
+ * Learner keys under other column names, by table: the rows erasure removes with the learner
+ * (ORA rows through the course-specific anonymous id and the student item; language proficiency
+ * through the profile id). `test/unit/personal-data.test.ts` checks that every direct identifier
+ * and learner id column is covered by this map or by `LEARNER_KEY_COLUMN_NAMES`.
+ */
+export const LEARNER_KEY_COLUMNS: Readonly<Record<string, readonly (readonly [column: string, key: LearnerKey])[]>> = {
+  auth_user: [['id', 'id']],
+  courseware_studentmodule: [['student_id', 'id']],
+  wiki_article: [['owner_id', 'id']],
+  forum_contents: [['author_id', 'id'], ['author_username', 'username']],
+  student_languageproficiency: [['user_profile_id', 'profile_id']],
+  submissions_studentitem: [['student_id', 'anonymous_id']],
+  assessment_peerworkflow: [['student_id', 'anonymous_id']],
+  assessment_studenttrainingworkflow: [['student_id', 'anonymous_id']],
+  assessment_assessment: [['scorer_id', 'anonymous_id']],
+  submissions_submission: [['student_item_id', 'student_item_id']],
+  submissions_score: [['student_item_id', 'student_item_id']],
+  submissions_scoresummary: [['student_item_id', 'student_item_id']],
+};
+
+/**
+ * Columns holding personal data that erasure leaves in place, and why (they do not belong to the
+ * erased learner's rows, or name no learner): checked by the test above.
+ */
+export const NOT_LEARNER_KEYS: readonly string[] = [
+  'auth_user.first_name', 'auth_user.last_name', // removed with the learner's auth_user row
+  'auth_userprofile.name', 'auth_userprofile.meta', 'auth_userprofile.mailing_address', 'auth_userprofile.id',
+  'certificates_generatedcertificate.name', 'certificates_generatedcertificate.download_url', 'certificates_generatedcertificate.key',
+  'certificates_generatedcertificate.verify_uuid', 'certificates_generatedcertificate.download_uuid',
+  'user_id_map.hash_id', 'student_anonymoususerid.anonymous_user_id',
+  'wiki_articlerevision.ip_address', 'forum_contents.doc', 'email_opt_in.full_name',
+  'events.raw', 'events.session', 'events_detail.ip', 'certificate_events.certificate_id',
+  'forum_events.target_username', // the voter's row: removed with the event that names the learner
+];

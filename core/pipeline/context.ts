@@ -3,6 +3,7 @@
  */
 import type { Decryptor } from '../crypto/ports.js';
 import type { QuarantineRecipients } from './quarantine.js';
+import type { ErasedFilter } from '../privacy/erased-filter.js';
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import type { EnvironmentPaths } from '../config/config-store.js';
 import type { RunProgress } from '../domain/results.js';
@@ -24,6 +25,8 @@ export interface PipelineContext {
   decryptor: () => Promise<Decryptor>;
   /** The environment's keys, whose public parts quarantine files are encrypted to (none: written in clear). */
   quarantineKeys?: QuarantineRecipients;
+  /** Learners erased with `pds forget`: their rows and lines are withheld (absent: nobody was erased). */
+  erased?: ErasedFilter;
   signal?: AbortSignal;
   /** Course globs narrowing the environment's course filter for this run (RunOptions.courses). */
   courses?: readonly string[];

@@ -158,6 +158,30 @@ function quarantineFor(ctx: PipelineContext, key: string, preamble?: string): Qu
   return new Quarantine(join(ctx.paths.landing, 'quarantine'), key, preamble, ctx.quarantineKeys);
 }
 
+/**
+ * Rows and lines of erased learners (`pds forget`) are withheld: not loaded, not counted as read,
+ * and reported in one warning, so the counts still add up.
+ */
+const WITHHELD = new WeakMap<object, number>();
+function withhold(counts: { read: number }): void {
+  counts.read--;
+  WITHHELD.set(counts, (WITHHELD.get(counts) ?? 0) + 1);
+}
+function withheldWarning(counts: object, warnings: FileWarning[]): void {
+  const n = WITHHELD.get(counts) ?? 0;
+  if (n > 0) warnings.push({ code: 'ERASED_WITHHELD', message: `${n} line(s) of learners erased with pds forget were not loaded (the delivery still carries them).` });
+}
+/** Forum posts: an erased learner's are withheld, their votes and flags on others' posts removed. */
+function keepUnerasedPosts<T extends { doc: Record<string, unknown>; raw?: string }>(ctx: PipelineContext, docs: T[], counts: { read: number }): T[] {
+  const out: T[] = [];
+  for (const d of docs) {
+    const f = ctx.erased!.forumDocument(d.doc);
+    if (f.erased) withhold(counts);
+    else out.push(f.doc ? { ...d, doc: f.doc, raw: undefined } : d);
+  }
+  return out;
+}
+
 function outcome(partial: Partial<ContentOutcome> & Pick<ContentOutcome, 'counts'>): ContentOutcome {
   return { warnings: [], rejected: [], ...partial };
 }
@@ -228,7 +252,8 @@ export async function loadWeeklyTable(ctx: PipelineContext, input: ContentInput)
       for (const row of item.rows) {
         counts.read++;
         const result = coerce(row.values);
-        if (result.ok) pending.push(result.row);
+        if (result.ok && ctx.erased?.rowErased(table.name, drift.columns, result.row)) withhold(counts);
+        else if (result.ok) pending.push(result.row);
         else bad.push({ line: row.line, code: result.code, reason: result.reason, raw: rawTsvLine(row.values) });
       }
       counts.read += item.rejected.length;
@@ -266,6 +291,7 @@ export async function loadWeeklyTable(ctx: PipelineContext, input: ContentInput)
   } finally {
     await quarantine.close();
   }
+  withheldWarning(counts, warnings);
   return outcome({ counts, warnings, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: tableName, snapshotDate, stale });
 }
 
@@ -295,6 +321,7 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
     const keyedWriter = (keyed = await ctx.relational.beginKeyed(origin));
     for await (const batch of readEvents(readLines(plain), { fileName: file.name })) {
       counts.read += batch.events.length + batch.rejected.length;
+      if (ctx.erased) batch.events = batch.events.filter((e) => !ctx.erased!.eventErased(e) || (withhold(counts), false));
       await keepRejected(batch.rejected, quarantine, counts, rejected);
       if (batch.events.length === 0) continue;
       const byTable = new Map<string, SqlValue[][]>();
@@ -347,6 +374,7 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
   } finally {
     await quarantine.close();
   }
+  withheldWarning(counts, warnings);
   if (repaired > 0) warnings.push({ code: 'LINES_REPAIRED', message: `${repaired} lines were read after a repair: a log prefix before the JSON was dropped, or backslashes JSON does not allow were doubled; the lines are stored as written.` });
   return outcome({ counts, warnings, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, snapshotDate: file.date });
 }
@@ -372,6 +400,7 @@ export async function loadForum(ctx: PipelineContext, input: ContentInput): Prom
     for await (const batch of readForum(readLines(plain), { fileName: file.name })) {
       counts.read += batch.docs.length + batch.rejected.length;
       await keepRejected(batch.rejected, quarantine, counts, rejected);
+      if (ctx.erased) batch.docs = keepUnerasedPosts(ctx, batch.docs, counts);
       const rows = batch.docs.map((d) => {
         const r = forumRow(d.doc, d.raw) as Record<string, SqlValue>;
         return columns.map((c) => r[c] ?? null);
@@ -396,7 +425,9 @@ export async function loadForum(ctx: PipelineContext, input: ContentInput): Prom
   } finally {
     await quarantine.close();
   }
-  return outcome({ counts, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: 'forum_contents', snapshotDate, stale });
+  const warnings: FileWarning[] = [];
+  withheldWarning(counts, warnings);
+  return outcome({ counts, warnings, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: 'forum_contents', snapshotDate, stale });
 }
 
 /** Loads a course structure JSON as the course's blocks snapshot (§4.10). */
@@ -453,7 +484,8 @@ export async function loadEmailOptIn(ctx: PipelineContext, input: ContentInput):
         // definitions (lengths) so every store accepts the row.
         const values = r.values as unknown as Record<string, string | number | null | undefined>;
         const result = coerce(columns.map((c) => (values[c] == null ? null : String(values[c]))));
-        if (result.ok) rows.push(result.row);
+        if (result.ok && ctx.erased?.rowErased('email_opt_in', columns, result.row)) withhold(counts);
+        else if (result.ok) rows.push(result.row);
         else bad.push({ line: r.line, code: result.code, reason: result.reason, raw: r.raw });
       }
       counts.read += batch.rejected.length;
@@ -473,7 +505,9 @@ export async function loadEmailOptIn(ctx: PipelineContext, input: ContentInput):
   } finally {
     await quarantine.close();
   }
-  return outcome({ counts, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: 'email_opt_in', snapshotDate, stale });
+  const warnings: FileWarning[] = [];
+  withheldWarning(counts, warnings);
+  return outcome({ counts, warnings, rejected, quarantine: quarantine.count > 0 ? quarantine.path : undefined, courseKey, table: 'email_opt_in', snapshotDate, stale });
 }
 
 /** Wraps a non-PdsError thrown while loading (driver errors) as a LoadError. */

@@ -14,6 +14,7 @@ import { queryMethods } from './query-methods.js';
 import { reportMethods } from './report-methods.js';
 import { runMethods } from './run-methods.js';
 import { scheduleMethods } from './schedule-methods.js';
+import { privacyMethods } from './privacy-methods.js';
 
 export interface ConsoleHandlersOptions {
   /** The home folder; default `$PDS_HOME` or `~/.pds`. */
@@ -44,6 +45,7 @@ export function createConsoleHandlers(options: ConsoleHandlersOptions = {}): Con
     ...connectionMethods(ctx),
     ...scheduleMethods(ctx),
     ...queryMethods(ctx),
+    ...privacyMethods(ctx),
   };
   return {
     ...handlers,

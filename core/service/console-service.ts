@@ -15,6 +15,7 @@ import { secretStateOf } from '../config/secret-files.js';
 import { importKeyFile, listKeys, loadKeyFiles } from '../crypto/keys.js';
 import { createOpenPgpDecryptor } from '../crypto/openpgp-decryptor.js';
 import { environmentKeySources } from '../privacy/environment-keys.js';
+import { ErasedFilter } from '../privacy/erased-filter.js';
 import type { Decryptor, KeyInfo } from '../crypto/ports.js';
 import { dateOptionsProblem } from '../domain/datetime.js';
 import type { PlannedFile, RunOptions, RunProgress, RunResult } from '../domain/results.js';
@@ -190,6 +191,7 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
           documents: stores.documents,
           decryptor: lazyDecryptor(env, config, paths),
           quarantineKeys: () => environmentKeySources(home, config, paths),
+          erased: await ErasedFilter.load(home, env, config, paths),
           signal,
           courses: runOptions.courses,
           onProgress: (event) => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PERSONAL_CLASSES, classifiedTables, duplicateClassifications, personalClassOf } from '../../core/domain/personal-data.js';
+import { LEARNER_KEY_COLUMNS, LEARNER_KEY_COLUMN_NAMES, NOT_LEARNER_KEYS, PERSONAL_CLASSES, classifiedTables, duplicateClassifications, personalClassOf } from '../../core/domain/personal-data.js';
 import { SNAPSHOT_COLUMNS } from '../../core/domain/schema-types.js';
 import { DERIVED_TABLES, EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES } from '../../core/domain/tables.js';
 import { defaultEnvironmentConfig, renderDataProtectionDoc, renderDefaultDataProtectionDoc } from '../../core/privacy/inventory-doc.js';
@@ -37,6 +37,20 @@ describe('personal-data inventory', () => {
     assert.equal(personalClassOf('auth_user', 'id'), 'pseudonymous-id');
     assert.equal(personalClassOf('auth_userprofile', 'year_of_birth'), 'quasi-identifier');
     assert.equal(personalClassOf('forum_contents', 'body'), 'free-text');
+  });
+});
+
+describe('erasure keys', () => {
+  test('every identifying column of a stored table is a key erasure finds rows by, or is listed as removed with the row', () => {
+    const uncovered: string[] = [];
+    for (const t of [...WEEKLY_TABLES, ...EVENT_TABLES]) {
+      for (const c of t.columns) {
+        if (c.personal !== 'direct-identifier' && c.personal !== 'pseudonymous-id') continue;
+        const covered = c.name in LEARNER_KEY_COLUMN_NAMES || (LEARNER_KEY_COLUMNS[t.name] ?? []).some(([col]) => col === c.name) || NOT_LEARNER_KEYS.includes(`${t.name}.${c.name}`);
+        if (!covered) uncovered.push(`${t.name}.${c.name}`);
+      }
+    }
+    assert.deepEqual(uncovered, [], 'add these to LEARNER_KEY_COLUMNS or NOT_LEARNER_KEYS in core/domain/personal-data.ts');
   });
 });
 
