@@ -4,7 +4,8 @@
  * GnuPG-encrypted edX delivery with faults from MinIO. Everything is done through the screens:
  * create the environment in the form (an invalid field shows its error first), import the key,
  * test the connections (one fails with its reason), start a run and watch its progress move, open a
- * flagged file for its reason and a rejected line's text, cancel a long run, switch to the dark theme.
+ * flagged file for its reason and a rejected line's text, export the report, retry by code, cancel a
+ * long run, watch a run started from the command line, switch to the dark theme.
  *
  * Every API response body is scanned for the key passphrase and the S3 secret (none may appear).
  * Screenshots of every screen go to `test-output/screens/`; with `PDS_UPDATE_SCREENS=1` the
@@ -20,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createDelivery, FAULTS, PASSPHRASE, type Delivery } from '../support/delivery.js';
-import { spawnPds } from '../support/pds-cli.js';
+import { collect, spawnPds } from '../support/pds-cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(ROOT, 'test-output', 'screens');
@@ -323,6 +324,18 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
       await card.getByRole('status', { name: 'Source check' }).waitFor();
     }
     await shot('environments');
+  });
+
+  test('a run started from the command line on the same home shows in the console as it goes', async () => {
+    await go('Run');
+    const cli = spawnPds(['run', '--env', 'test', '--quiet'], { PDS_HOME: home });
+    const finished = collect(cli);
+    const card = page.locator('.live-card', { hasText: 'by cli' }).first();
+    await card.waitFor();
+    await card.getByRole('link', { name: 'Open the report' }).waitFor();
+    const result = await finished;
+    assert.equal(result.code, 2, `the CLI run finished with files flagged\n${result.stderr}`);
+    assert.match((await card.locator('.pill').first().textContent()) ?? '', /flagged/);
   });
 
   test('the dark theme is one switch away', async () => {
