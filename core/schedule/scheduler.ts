@@ -140,6 +140,8 @@ export class Scheduler {
     const catchUp = late.length > 0;
     this.ledger(env, (l) => {
       for (const d of due) l.recordSlot(d.schedule.name, d.latest, catchUp && late.includes(d) ? 'caught-up' : 'started', { at: now, runId: started.runId });
+      // On time again: a later missed or skipped slot is a new problem, alerted again.
+      if (!catchUp) l.clearAlerts('slot-missed', []);
     });
     this.log({
       level: 'info',
