@@ -5,7 +5,7 @@
  * An empty result is a message on stderr and exit code 1.
  */
 import { writeFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ROSTER_STATUSES, type RosterStatus } from '../contract/report-schemas.js';
 import { activityTable, exportTable, learnerTable, programTable, rosterTable, toCsv, type Cell, type ReportTable } from '../contract/report-tables.js';
 import type { ConsoleEngine } from '../service/console-handlers.js';
@@ -55,6 +55,12 @@ function output(host: QueryCommandsHost, opts: OutputOptions, value: unknown, ta
 
 const withOutput = (cmd: Command): Command => cmd.option('--json', 'print as JSON').option('--csv', 'print as CSV (RFC 4180, header row)');
 
+/** Parser of a repeatable --status: one of ROSTER_STATUSES each time. */
+function statusOption(value: string, previous: RosterStatus[] = []): RosterStatus[] {
+  if (!(ROSTER_STATUSES as readonly string[]).includes(value)) throw new InvalidArgumentError(`Allowed choices are ${ROSTER_STATUSES.join(', ')}.`);
+  return [...previous, value as RosterStatus];
+}
+
 const list = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
 export function addQueryCommands(program: Command, host: QueryCommandsHost): void {
@@ -79,7 +85,7 @@ export function addQueryCommands(program: Command, host: QueryCommandsHost): voi
       .requiredOption('--env <name>', 'environment')
       .argument('<course>', 'course id (course-v1:Org+Course+Run) or course key (Org-Course-Run)')
       .option('--mode <modes>', 'only these enrolment modes (comma-separated, repeatable)', list)
-      .addOption(new Option('--status <status>', 'only learners with this status (repeatable)').choices([...ROSTER_STATUSES]).argParser((v: string, prev: string[] = []) => [...prev, v])),
+      .option('--status <status>', `only learners with this status, repeatable (${ROSTER_STATUSES.join(', ')})`, statusOption),
   ).action(async (course: string, opts: OutputOptions & { env: string; mode?: string[]; status?: RosterStatus[] }) => {
     const report = await host.withHandlers((h) => h.queryRoster({ env: opts.env, course, modes: opts.mode, statuses: opts.status }));
     const filtered = [opts.mode?.length ? `mode ${opts.mode.join('/')}` : '', ...(opts.status ?? [])].filter(Boolean).join(', ');

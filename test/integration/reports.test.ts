@@ -323,6 +323,7 @@ describe('reports on SQLite and MariaDB', { timeout: 600_000 }, () => {
         [['query', 'program', '--env', 'lite', 'nope'], /no program "nope"; its programs are sds, sds-either/],
         [['query', 'activity', '--env', 'lite', COURSES.prob1.key, '--from', '2025-02-30'], /2025-02-30/],
         [['export', 'learners', '--env', 'lite'], /Name either a course or --program/],
+        [['query', 'roster', '--env', 'lite', COURSES.prob1.key, '--status', 'bogus'], /argument 'bogus' is invalid. Allowed choices are active, inactive/],
       ];
       for (const [args, message] of cases) {
         const r = await pds(args);
