@@ -16,6 +16,10 @@ import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { getEnvironment, loadConfig } from '../../core/config/config-store.js';
 import { afterRun } from '../../core/schedule/run-scheduler.js';
+import { environmentPaths } from '../../core/config/config-store.js';
+import type { Clock } from '../../core/schedule/cron-times.js';
+import { Scheduler } from '../../core/schedule/scheduler.js';
+import { acquireRunLock } from '../../core/service/run-lock.js';
 import { createConsoleService } from '../../core/service/console-service.js';
 import type { LogEntry } from '../../core/schedule/log.js';
 import { createConsoleHome, type ConsoleHome } from '../support/console-home.js';
@@ -175,6 +179,57 @@ describe('alerts', () => {
     } finally {
       delete process.env.PDS_TEST_SMTP_PASS;
       delete process.env.PDS_TEST_HOOK_SECRET;
+      await home.remove();
+    }
+  });
+
+  test('a slot skipped while a load runs is alerted once (the webhook), not again the next night; a slot on time clears it', async () => {
+    const home = await createConsoleHome({ files: 1, linesPerFile: 5 });
+    try {
+      const config = await readFile(join(home.home, 'config.yaml'), 'utf8');
+      await writeFile(
+        join(home.home, 'config.yaml'),
+        `${config}    schedules:\n      - { name: nightly, cron: "0 2 * * *", timezone: UTC, load: events }\n    alerts:\n      webhook: { url: "http://127.0.0.1:${httpPort}/hook" }\n`,
+      );
+      let now = new Date('2026-03-01T01:00:00Z');
+      const clock: Clock = { now: () => new Date(now), sleep: async () => undefined };
+      const service = createConsoleService({ home: home.home });
+      const log: LogEntry[] = [];
+      const scheduler = new Scheduler({
+        home: home.home,
+        clock,
+        log: (e) => log.push(e),
+        start: async (env, options) => {
+          const s = await service.begin(env, options, { origin: 'scheduler' });
+          return { runId: s.runId, done: s.done };
+        },
+        notify: (notice, envConfig) => afterRun(home.home, notice, envConfig, clock.now(), (e) => log.push(e)),
+      });
+      const skipped = () => hooks.filter((h) => h.headers['x-pds-event'] === 'slot-missed');
+      const lock = join(environmentPaths(home.home, 'local').root, 'run.lock');
+      for (const night of ['2026-03-01', '2026-03-02']) {
+        const release = await acquireRunLock(lock, 'local');
+        now = new Date(`${night}T02:00:00Z`);
+        await scheduler.tick();
+        await release();
+      }
+      assert.equal(skipped().length, 1, 'the second night the same problem is only noted');
+      const body = JSON.parse(skipped()[0]!.body) as { summary: string; subject: string };
+      assert.match(body.subject, /schedule nightly: slot skipped/);
+      assert.match(body.summary, /2026-03-01T02:00:00\.000Z/);
+      assert.match(body.summary, /in progress/);
+      assert.equal(skipped()[0]!.headers['x-pds-signature'], undefined, 'no secret configured: unsigned');
+
+      // The third night runs on time; a skip on the fourth is a new problem.
+      now = new Date('2026-03-03T02:00:00Z');
+      await scheduler.tick();
+      await scheduler.idle();
+      const release = await acquireRunLock(lock, 'local');
+      now = new Date('2026-03-04T02:00:00Z');
+      await scheduler.tick();
+      await release();
+      assert.equal(skipped().length, 2);
+    } finally {
       await home.remove();
     }
   });
