@@ -84,7 +84,12 @@ export const emailAlertSchema = z
 
 export const webhookAlertSchema = z
   .object({
-    url: z.string().url({ message: 'must be an https:// URL (http:// only for a local receiver)' }),
+    url: z
+      .string()
+      .url({ message: 'must be an https:// URL (http:// only for a local receiver)' })
+      .refine((u) => /^https:\/\//i.test(u) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/i.test(u), {
+        message: 'must be an https:// URL (http:// only for a receiver on this machine: 127.0.0.1 or localhost)',
+      }),
     /** Signs each body with HMAC-SHA256 (header X-PDS-Signature: sha256=<hex>). */
     secret: secretRef.optional(),
   })
