@@ -48,6 +48,11 @@ const EXAMPLES: Record<string, string> = {
   'targets.events': 'events: { type: mongodb, uri: env:PDS_MONGO_URI, database: edx }',
   programs:
     'programs: [{ name: sds, modules: { prob: [MITx-6.431x-1T2026, MITx-6.431x-3T2026], stats: [MITx-18.6501x-1T2026] }, pass: { rule: certificate, modes: [verified] }, versions: [{ from: 2026-01-01, core: [prob], electives: [stats], electivesRequired: 1 }] }]',
+  schedules: 'schedules: [{ name: nightly, cron: "30 2 * * *", timezone: Europe/London, load: events }]',
+  'alerts.email': 'email: { host: smtp.example.edu, port: 587, user: pds, password: env:PDS_SMTP_PASSWORD, from: pds@example.edu, to: [czar@example.edu] }',
+  'alerts.webhook': 'webhook: { url: https://hooks.example.edu/pds, secret: env:PDS_WEBHOOK_SECRET }',
+  retention: 'retention: { landingDays: 30, quarantineDays: 0, diskFactor: 3 }',
+  watch: 'watch: { eventsMaxDays: 3, weeklyMaxDays: 9 }',
 };
 
 /** zod's default wording, made plain for the config file's reader. */
@@ -81,7 +86,11 @@ export interface ConfigIssue {
 
 /** The example for a mistake at `envPath` (a path within one environment). */
 function exampleAt(envPath: string[]): string | undefined {
-  return EXAMPLES[envPath.join('.')] ?? EXAMPLES[envPath.slice(0, 2).join('.')] ?? (envPath[0] === 'programs' ? EXAMPLES.programs : undefined);
+  return (
+    EXAMPLES[envPath.join('.')] ??
+    EXAMPLES[envPath.slice(0, 2).join('.')] ??
+    (['programs', 'schedules', 'retention', 'watch'].includes(envPath[0] ?? '') ? EXAMPLES[envPath[0]!] : undefined)
+  );
 }
 
 /**
