@@ -20,6 +20,7 @@ import { formatReportView, formatRunResult, formatRuns, formatStatus } from './f
 import { createProgressView } from './progress.js';
 import { addQueryCommands } from './query-commands.js';
 import { addScheduleCommands } from './schedule-commands.js';
+import { runProgressLog } from '../schedule/log.js';
 
 /** The CLI names of the date options, for messages. */
 const DATE_OPTION_NAMES = { from: '--from', to: '--to', snapshotDate: '--snapshot-date' } as const;
@@ -140,12 +141,22 @@ export async function runCli(argv: string[]): Promise<number> {
       .option('--json', 'print the run result as JSON')
       .option('--quiet', 'no progress output');
 
-  runOptions(program.command('run').description('fetch new files from the environment source and load them').requiredOption('--env <name>', 'environment')).action(
-    async (opts: { env: string; only?: 'weekly' | 'events'; from?: string; to?: string; dryRun?: boolean; json?: boolean; quiet?: boolean }) => {
-      const progress = createProgressView({ quiet: opts.quiet || opts.json });
+  runOptions(
+    program
+      .command('run')
+      .description('fetch new files from the environment source and load them')
+      .requiredOption('--env <name>', 'environment')
+      .addOption(new Option('--log-format <format>', 'json: progress as JSON log lines on stderr and in PDS_HOME/logs/pds.log (for cron)').choices(['text', 'json'])),
+  ).action(
+    async (opts: { env: string; only?: 'weekly' | 'events'; from?: string; to?: string; dryRun?: boolean; json?: boolean; quiet?: boolean; logFormat?: 'text' | 'json' }) => {
+      const progress = createProgressView({ quiet: opts.quiet || opts.json || opts.logFormat === 'json' });
       checkDateOptions({ from: opts.from, to: opts.to });
       const options: RunOptions = { only: opts.only, from: opts.from, to: opts.to, dryRun: opts.dryRun };
-      const result = await service().run(opts.env, options, progress.onProgress);
+      const log = opts.logFormat === 'json' ? runProgressLog(resolveHome(program.opts().home), opts.env) : undefined;
+      const result = await service().run(opts.env, options, (event) => {
+        progress.onProgress(event);
+        log?.(event);
+      });
       progress.stop();
       print(Boolean(opts.json), result, () => formatRunResult(result));
       exitCode = exitCodeFor(result);

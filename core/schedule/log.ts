@@ -6,6 +6,7 @@
  */
 import { appendFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RunProgress } from '../domain/results.js';
 
 export interface LogEntry {
   level: 'info' | 'warn' | 'error';
@@ -76,6 +77,25 @@ export function createLogger(options: LoggerOptions): (entry: LogEntry) => void 
     else {
       const extra = ['env', 'schedule', 'runId', 'code'].filter((k) => entry[k] !== undefined).map((k) => `${k}=${String(entry[k])}`);
       stderr(`${record.time} ${entry.level.toUpperCase()} ${entry.msg}${extra.length ? ` (${extra.join(' ')})` : ''}\n`);
+    }
+  };
+}
+
+/**
+ * A run's progress as log lines (`pds run --log-format json`, for cron): one line per file
+ * finished (key, status, code, counts) and one for the run, in `PDS_HOME/logs/pds.log` and on
+ * stderr as JSON. Reasons are not logged (the report has them); no learner data.
+ */
+export function runProgressLog(home: string, env: string): (event: RunProgress) => void {
+  const log = createLogger({ dir: join(home, 'logs'), format: 'json' });
+  return (event) => {
+    if (event.type === 'run-started') log({ level: 'info', msg: `run started: ${event.planned} file(s) planned`, env, runId: event.runId, planned: event.planned, upToDate: event.upToDate, bytes: event.bytes });
+    else if (event.type === 'file-finished') {
+      const r = event.result;
+      log({ level: r.status === 'failed' ? 'error' : r.status === 'partial' ? 'warn' : 'info', msg: `${r.status}: ${r.key}`, env, key: r.key, status: r.status, code: r.code, counts: r.counts });
+    } else if (event.type === 'run-finished') {
+      const r = event.result;
+      log({ level: r.status === 'succeeded' ? 'info' : r.status === 'flagged' ? 'warn' : 'error', msg: `run ${r.status}`, env, runId: r.runId, status: r.status, totals: r.totals, code: r.error?.code });
     }
   };
 }

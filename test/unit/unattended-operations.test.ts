@@ -123,6 +123,24 @@ describe('log files', () => {
   });
 });
 
+describe('pds run --log-format json', () => {
+  test('one JSON line per file and one for the run, on stderr and in PDS_HOME/logs/pds.log', async () => {
+    const home = await createConsoleHome({ files: 2, linesPerFile: 5, badLines: { 1: 1 } });
+    try {
+      const r = await runPds(['--home', home.home, 'run', '--env', 'local', '--log-format', 'json'], {});
+      assert.equal(r.code, 2, r.stderr);
+      const file = (await readFile(join(home.home, 'logs', 'pds.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { msg: string; status?: string; key?: string; code?: string });
+      assert.deepEqual(file.map((l) => l.msg), ['run started: 2 file(s) planned', 'loaded: orgx-edx-events-2026-01-01.log', 'partial: orgx-edx-events-2026-01-02.log', 'run flagged']);
+      assert.equal(file[2]!.code, 'LINES_REJECTED');
+      const stderr = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+      assert.deepEqual(stderr.map((l) => l.msg), file.map((l) => l.msg));
+      assert.ok(!/learner\d/.test(r.stderr), 'no learner data in the log lines');
+    } finally {
+      await home.remove();
+    }
+  });
+});
+
 describe('schedule methods', () => {
   test('save, check, turn off and list schedules in config.yaml in place; next run times in the zone and UTC', async () => {
     const home = await createConsoleHome({ files: 1, linesPerFile: 5 });
