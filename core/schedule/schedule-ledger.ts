@@ -179,17 +179,20 @@ export class ScheduleLedger {
     return (this.db.prepare('SELECT COALESCE(MAX(size), 0) n FROM files WHERE parent_key IS NULL').get() as { n: number }).n;
   }
 
-  /** The newest run that finished without failing, with only `only` (or both kinds) in its options. */
+  /** Recent runs that finished without failing (dry runs and loads of named files left out), newest first, with their `only`. */
   lastGoodRuns(): { runId: string; only: string | null; finishedAt: string; status: string }[] {
-    return (this.db.prepare(`SELECT id, options, finished_at, status FROM runs WHERE status IN ('succeeded', 'flagged') AND finished_at IS NOT NULL ORDER BY rowid DESC LIMIT 200`).all() as Record<string, unknown>[]).map((r) => {
-      let only: string | null = null;
+    const out: { runId: string; only: string | null; finishedAt: string; status: string }[] = [];
+    for (const r of this.db.prepare(`SELECT id, options, finished_at, status FROM runs WHERE status IN ('succeeded', 'flagged') AND finished_at IS NOT NULL ORDER BY rowid DESC LIMIT 200`).all() as Record<string, unknown>[]) {
+      let options: { only?: string; dryRun?: boolean; files?: unknown[]; retryKeys?: unknown[] } = {};
       try {
-        only = (JSON.parse(r.options as string) as { only?: string; dryRun?: boolean }).only ?? null;
+        options = JSON.parse(r.options as string) as typeof options;
       } catch {
-        only = null;
+        continue;
       }
-      return { runId: r.id as string, only, finishedAt: r.finished_at as string, status: r.status as string };
-    });
+      if (options.dryRun || options.files || options.retryKeys) continue;
+      out.push({ runId: r.id as string, only: options.only ?? null, finishedAt: r.finished_at as string, status: r.status as string });
+    }
+    return out;
   }
 }
 
