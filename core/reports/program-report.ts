@@ -55,12 +55,10 @@ export function programRuns(p: ProgramConfig): Map<string, string> {
 }
 
 /** The SQL the program report runs (exported for the benchmark). */
-export function programSql(runs: number, certificateModes: number): Record<'learners' | 'certificates' | 'grades', string> {
+export function programSql(runs: number, certificateModes: number): Record<'learners' | 'usernames' | 'certificates' | 'grades', string> {
   return {
-    learners: `SELECT user_id, username, snapshot_date FROM (
-SELECT e.user_id, u.username, e.snapshot_date FROM student_courseenrollment e
-LEFT JOIN auth_user u ON u.course_key = e.course_key AND u.id = e.user_id
-WHERE e.course_key IN (${placeholders(runs)})) x`,
+    learners: `SELECT DISTINCT user_id FROM student_courseenrollment WHERE course_key IN (${placeholders(runs)})`,
+    usernames: `SELECT id, username, snapshot_date FROM auth_user WHERE course_key IN (${placeholders(runs)})`,
     certificates: `SELECT user_id, course_key, created_date FROM certificates_generatedcertificate WHERE course_key IN (${placeholders(runs)}) AND status = 'downloadable' AND mode IN (${placeholders(certificateModes)})`,
     grades: `SELECT user_id, course_key, passed_timestamp FROM grades_persistentcoursegrade WHERE course_key IN (${placeholders(runs)}) AND passed_timestamp IS NOT NULL`,
   };
@@ -118,21 +116,23 @@ export async function programReport(q: ReportQueries, program: ProgramConfig, op
   const keys = [...runs.keys()];
   const modes = program.pass.modes;
   const sql = programSql(keys.length, modes.length);
-  const [learnerRows, certificates, grades] = await Promise.all([
-    run<{ user_id: unknown; username: unknown; snapshot_date: unknown }>(q, 'program', sql.learners, keys),
+  const [learnerRows, userRows, certificates, grades] = await Promise.all([
+    run<{ user_id: unknown }>(q, 'program', sql.learners, keys),
+    run<{ id: unknown; username: unknown; snapshot_date: unknown }>(q, 'program', sql.usernames, keys),
     program.pass.rule === 'grade' ? Promise.resolve([]) : run<{ user_id: unknown; course_key: unknown; created_date: unknown }>(q, 'program', sql.certificates, [...keys, ...modes]),
     program.pass.rule === 'certificate' ? Promise.resolve([]) : run<{ user_id: unknown; course_key: unknown; passed_timestamp: unknown }>(q, 'program', sql.grades, keys),
   ]);
 
-  // The newest snapshot's username of each learner.
+  // The newest snapshot's username of each learner (auth_user of the program's runs).
   const usernames = new Map<number, { name: string | null; date: string }>();
-  for (const r of learnerRows) {
-    const id = numberOf(r.user_id);
+  for (const r of userRows) {
+    const id = numberOf(r.id);
     const date = String(r.snapshot_date ?? '');
     const had = usernames.get(id);
     const name = textOf(r.username);
     if (!had || date > had.date || (date === had.date && had.name === null)) usernames.set(id, { name, date });
   }
+  const enrolled = new Set(learnerRows.map((r) => numberOf(r.user_id)));
 
   // Passes by learner and module: per run, the earliest of its certificate and grade.
   const byRun = new Map<number, Map<string, Pass>>();
@@ -148,7 +148,7 @@ export async function programReport(q: ReportQueries, program: ProgramConfig, op
   for (const r of grades) add(numberOf(r.user_id), String(r.course_key), timeOf(r.passed_timestamp), 'grade');
 
   const rows: ProgramLearner[] = [];
-  for (const userId of new Set([...usernames.keys(), ...byRun.keys()])) {
+  for (const userId of new Set([...enrolled, ...byRun.keys()])) {
     const passes = new Map<string, Pass[]>();
     for (const pass of byRun.get(userId)?.values() ?? []) {
       const module = runs.get(pass.courseKey)!;
