@@ -9,7 +9,13 @@ import Database from 'better-sqlite3';
 import { ConfigError } from '../../core/errors/index.js';
 import { courseKeyOf, matchCourse } from '../../core/reports/course-lookup.js';
 import { dialectOf } from '../../core/reports/report-sql.js';
+import { activitySql } from '../../core/reports/activity-report.js';
+import { programSql } from '../../core/reports/program-report.js';
 import type { ReportQueries } from '../../core/stores/ports.js';
+import { SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
+import { temporarySqliteFiles } from '../support/sqlite-files.js';
+
+const { newPath } = temporarySqliteFiles('pds-report-sql-');
 
 describe('report SQL', () => {
   test('SQLite: the week of a datetime starts on the Monday on or before its day, over two years', () => {
@@ -20,6 +26,23 @@ describe('report SQL', () => {
       const day = new Date(t).toISOString().slice(0, 10);
       const monday = new Date(t - ((new Date(t).getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10);
       for (const time of [`${day} 00:00:00`, `${day} 23:59:59.999999`]) assert.deepEqual(stmt.get({ t: time }), { day, week: monday }, time);
+    }
+    db.close();
+  });
+
+  test('SQLite: every part of the activity report and the program report reads through an index, never a whole table', async () => {
+    const path = newPath();
+    const store = new SqliteStore({ path });
+    await store.init();
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    const q = { dialect: 'sqlite' } as ReportQueries;
+    const parts = [...Object.values(activitySql(q, 'week')), ...Object.values(activitySql(q, 'day')), ...Object.values(programSql(8, 2))];
+    for (const sql of parts) {
+      const n = (sql.match(/\?/g) ?? []).length;
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array.from({ length: n }, () => 'x')) as { detail: string }[]).map((r) => r.detail);
+      assert.ok(plan.some((d) => /^SEARCH .* USING (COVERING )?INDEX/.test(d)), `${sql}\n${plan.join('\n')}`);
+      assert.ok(!plan.some((d) => /^SCAN (?!a\b)/.test(d)), `a whole table is read:\n${sql}\n${plan.join('\n')}`);
     }
     db.close();
   });
