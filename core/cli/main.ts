@@ -13,7 +13,9 @@ import { createConsoleService, type ConsoleService } from '../service/console-se
 import { runDemo } from '../demo/run-demo.js';
 import { serveConsole } from '../http/serve.js';
 import { writeDataProtectionDoc } from '../privacy/inventory-doc.js';
-import { resolveHome } from '../config/config-store.js';
+import { environmentPaths, resolveHome } from '../config/config-store.js';
+import { appendAuditEntry, osActor } from '../privacy/privacy-ledger.js';
+import { existsSync } from 'node:fs';
 import { keychainSecretsByEnvironment } from '../config/secret-files.js';
 import { resolve } from 'node:path';
 import { formatReportView, formatRunResult, formatRuns, formatStatus } from './format.js';
@@ -56,6 +58,12 @@ function print(json: boolean, value: unknown, text: () => string): void {
  * "Stopping a run").
  */
 export const STOP_GRACE_MS = 5_000;
+
+/** Writes an entry to the environment's audit log (once it has a ledger), as the OS user. */
+function recordCliAudit(home: string | undefined, env: string, action: string, detail: Record<string, unknown>): void {
+  const ledger = environmentPaths(resolveHome(home), env).ledger;
+  if (existsSync(ledger)) appendAuditEntry(ledger, osActor(), action, { env, ...detail });
+}
 
 /** What an erasure removed (or would remove), per store and table. */
 function formatForget(r: ResultOf<'forgetLearner'>): string {
@@ -221,6 +229,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--json', 'print as JSON')
     .action(async (file: string, opts: { env: string; json?: boolean }) => {
       const keys = await service().importKey(opts.env, file);
+      recordCliAudit(program.opts().home, opts.env, 'key', { method: 'importKey', fingerprints: keys.map((k) => k.fingerprint) });
       print(Boolean(opts.json), keys, () => keys.map((k) => `imported ${k.keyId} ${k.algorithm} ${k.userIds.join(', ')}${k.protected ? ' (passphrase-protected)' : ''}`).join('\n'));
     });
   key

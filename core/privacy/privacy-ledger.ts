@@ -140,10 +140,37 @@ export class PrivacyLedger {
     this.db.prepare('INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)').run(at, actor, action, JSON.stringify(detail));
   }
 
-  audit(options: { since?: string; limit?: number } = {}): AuditEntry[] {
+  /**
+   * The log, newest first. With `withRuns`, every run of the ledger is listed too (action `run`,
+   * actor its origin: cli, console or scheduler), `seq` 0: runs are recorded in their own table.
+   */
+  audit(options: { since?: string; limit?: number; withRuns?: boolean } = {}): AuditEntry[] {
+    const limit = options.limit ?? 1000;
     const rows = this.db
       .prepare('SELECT * FROM audit_log WHERE at >= ? ORDER BY seq DESC LIMIT ?')
-      .all(options.since ?? '', options.limit ?? 1000) as { seq: number; at: string; actor: string; action: string; detail: string }[];
-    return rows.map((r) => ({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+      .all(options.since ?? '', limit) as { seq: number; at: string; actor: string; action: string; detail: string }[];
+    const entries = rows.map((r) => ({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+    if (!options.withRuns) return entries;
+    const runs = this.db
+      .prepare('SELECT id, started_at, finished_at, status, origin, options FROM runs WHERE started_at >= ? ORDER BY started_at DESC LIMIT ?')
+      .all(options.since ?? '', limit) as { id: string; started_at: string; finished_at: string | null; status: string; origin: string | null; options: string }[];
+    const runEntries: AuditEntry[] = runs.map((r) => ({
+      seq: 0,
+      at: r.started_at,
+      actor: r.origin ?? 'cli',
+      action: 'run',
+      detail: { runId: r.id, status: r.status, finishedAt: r.finished_at, options: JSON.parse(r.options) as unknown },
+    }));
+    return [...entries, ...runEntries].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : b.seq - a.seq)).slice(0, limit);
+  }
+}
+
+/** Appends one entry to the audit log of the ledger at `path`. */
+export function appendAuditEntry(path: string, actor: string, action: string, detail: Record<string, unknown>): void {
+  const ledger = PrivacyLedger.open(path);
+  try {
+    ledger.appendAudit(actor, action, detail);
+  } finally {
+    ledger.close();
   }
 }

@@ -14,7 +14,7 @@ import { queryMethods } from './query-methods.js';
 import { reportMethods } from './report-methods.js';
 import { runMethods } from './run-methods.js';
 import { scheduleMethods } from './schedule-methods.js';
-import { privacyMethods } from './privacy-methods.js';
+import { privacyMethods, withAudit } from './privacy-methods.js';
 
 export interface ConsoleHandlersOptions {
   /** The home folder; default `$PDS_HOME` or `~/.pds`. */
@@ -36,7 +36,8 @@ export function createConsoleHandlers(options: ConsoleHandlersOptions = {}): Con
   const home = resolveHome(options.home);
   const ctx = createHandlerContext(home, options.origin ?? 'console', createConsoleService({ home }));
   // Every method comes from one group: the type checker refuses a method left out.
-  const handlers: ConsoleHandlers = {
+  // Calls that change settings or keys, start work or return personal data are written to the audit log.
+  const handlers: ConsoleHandlers = withAudit(ctx, {
     ...serviceMethods(ctx),
     ...runMethods(ctx),
     ...reportMethods(ctx),
@@ -46,7 +47,7 @@ export function createConsoleHandlers(options: ConsoleHandlersOptions = {}): Con
     ...scheduleMethods(ctx),
     ...queryMethods(ctx),
     ...privacyMethods(ctx),
-  };
+  });
   return {
     ...handlers,
     subscribe(onEvent: (event: RunEvent) => void, subscribeOptions?: { afterSeq?: number }) {

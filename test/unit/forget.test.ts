@@ -215,6 +215,19 @@ describe('pds forget on SQLite (demo delivery)', () => {
     assert.equal(statSync(paths().sqlite).mode & 0o777, 0o600);
   });
 
+  test('the audit log lists runs, the erasure and a learner query, never the learner named', async () => {
+    const [other] = dump().get('auth_user')!.map((r) => JSON.parse(r) as unknown[]).filter((r) => !mentions(JSON.stringify(r), learner));
+    const username = other!.find((v) => typeof v === 'string' && /^[a-z]+_[a-z]+\d+$/.test(v)) as string;
+    await handlers.queryLearner({ env: DEMO_ENV, learner: username });
+    const log = await handlers.listAudit({ env: DEMO_ENV, limit: 100 });
+    assert.ok(log.some((e) => e.action === 'run'));
+    assert.ok(log.some((e) => e.action === 'erasure' && /^os:/.test(e.actor)));
+    const query = log.find((e) => e.action === 'query');
+    assert.deepEqual(query?.detail, { env: DEMO_ENV, method: 'queryLearner' });
+    assert.ok(!JSON.stringify(log).includes(username));
+    assert.deepEqual(log.map((e) => e.at), [...log.map((e) => e.at)].sort().reverse(), 'newest first');
+  });
+
   test('the daily summaries match a recount of the events left', () => {
     const db = new Database(paths().sqlite, { readonly: true });
     try {
