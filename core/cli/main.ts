@@ -13,7 +13,8 @@ import { createConsoleService, type ConsoleService } from '../service/console-se
 import { runDemo } from '../demo/run-demo.js';
 import { serveConsole } from '../http/serve.js';
 import { writeDataProtectionDoc } from '../privacy/inventory-doc.js';
-import { environmentPaths, resolveHome } from '../config/config-store.js';
+import { environmentPaths, getEnvironment, loadConfig, resolveHome } from '../config/config-store.js';
+import { purge } from '../privacy/purge.js';
 import { appendAuditEntry, osActor } from '../privacy/privacy-ledger.js';
 import { existsSync } from 'node:fs';
 import { keychainSecretsByEnvironment } from '../config/secret-files.js';
@@ -296,6 +297,23 @@ export async function runCli(argv: string[]): Promise<number> {
     .action(async (opts: { env: string; user: string; dryRun?: boolean; json?: boolean }) => {
       const r = await withHandlers((h) => h.forgetLearner({ env: opts.env, user: opts.user, dryRun: Boolean(opts.dryRun) }));
       print(Boolean(opts.json), r, () => formatForget(r));
+    });
+
+  program
+    .command('purge')
+    .description('remove events, designated rows and snapshots older than the environment\'s retention ages (default: keep everything)')
+    .requiredOption('--env <name>', 'environment')
+    .option('--dry-run', 'only count what would be removed')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { env: string; dryRun?: boolean; json?: boolean }) => {
+      const home = resolveHome(program.opts().home);
+      const config = getEnvironment(await loadConfig(home), opts.env);
+      const r = await purge({ home, env: opts.env, config, paths: environmentPaths(home, opts.env), dryRun: Boolean(opts.dryRun), actor: osActor() });
+      print(Boolean(opts.json), r, () => {
+        const cut = Object.entries(r.cutoffs).map(([k, v]) => `${k} before ${v}`);
+        if (cut.length === 0) return `Environment ${r.env} keeps everything: no retention age is set (retention.events, retention.designated, retention.snapshots).`;
+        return [`${r.dryRun ? 'Dry run: would remove' : 'Removed'} ${r.totalRows} row(s) (${cut.join('; ')}):`, ...r.stores.map((s) => `  ${String(s.rows).padStart(8)}  ${s.target}  (${s.store})`)].join('\n');
+      });
     });
 
   program

@@ -107,6 +107,9 @@ export const alertsSchema = z
   .strict();
 export type AlertsConfig = z.infer<typeof alertsSchema>;
 
+/** An age such as `5y`, `18m`, `12w` or `90d` (years, months, weeks, days). */
+export const retentionAge = z.string().regex(/^[1-9][0-9]{0,3}[dwmy]$/, { message: 'must be an age such as 5y, 18m, 12w or 90d' });
+
 export const retentionSchema = z
   .object({
     /** Days encrypted originals stay in the landing folder after a successful load (0: kept forever). */
@@ -115,6 +118,12 @@ export const retentionSchema = z
     quarantineDays: z.number().int().min(0).default(0),
     /** Free space asked for before fetching: planned bytes × this factor (decrypted copies are larger). */
     diskFactor: z.number().min(1).max(20).default(3),
+    /** Raw events older than this are removed by `pds purge` (e.g. `5y`, `18m`, `90d`); omitted: kept. */
+    events: retentionAge.optional(),
+    /** Designated event rows older than this (default: as `events`). */
+    designated: retentionAge.optional(),
+    /** Weekly snapshot rows whose snapshot is older than this (courses no longer delivered). */
+    snapshots: retentionAge.optional(),
   })
   .strict();
 export type RetentionConfig = z.infer<typeof retentionSchema>;
