@@ -1,0 +1,198 @@
+/**
+ * Erasure of one learner from an environment loaded with the demo delivery into MariaDB (tables)
+ * and MongoDB (events, forum snapshots; FerretDB): afterwards no table or collection holds their
+ * username, e-mail, name or user id — found by scanning every row and document, not by asking the
+ * code that deleted them — while every other learner's rows and documents are unchanged; running
+ * it again changes nothing, and loading the same delivery again does not bring them back.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as mariadb from 'mariadb';
+import { EJSON } from 'bson';
+import { MongoClient } from 'mongodb';
+import { loadConfig, saveConfig } from '../../core/config/config-store.js';
+import { environmentSchema } from '../../core/config/config-schema.js';
+import { runDemo } from '../../core/demo/run-demo.js';
+import { createConsoleHandlers, type ConsoleEngine } from '../../core/service/console-handlers.js';
+import { createConsoleService } from '../../core/service/console-service.js';
+import { startFerretDb, type FerretDbServer } from '../support/ferretdb.js';
+import { startMariaDb, type MariaDbServer } from '../support/mariadb.js';
+
+interface Learner {
+  id: number;
+  username: string;
+  email: string;
+  name: string;
+}
+
+const ENV = 'servers';
+const MONGO_DB = 'pds_forget';
+let db: MariaDbServer;
+let mongo: FerretDbServer;
+let home: string;
+let handlers: ConsoleEngine;
+let learner: Learner;
+let oraKeys: string[] = [];
+/** The learner's rows that carry only a derived key (their profile id). */
+const theirRows = new Set<string>();
+
+function mentions(text: string, l: Learner): boolean {
+  return text.includes(l.username) || text.toLowerCase().includes(l.email.toLowerCase()) || text.includes(l.name) || new RegExp(`(?<![0-9])${l.id}(?![0-9])`).test(text);
+}
+
+async function sql<T>(query: string, params: unknown[] = []): Promise<T[]> {
+  const conn = await mariadb.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database, dateStrings: true, bigIntAsNumber: true, decimalAsNumber: true });
+  try {
+    return (await conn.query(query, params)) as T[];
+  } finally {
+    await conn.end();
+  }
+}
+
+/** Every row of every MariaDB table and every MongoDB document, as text, by table or collection. */
+async function dump(): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const { t } of await sql<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'")) {
+    const rows = await sql<Record<string, unknown>>(`SELECT * FROM \`${t}\``);
+    out.set(`mariadb:${t}`, rows.map((r) => JSON.stringify(Object.values(r).map((v) => (Buffer.isBuffer(v) ? v.toString('latin1') : v)))).sort());
+  }
+  const client = await MongoClient.connect(mongo.uri);
+  try {
+    const d = client.db(MONGO_DB);
+    for (const c of await d.listCollections({}, { nameOnly: true }).toArray()) {
+      const docs = await d.collection(c.name).find({}).toArray();
+      out.set(`mongodb:${c.name}`, docs.map((x) => EJSON.stringify(x, { relaxed: true })).sort());
+    }
+  } finally {
+    await client.close();
+  }
+  return out;
+}
+
+function theirs(row: string): boolean {
+  return mentions(row, learner) || theirRows.has(row) || oraKeys.some((k) => row.includes(k));
+}
+
+/** Rows that are not the learner's and do not name them: count and checksum per table or collection. */
+function others(all: Map<string, string[]>): Map<string, { rows: number; sum: string; list: string[] }> {
+  const out = new Map<string, { rows: number; sum: string; list: string[] }>();
+  for (const [t, rows] of all) {
+    if (t === 'mariadb:course_daily_activity') continue;
+    const list = rows.filter((r) => !theirs(r));
+    out.set(t, { rows: list.length, sum: createHash('sha256').update(list.join('\n')).digest('hex'), list });
+  }
+  return out;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+describe('pds forget on MariaDB + MongoDB (demo delivery)', { timeout: 600_000 }, () => {
+  let before_: Map<string, { rows: number; sum: string; list: string[] }>;
+
+  before(async () => {
+    [db, mongo] = await Promise.all([startMariaDb(), startFerretDb()]);
+    process.env.PDS_IT_FORGET_DB_PASSWORD = db.password;
+    home = await mkdtemp(join(tmpdir(), 'pds-forget-servers-'));
+    const service = createConsoleService({ home });
+    // The demo makes the delivery and its key; a second environment loads it into the servers.
+    await runDemo(service);
+    const config = await loadConfig(home);
+    const keyFiles = readdirSync(join(home, 'envs', 'demo', 'keys')).map((f) => `envs/demo/keys/${f}`);
+    config.environments[ENV] = environmentSchema.parse({
+      source: { type: 'local', path: 'demo/source' },
+      key: { files: keyFiles, passphrase: 'file:demo/passphrase' },
+      targets: {
+        relational: { type: 'mariadb', host: db.host, port: db.port, user: db.user, password: 'env:PDS_IT_FORGET_DB_PASSWORD', database: db.database },
+        events: { type: 'mongodb', uri: mongo.uri, database: MONGO_DB },
+      },
+    });
+    await saveConfig(home, config);
+    const result = await service.run(ENV, {});
+    assert.notEqual(result.status, 'failed', JSON.stringify(result.files.filter((f) => f.status === 'failed').map((f) => f.reason)));
+    handlers = createConsoleHandlers({ home, origin: 'cli' });
+    const [row] = await sql<Learner>(
+      `SELECT u.id, u.username, u.email, p.name FROM auth_user u JOIN auth_userprofile p ON p.user_id = u.id
+       WHERE u.username NOT LIKE 'retired%' AND u.id IN (SELECT CAST(author_id AS UNSIGNED) FROM forum_contents) GROUP BY u.id, u.username, u.email, p.name ORDER BY u.id LIMIT 1`,
+    );
+    learner = { ...row!, id: Number(row!.id) };
+    const anon = (await sql<{ a: string }>('SELECT anonymous_user_id AS a FROM student_anonymoususerid WHERE user_id = ?', [learner.id])).map((r) => r.a);
+    const items = anon.length === 0 ? [] : (await sql<{ id: number }>(`SELECT id FROM submissions_studentitem WHERE student_id IN (?)`, [anon])).map((r) => r.id);
+    const subs = items.length === 0 ? [] : (await sql<{ uuid: string }>(`SELECT uuid FROM submissions_submission WHERE student_item_id IN (?)`, [items])).map((r) => r.uuid);
+    oraKeys = [...anon.map((a) => `"${a}"`), ...subs.map((u) => `"${u}"`)];
+    const languages = await sql<Record<string, unknown>>('SELECT * FROM student_languageproficiency WHERE user_profile_id IN (SELECT id FROM auth_userprofile WHERE user_id = ?)', [learner.id]);
+    for (const r of languages) theirRows.add(JSON.stringify(Object.values(r).map((v) => (Buffer.isBuffer(v) ? v.toString('latin1') : v))));
+  });
+
+  after(async () => {
+    await handlers?.close();
+    if (home) await rm(home, { recursive: true, force: true });
+    await Promise.all([db?.stop(), mongo?.stop()]);
+  });
+
+  test('the learner is in the tables and the collections before', async () => {
+    const all = await dump();
+    assert.ok([...all].some(([t, rows]) => t.startsWith('mariadb:') && rows.some((r) => mentions(r, learner))));
+    assert.ok([...all].some(([t, rows]) => t.startsWith('mongodb:') && rows.some((r) => mentions(r, learner))));
+    before_ = others(all);
+  });
+
+  test('erases them from every table and collection; every other row and document is unchanged', async () => {
+    const dry = await handlers.forgetLearner({ env: ENV, user: String(learner.id), dryRun: true });
+    assert.ok(dry.stores.some((s) => s.store.startsWith('MongoDB') && s.rows > 0));
+    const r = await handlers.forgetLearner({ env: ENV, user: learner.username, dryRun: false });
+    assert.ok(r.erasureId);
+    const all = await dump();
+    for (const [t, rows] of all) for (const row of rows) assert.ok(!mentions(row, learner), `${t} still names the learner: ${row.slice(0, 200)}`);
+    const now = others(all);
+    const redacted = r.stores.filter((s) => s.target.includes("others' posts redacted")).reduce((n, s) => n + s.rows, 0);
+    let grown = 0;
+    for (const [t, b] of before_) {
+      const a = now.get(t);
+      if (!a) continue;
+      if (t === 'mariadb:forum_contents' || t.startsWith('mongodb:forum__')) {
+        const kept = new Set(a.list);
+        assert.ok(b.list.every((row) => kept.has(row)), `${t}: posts that did not name the learner are unchanged`);
+        grown += a.rows - b.rows;
+      } else {
+        assert.equal(a.rows, b.rows, t);
+        assert.equal(a.sum, b.sum, t);
+      }
+    }
+    assert.equal(grown, redacted, 'the only other rows that changed are the posts the learner had voted on');
+  });
+
+  test('the daily summaries match the events left in MongoDB', async () => {
+    const client = await MongoClient.connect(mongo.uri);
+    try {
+      const stored = await sql<{ course_id: string; date: string; file_key: string; events: number }>('SELECT course_id, DATE_FORMAT(date, \'%Y-%m-%d\') AS date, file_key, events FROM course_daily_activity ORDER BY 1, 2, 3');
+      const events = client.db(MONGO_DB).collection('events');
+      for (const s of stored) {
+        const start = new Date(`${s.date}T00:00:00Z`);
+        const n = await events.countDocuments({ _course: s.course_id, _file: s.file_key, time: { $gte: start, $lt: new Date(start.getTime() + 86_400_000) } });
+        assert.equal(Number(s.events), n, `${s.course_id} ${s.date}`);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('running it again changes nothing; loading the delivery again does not bring them back', async () => {
+    const all = await dump();
+    const again = await handlers.forgetLearner({ env: ENV, user: learner.email, dryRun: false });
+    assert.equal(again.alreadyErased, true);
+    assert.deepEqual(await dump(), all);
+    const service = createConsoleService({ home });
+    const files = filesUnder(join(home, 'demo', 'source'));
+    const optIn = files.filter((f) => f.includes('email-opt-in'));
+    await service.load(ENV, files.filter((f) => !optIn.includes(f)), {});
+    await service.load(ENV, optIn, {});
+    for (const [t, rows] of await dump()) for (const row of rows) assert.ok(!mentions(row, learner), `${t} names the learner after a reload: ${row.slice(0, 200)}`);
+  });
+});
