@@ -15,6 +15,7 @@ import { serveConsole } from '../http/serve.js';
 import { writeDataProtectionDoc } from '../privacy/inventory-doc.js';
 import { environmentPaths, getEnvironment, loadConfig, resolveHome } from '../config/config-store.js';
 import { purge } from '../privacy/purge.js';
+import { environmentGrants, refreshEnvironmentPseudonyms } from '../privacy/pseudonym-commands.js';
 import { appendAuditEntry, osActor } from '../privacy/privacy-ledger.js';
 import { existsSync } from 'node:fs';
 import { keychainSecretsByEnvironment } from '../config/secret-files.js';
@@ -271,9 +272,21 @@ export async function runCli(argv: string[]): Promise<number> {
       );
     });
 
-  program
-    .command('db')
-    .description('database targets')
+  const db = program.command('db').description('database targets');
+  db.command('pseudonymise')
+    .description('create or refresh the pseudonym map and the pseudo_* views (done after every run too)')
+    .requiredOption('--env <name>', 'environment')
+    .action(async (opts: { env: string }) => {
+      const r = await refreshEnvironmentPseudonyms(program.opts().home, opts.env);
+      process.stdout.write(`${r.learners} learner(s) mapped; views: ${r.views.join(', ') || 'none (nothing loaded yet)'}\n`);
+    });
+  db.command('grants')
+    .description('print the MariaDB statements for a read-only analyst role (pseudonymised views only) and a data-czar role')
+    .requiredOption('--env <name>', 'environment')
+    .action(async (opts: { env: string }) => {
+      process.stdout.write(`${(await environmentGrants(program.opts().home, opts.env)).join('\n')}\n`);
+    });
+  db
     .command('check')
     .description('check connectivity, privileges and schema of the environment\'s targets')
     .requiredOption('--env <name>', 'environment')
@@ -284,7 +297,7 @@ export async function runCli(argv: string[]): Promise<number> {
       exitCode = checks.every((c) => c.ok) ? 0 : 1;
     });
 
-  addQueryCommands(program, { withHandlers, setExitCode: (code) => (exitCode = code), dateOption });
+  addQueryCommands(program, { withHandlers, setExitCode: (code) => (exitCode = code), dateOption, home: () => program.opts().home });
   addScheduleCommands(program, { withHandlers, setExitCode: (code) => (exitCode = code), home: () => program.opts().home, signal: controller.signal });
 
   program

@@ -10,12 +10,15 @@ import { ROSTER_STATUSES, type RosterStatus } from '../contract/report-schemas.j
 import { activityTable, exportTable, learnerTable, programTable, rosterTable, toCsv, type Cell, type ReportTable } from '../contract/report-tables.js';
 import type { ConsoleEngine } from '../service/console-handlers.js';
 import { ConfigError } from '../errors/index.js';
+import { environmentPseudonymSecret, pseudonymiseTable } from '../privacy/pseudonyms.js';
 
 export interface QueryCommandsHost {
   withHandlers<T>(fn: (handlers: ConsoleEngine) => Promise<T>): Promise<T>;
   setExitCode(code: number): void;
   /** Parser of a date option (checks a real calendar date). */
   dateOption(option: 'from' | 'to'): (value: string) => string;
+  /** The --home option (the pseudonymised export reads the environment's privacy secret). */
+  home?: () => string | undefined;
 }
 
 interface OutputOptions {
@@ -150,18 +153,20 @@ export function addQueryCommands(program: Command, host: QueryCommandsHost): voi
     .option('--out <file>', 'write the CSV to this file instead of standard output')
     .option('--json', 'print as JSON instead of CSV')
     .option('--csv', 'print as CSV (the default)')
-    .action(async (course: string | undefined, opts: OutputOptions & { env: string; program?: string; out?: string }) => {
+    .option('--pseudonymise', 'user ids replaced by the learners\' pseudonyms (as in the pseudo_* views), usernames and e-mails left out')
+    .action(async (course: string | undefined, opts: OutputOptions & { env: string; program?: string; out?: string; pseudonymise?: boolean }) => {
       if (Boolean(course) === Boolean(opts.program)) {
         throw new ConfigError('Name either a course or --program NAME.', { code: 'OPTIONS_CONFLICT', hint: 'Example: pds export learners --env live course-v1:MITx+6.00x+1T2026' });
       }
       const report = await host.withHandlers((h) => h.exportLearners({ env: opts.env, course, program: opts.program }));
-      const table = exportTable(report);
+      const plain = exportTable(report);
+      const table = opts.pseudonymise ? (pseudonymiseTable(plain, await environmentPseudonymSecret(host.home?.(), opts.env)) as ReportTable) : plain;
       if (table.rows.length === 0) {
         process.stderr.write(`pds: no learner to export (${report.scope.courses.map((c) => c.courseKey).join(', ')}).\n`);
         host.setExitCode(1);
         return;
       }
-      const text = opts.json ? `${JSON.stringify(report, null, 2)}\n` : toCsv(table);
+      const text = opts.json ? `${JSON.stringify(opts.pseudonymise ? table : report, null, 2)}\n` : toCsv(table);
       if (opts.out) {
         await writeFile(opts.out, text);
         process.stderr.write(`pds: wrote ${table.rows.length} row(s) to ${opts.out}\n`);

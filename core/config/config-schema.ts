@@ -274,6 +274,19 @@ export const environmentSchema = z
     alerts: alertsSchema.optional(),
     /** Retention of landing and quarantine files, and the disk-space margin before fetching. */
     retention: retentionSchema.optional(),
+    /** Data protection (README "Data protection"). */
+    privacy: z
+      .object({
+        /**
+         * Keys the pseudonyms and the hashes of erased learners (a secret reference). Omitted: a random
+         * secret generated once into the environment's folder (`privacy.secret`, mode 0600).
+         */
+        secret: secretRef.optional(),
+        /** Erase learners edX has retired (`retired__user_…`) once the snapshot naming them has loaded. */
+        eraseRetired: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

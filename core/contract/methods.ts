@@ -161,6 +161,7 @@ export const SECRET_FIELDS = [
   'targets.events.uri',
   'alerts.email.password',
   'alerts.webhook.secret',
+  'privacy.secret',
 ] as const;
 export type SecretField = (typeof SECRET_FIELDS)[number];
 

@@ -444,7 +444,7 @@ async function redactForumContents(db: SqlTarget, identity: LearnerIdentity, dry
 async function forgetInTables(db: SqlTarget, identity: LearnerIdentity, dryRun: boolean, skip: ReadonlySet<string>): Promise<ErasureStoreCount[]> {
   const out: ErasureStoreCount[] = [];
   for (const table of (await db.tables()).sort()) {
-    if (skip.has(table) || table.startsWith('pds_') || table.startsWith('_')) continue;
+    if (skip.has(table)) continue;
     const where = learnerWhere(db, table, await db.columns(table), identity);
     if (!where) continue;
     const t = quoteIdent(db.dialect, table);

@@ -35,7 +35,7 @@ export function privacySecretPath(paths: EnvironmentPaths): string {
  * learners and the pseudonyms; changing it changes every pseudonym and forgets who was erased.
  */
 export async function privacySecret(home: string, env: string, config: EnvironmentConfig, paths: EnvironmentPaths): Promise<string> {
-  const ref = (config as { privacy?: { secret?: string } }).privacy?.secret;
+  const ref = config.privacy?.secret;
   if (ref) return resolveSecret(ref, home, `environments.${env}.privacy.secret`);
   const path = privacySecretPath(paths);
   if (!existsSync(path)) {

@@ -16,6 +16,7 @@ import { importKeyFile, listKeys, loadKeyFiles } from '../crypto/keys.js';
 import { createOpenPgpDecryptor } from '../crypto/openpgp-decryptor.js';
 import { environmentKeySources } from '../privacy/environment-keys.js';
 import { ErasedFilter } from '../privacy/erased-filter.js';
+import { afterRunPrivacy } from '../privacy/after-run.js';
 import type { Decryptor, KeyInfo } from '../crypto/ports.js';
 import { dateOptionsProblem } from '../domain/datetime.js';
 import type { PlannedFile, RunOptions, RunProgress, RunResult } from '../domain/results.js';
@@ -208,6 +209,10 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
           } catch (error) {
             recorder.notice('warning', `Retention could not remove old files: ${(error as Error).message}`);
           }
+        }
+        if (!runOptions.dryRun && result.status !== 'failed' && result.status !== 'cancelled') {
+          // Pseudonyms up to date; retired learners reported or erased (README "Data protection").
+          for (const n of await afterRunPrivacy({ home, env, config, paths, actor: opts.origin ?? 'cli' })) recorder.notice(n.level, n.message);
         }
         return result;
       } finally {
