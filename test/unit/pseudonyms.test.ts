@@ -4,20 +4,22 @@
  * give each learner the HMAC pseudonym of their user id under the environment's secret (another
  * secret: other pseudonyms), and a pseudonymised export (`pds export learners --pseudonymise`)
  * holds no direct identifier either and uses the same pseudonyms. `pds db grants` names only the
- * pseudonymised and aggregate views for the analyst role.
+ * pseudonymised and aggregate views for the analyst role. Learners edX has retired are reported
+ * after a run, and erased with `privacy.eraseRetired`.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { runCli } from '../../core/cli/main.js';
-import { environmentPaths, getEnvironment, loadConfig } from '../../core/config/config-store.js';
+import { environmentPaths, getEnvironment, loadConfig, saveConfig } from '../../core/config/config-store.js';
 import { DEMO_ENV, runDemo } from '../../core/demo/run-demo.js';
 import { openErasureTargets } from '../../core/privacy/erasure-targets.js';
-import { privacySecret } from '../../core/privacy/privacy-ledger.js';
+import { PrivacyLedger, privacySecret } from '../../core/privacy/privacy-ledger.js';
 import { AGGREGATE_VIEWS, grantStatements, pseudoViews, pseudonymOf, pseudonymiseTable, refreshPseudonyms } from '../../core/privacy/pseudonyms.js';
 import { createConsoleService } from '../../core/service/console-service.js';
 
@@ -122,5 +124,53 @@ describe('pseudonymised views', () => {
     // SQLite has no accounts: the command says so.
     const code = await runCli(['--home', home, 'db', 'grants', '--env', DEMO_ENV]);
     assert.equal(code, 1);
+  });
+});
+
+describe('learners edX has retired', () => {
+  test('are reported after a run, and with privacy.eraseRetired their rows and events are erased', async () => {
+    const retired = all<{ id: number; username: string }>("SELECT DISTINCT id, username FROM auth_user WHERE username LIKE 'retired\\_\\_user\\_%' ESCAPE '\\'");
+    assert.ok(retired.length > 0, 'the demo snapshot has retired learners');
+    const [r] = retired;
+    // A daily log still carrying one of them.
+    const dir = await mkdtemp(join(tmpdir(), 'pds-retired-'));
+    const line = JSON.stringify({
+      username: r!.username,
+      event_type: 'play_video',
+      name: 'play_video',
+      event_source: 'browser',
+      time: '2026-06-10T10:00:00.000000+00:00',
+      context: { user_id: r!.id, course_id: 'course-v1:DemoX+6.00.1-x+1T2026', org_id: 'DemoX' },
+      event: JSON.stringify({ id: 'block-v1:DemoX+6.00.1-x+1T2026+type@video+block@v1', code: 'html5', currentTime: 1 }),
+      ip: '192.0.2.1',
+      agent: 'test',
+      host: 'courses.edx.org',
+      page: 'https://courses.edx.org/',
+      session: 'abc',
+    });
+    const log = join(dir, 'demox-edx-events-2026-06-10.log.gz');
+    await writeFile(log, gzipSync(`${line}\n`));
+    const service = createConsoleService({ home });
+    const first = await service.load(DEMO_ENV, [log], {});
+    assert.equal(first.files[0]?.status, 'loaded');
+    assert.equal(all('SELECT event_id FROM events WHERE user_id = ?', r!.id).length, 1);
+    const ledgerNotices = new Database(paths().ledger, { readonly: true });
+    const reported = (ledgerNotices.prepare("SELECT data FROM run_events WHERE type = 'notice' AND run_id = ?").all(first.runId) as { data: string }[]).map((n) => n.data);
+    ledgerNotices.close();
+    assert.ok(reported.some((d) => /retired/.test(d)), 'the run reports the retired learners');
+
+    const config = await loadConfig(home);
+    config.environments[DEMO_ENV]!.privacy = { eraseRetired: true };
+    await saveConfig(home, config);
+    await service.run(DEMO_ENV, {});
+    assert.equal(all('SELECT event_id FROM events WHERE user_id = ?', r!.id).length, 0, 'their events are erased');
+    assert.equal(all("SELECT id FROM auth_user WHERE username LIKE 'retired\\_\\_user\\_%' ESCAPE '\\'").length, 0);
+    const pl = PrivacyLedger.open(paths().ledger);
+    try {
+      assert.ok(pl.erasures().some((e) => e.reason === 'retired'));
+    } finally {
+      pl.close();
+    }
+    await rm(dir, { recursive: true, force: true });
   });
 });
