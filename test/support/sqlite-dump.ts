@@ -15,6 +15,8 @@ export function dumpSqlite(path: string): Record<string, { rows: number; sha256:
     const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
     const out: Record<string, { rows: number; sha256: string }> = {};
     for (const table of tables) {
+      // Pseudonyms are keyed by each home's own privacy secret: two homes never agree on them.
+      if (table === 'pds_pseudonyms') continue;
       const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).map((c) => c.name).filter((c) => !BOOKKEEPING.has(c));
       if (columns.length === 0) continue;
       const list = columns.map((c) => `"${c}"`).join(', ');
