@@ -259,6 +259,11 @@ const reportFilterSchema = z.object({
   code: z.string().optional(),
 });
 
+/** The report columns a run's files can be sorted by (the whole filtered run, before paging). */
+export const REPORT_SORT_KEYS = ['status', 'key', 'kind', 'course', 'table', 'read', 'loaded', 'rejected', 'duplicates', 'code', 'durationMs'] as const;
+export type ReportSortKey = (typeof REPORT_SORT_KEYS)[number];
+const reportSortSchema = z.object({ by: z.enum(REPORT_SORT_KEYS), dir: z.enum(['asc', 'desc']).default('asc') });
+
 export const activeRunSchema = z.object({
   runId: z.string(),
   env: z.string(),
@@ -385,9 +390,9 @@ export const CONSOLE_METHODS = {
 
   // Reports
   getReport: method(
-    z.object({ env: envName, runId: z.string().optional(), filter: reportFilterSchema.default({}), ...page }),
+    z.object({ env: envName, runId: z.string().optional(), filter: reportFilterSchema.default({}), sort: reportSortSchema.optional(), ...page }),
     z.object({ run: runSummarySchema, total: z.number(), counts: z.record(z.string(), z.number()), files: z.array(fileResultSchema) }),
-    'One run’s per-file outcomes (the newest run by default), filtered and paged.',
+    'One run’s per-file outcomes (the newest run by default), filtered, sorted (default: the order the run handled them) and paged.',
   ),
   getFileHistory: method(
     z.object({ env: envName, key: z.string() }),

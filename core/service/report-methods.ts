@@ -1,5 +1,5 @@
 /**
- * Report methods of the console: a run's per-file outcomes (filtered, paged), one file's history,
+ * Report methods of the console: a run's per-file outcomes (filtered, sorted, paged), one file's history,
  * its rejected lines, where an environment stands, and what has landed in its stores.
  */
 import { existsSync } from 'node:fs';
@@ -25,13 +25,47 @@ export function matchesFilter(f: FileResult, filter: ReportFilter): boolean {
   );
 }
 
+type ReportSort = NonNullable<Parameters<ConsoleHandlers['getReport']>[0]['sort']>;
+
+const SORT_VALUE: Record<ReportSort['by'], (f: FileResult) => string | number | undefined> = {
+  status: (f) => f.status,
+  key: (f) => f.key,
+  kind: (f) => f.kind,
+  course: (f) => f.courseKey,
+  table: (f) => f.table,
+  read: (f) => f.counts.read,
+  loaded: (f) => f.counts.loaded,
+  rejected: (f) => f.counts.rejected,
+  duplicates: (f) => f.counts.duplicates,
+  code: (f) => f.code,
+  durationMs: (f) => f.durationMs,
+};
+
+const collator = new Intl.Collator('en', { numeric: true });
+
+/**
+ * The files sorted by one column, stable (ties keep the ledger's order); a file without a value
+ * (no course, no code) comes last either way.
+ */
+export function sortFiles(files: readonly FileResult[], sort: ReportSort | undefined): FileResult[] {
+  if (!sort) return [...files];
+  const value = SORT_VALUE[sort.by];
+  const dir = sort.dir === 'desc' ? -1 : 1;
+  return [...files].sort((a, b) => {
+    const x = value(a);
+    const y = value(b);
+    if (x === undefined || y === undefined) return x === y ? 0 : x === undefined ? 1 : -1;
+    return dir * (typeof x === 'number' && typeof y === 'number' ? x - y : collator.compare(String(x), String(y)));
+  });
+}
+
 function noFile(env: string, key: string): ConfigError {
   return new ConfigError(`No run of environment ${env} reported the file ${key}.`, { code: 'NO_SUCH_FILE', hint: 'Pick the file from a run report.' });
 }
 
 export function reportMethods(ctx: HandlerContext): ReportMethods {
   return {
-    async getReport({ env, runId, filter, offset, limit }) {
+    async getReport({ env, runId, filter, sort, offset, limit }) {
       await ctx.environment(env);
       const found = ctx.hasLedger(env)
         ? ctx.withLedger(env, (l) => {
@@ -46,10 +80,13 @@ export function reportMethods(ctx: HandlerContext): ReportMethods {
           hint: runId ? 'Pick a run from the environment’s run history.' : 'Start a run to see its report.',
         });
       }
-      // Totals per status over the whole run; the page is of the filtered files.
+      // Totals per status over the whole run; the page is of the filtered files, sorted before paging.
       const counts: Record<string, number> = {};
       for (const f of found.files) counts[f.status] = (counts[f.status] ?? 0) + 1;
-      const files = found.files.filter((f) => matchesFilter(f, filter));
+      const files = sortFiles(
+        found.files.filter((f) => matchesFilter(f, filter)),
+        sort,
+      );
       return { run: runSummaryData(found.run), total: files.length, counts, files: files.slice(offset, offset + limit).map(fileResultView) };
     },
 

@@ -1,13 +1,14 @@
 /**
  * One run's per-file outcomes, served page by page (a run of 10,000 files never loads whole):
- * filter by status, kind, course and code; sort the page; export the whole filtered table as CSV;
+ * filter by status, kind, course and code; sort the whole run by a column (the server sorts before
+ * paging); export the whole filtered table as CSV, in that order;
  * open a file for its reason, rejected lines and history; retry one file or every file of a code.
  */
-import { useMemo, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { FILE_KINDS } from '../../core/domain/files.js';
 import { FILE_STATUSES, type FileStatus } from '../../core/domain/results.js';
 import type { FileKind } from '../../core/domain/files.js';
-import { ContractError, type ArgsOf, type FileResultView } from '../../core/contract/methods.js';
+import { ContractError, type ArgsOf, type ReportSortKey } from '../../core/contract/methods.js';
 import { api } from '../api/client.js';
 import { expectRun } from '../api/run-events.js';
 import { href, useApp } from '../shared/app-context.js';
@@ -21,19 +22,7 @@ import { FileDetail } from './file-detail.js';
 import { KIND_LABELS } from './kind-labels.js';
 
 const LIMIT = 100;
-type SortKey = 'status' | 'file' | 'kind' | 'course' | 'table' | 'read' | 'loaded' | 'rejected' | 'duplicates' | 'code';
-const SORTERS: Record<SortKey, (f: FileResultView) => string | number> = {
-  status: (f) => f.status,
-  file: (f) => fileName(f.key),
-  kind: (f) => f.kind,
-  course: (f) => f.courseKey ?? '',
-  table: (f) => f.table ?? '',
-  read: (f) => f.counts.read,
-  loaded: (f) => f.counts.loaded,
-  rejected: (f) => f.counts.rejected,
-  duplicates: (f) => f.counts.duplicates,
-  code: (f) => f.code ?? '',
-};
+type Sort = NonNullable<ArgsOf<'getReport'>['sort']>;
 
 export function ReportScreen() {
   const { env, route, go } = useApp();
@@ -45,7 +34,7 @@ export function ReportScreen() {
   const [code, setCode] = useState('');
   const [applied, setApplied] = useState({ course: '', code: '' });
   const [offset, setOffset] = useState(0);
-  const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 } | null>(null);
+  const [sort, setSort] = useState<Sort | null>(null);
   const [exporting, setExporting] = useState<string | null>(null);
   const [actionError, setActionError] = useState<unknown>();
 
@@ -56,18 +45,9 @@ export function ReportScreen() {
     ...(applied.code ? { code: applied.code } : {}),
   };
   const filterKey = JSON.stringify(filter);
-  const report = useCall(() => api.getReport({ env: env!, runId, filter, offset, limit: LIMIT }), [env, runId, filterKey, offset], env !== null);
-
-  const rows = useMemo(() => {
-    const files = report.data?.files ?? [];
-    if (!sort) return files;
-    const by = SORTERS[sort.key];
-    return [...files].sort((a, b) => {
-      const x = by(a);
-      const y = by(b);
-      return (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))) * sort.dir;
-    });
-  }, [report.data, sort]);
+  const sortArg = sort ? { sort } : {};
+  const report = useCall(() => api.getReport({ env: env!, runId, filter, ...sortArg, offset, limit: LIMIT }), [env, runId, filterKey, sort?.by, sort?.dir, offset], env !== null);
+  const rows = report.data?.files ?? [];
 
   if (!env) return <NeedEnvironment />;
 
@@ -83,7 +63,7 @@ export function ReportScreen() {
   async function exportCsv() {
     setExporting('Exporting…');
     try {
-      const text = await reportCsv({ env: env!, runId: shownRunId, filter }, (done, total) => setExporting(`Exporting ${count(done)} of ${count(total)}…`));
+      const text = await reportCsv({ env: env!, runId: shownRunId, filter, ...sortArg }, (done, total) => setExporting(`Exporting ${count(done)} of ${count(total)}…`));
       download(`pds-${env}-report-${shownRunId ?? 'latest'}.csv`, text);
     } catch (e) {
       setActionError(e);
@@ -103,14 +83,24 @@ export function ReportScreen() {
     }
   }
 
-  const header = (key: SortKey, label: string, numeric = false) => {
-    const active = sort?.key === key;
+  // A header click sorts the whole run by that column: ascending, then descending, then the run's own order.
+  const header = (by: ReportSortKey, label: string, numeric = false) => {
+    const active = sort?.by === by;
+    const next: Sort | null = !active ? { by, dir: 'asc' } : sort!.dir === 'asc' ? { by, dir: 'desc' } : null;
     return (
-      <th scope="col" className={numeric ? 'num' : undefined} aria-sort={active ? (sort!.dir === 1 ? 'ascending' : 'descending') : 'none'}>
-        <button type="button" className="sort" onClick={() => setSort(active && sort!.dir === -1 ? null : { key, dir: active ? -1 : 1 })}>
+      <th scope="col" className={numeric ? 'num' : undefined} aria-sort={active ? (sort!.dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
+        <button
+          type="button"
+          className="sort"
+          title={next ? `Sort the whole run by ${label.toLowerCase()}, ${next.dir === 'asc' ? 'ascending' : 'descending'}` : 'Back to the order the run handled the files in'}
+          onClick={() => {
+            setOffset(0);
+            setSort(next);
+          }}
+        >
           {label}
           <span aria-hidden="true" className="sort-mark">
-            {active ? (sort!.dir === 1 ? '▲' : '▼') : ''}
+            {active ? (sort!.dir === 'asc' ? '▲' : '▼') : ''}
           </span>
         </button>
       </th>
@@ -233,7 +223,7 @@ export function ReportScreen() {
               <thead>
                 <tr>
                   {header('status', 'Status')}
-                  {header('file', 'File')}
+                  {header('key', 'File')}
                   {header('kind', 'Kind')}
                   {header('course', 'Course')}
                   {header('table', 'Table')}
@@ -293,7 +283,6 @@ export function ReportScreen() {
             </table>
           </div>
           <Pager offset={offset} limit={LIMIT} total={report.data.total} onChange={setOffset} what="files" />
-          {sort && <p className="muted small">Sorted within this page; filters apply to the whole run.</p>}
         </>
       )}
       {openKey && (

@@ -238,6 +238,22 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
     assert.equal(lines.length - 1, total, 'one line per file of the run');
     assert.match(lines[1]!, /^[\w-]+,\d{4}-\d{2}-\d{2}T[\d:.]+Z,/);
     assert.ok(lines.some((l) => l.includes('TSV_FIELD_COUNT') || l.includes('LINES_REJECTED')));
+
+    // A header sorts the whole run, not the page: from the keyboard, ascending then descending.
+    const runId = decodeURIComponent(firstRunReport.replace(/^#\/?/, '').split('/')[1] ?? '');
+    const worst = await call<{ files: { key: string }[] }>('getReport', { env: 'live', ...(runId && runId !== 'latest' ? { runId } : {}), sort: { by: 'rejected', dir: 'desc' }, limit: 1 });
+    const rejectedHeader = page.locator('.report-table thead th', { has: page.getByRole('button', { name: 'Rejected', exact: true }) });
+    const sortButton = rejectedHeader.getByRole('button');
+    await sortButton.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('.report-table thead th[aria-sort="ascending"]') !== null);
+    await sortButton.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('.report-table thead th[aria-sort="descending"]') !== null);
+    assert.equal(await rejectedHeader.getAttribute('aria-sort'), 'descending');
+    await page.waitForFunction((key) => document.querySelector('.report-table tbody tr .file-cell a')?.getAttribute('title') === key, worst.files[0]!.key);
+    await sortButton.click();
+    await page.waitForFunction(() => document.querySelector('.report-table thead th:not([aria-sort="none"])') === null);
   });
 
   test('a flagged file opens with its reason and the text of its rejected line', async () => {

@@ -66,6 +66,30 @@ describe('console reports', () => {
     await assert.rejects(console.getReport({ env: 'local', runId: 'nope', filter: {}, offset: 0, limit: 10 }), (e: unknown) => codeOf(e) === 'NO_SUCH_RUN');
   });
 
+  test('getReport sorts the whole filtered run before paging, stably, in either direction', async () => {
+    const pages = async (sort: { by: 'rejected' | 'key' | 'code'; dir: 'asc' | 'desc' }, filter = {}) => {
+      const keys: string[] = [];
+      for (let offset = 0; offset < 4; offset += 1) {
+        const page = await console.getReport({ env: 'local', runId: firstRun, filter, sort, offset, limit: 1 });
+        keys.push(...page.files.map((f) => f.key));
+      }
+      return keys;
+    };
+    const k = home.keys;
+    // File 1 has 7 rejected lines, file 3 has 1: the first page holds the worst file of the whole run.
+    assert.deepEqual(await pages({ by: 'rejected', dir: 'desc' }), [k[1], k[3], k[0], k[2]]);
+    // Ties keep the order the run handled them in.
+    assert.deepEqual(await pages({ by: 'rejected', dir: 'asc' }), [k[0], k[2], k[3], k[1]]);
+    assert.deepEqual(await pages({ by: 'key', dir: 'desc' }), [...k].sort().reverse());
+    // Files without a code come last whichever the direction.
+    assert.deepEqual((await pages({ by: 'code', dir: 'desc' })).slice(2).sort(), [k[0], k[2]].sort());
+    assert.deepEqual(await pages({ by: 'rejected', dir: 'asc' }, { status: ['partial'] }), [k[3], k[1]]);
+    // Without a sort, the ledger's order; the direction defaults to ascending; unknown columns are refused.
+    assert.deepEqual((await console.getReport({ env: 'local', runId: firstRun, filter: {}, offset: 0, limit: 10 })).files.map((f) => f.key), [k[0], k[1], k[2], k[3]]);
+    assert.deepEqual(CONSOLE_METHODS.getReport.args.parse({ env: 'local', sort: { by: 'loaded' } }).sort, { by: 'loaded', dir: 'asc' });
+    assert.equal(CONSOLE_METHODS.getReport.args.safeParse({ env: 'local', sort: { by: 'file' } }).success, false);
+  });
+
   test('getFileHistory lists one file’s outcome in every run that touched it, newest first', async () => {
     const history = await console.getFileHistory({ env: 'local', key: home.keys[1]! });
     assert.deepEqual(history.entries.map((e) => e.runId), [secondRun, firstRun]);

@@ -56,7 +56,7 @@ const SAMPLE_ARGS = {
   cancelRun: { env: 'dev', runId: 'run-1' },
   listActiveRuns: {},
   listRuns: { env: 'dev' },
-  getReport: { env: 'dev', filter: { status: ['failed'] }, limit: 10 },
+  getReport: { env: 'dev', filter: { status: ['failed'] }, sort: { by: 'rejected', dir: 'desc' }, limit: 10 },
   getFileHistory: { env: 'dev', key: 'a/b.gpg' },
   getRejectedLines: { env: 'dev', key: 'a/b.gpg' },
   getStatus: { env: 'dev' },

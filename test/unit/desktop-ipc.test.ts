@@ -193,7 +193,7 @@ describe('desktop app IPC path (under Node)', () => {
       await step('listActiveRuns', {});
       await step('listRuns', { env: 'local' });
       await step('getReport', { env: 'local' });
-      await step('getReport', { env: 'local', runId, filter: { status: ['partial'] } });
+      await step('getReport', { env: 'local', runId, filter: { status: ['partial'] }, sort: { by: 'rejected', dir: 'desc' } });
       await step('getFileHistory', { env: 'local', key: 'orgx-edx-events-2026-01-02.log' });
       await step('getRejectedLines', { env: 'local', key: 'orgx-edx-events-2026-01-02.log' });
       await step('getStatus', { env: 'local' });
