@@ -3,12 +3,14 @@
  * and MongoDB (events, forum snapshots; FerretDB): afterwards no table or collection holds their
  * username, e-mail, name or user id — found by scanning every row and document, not by asking the
  * code that deleted them — while every other learner's rows and documents are unchanged; running
- * it again changes nothing, and loading the same delivery again does not bring them back.
+ * it again changes nothing, and loading the same delivery again does not bring them back. The
+ * pseudonymised views on MariaDB carry the same pseudonyms as SQLite under one secret, hold no
+ * direct identifier, and the analyst role of `pds db grants` reads them but not the tables.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,6 +21,9 @@ import { loadConfig, saveConfig } from '../../core/config/config-store.js';
 import { environmentSchema } from '../../core/config/config-schema.js';
 import { runDemo } from '../../core/demo/run-demo.js';
 import { createConsoleHandlers, type ConsoleEngine } from '../../core/service/console-handlers.js';
+import { environmentGrants, refreshEnvironmentPseudonyms } from '../../core/privacy/pseudonym-commands.js';
+import { pseudonymOf } from '../../core/privacy/pseudonyms.js';
+import Database from 'better-sqlite3';
 import { createConsoleService } from '../../core/service/console-service.js';
 import { startFerretDb, type FerretDbServer } from '../support/ferretdb.js';
 import { startMariaDb, type MariaDbServer } from '../support/mariadb.js';
@@ -105,7 +110,11 @@ describe('pds forget on MariaDB + MongoDB (demo delivery)', { timeout: 600_000 }
     await runDemo(service);
     const config = await loadConfig(home);
     const keyFiles = readdirSync(join(home, 'envs', 'demo', 'keys')).map((f) => `envs/demo/keys/${f}`);
+    // One privacy secret for both environments: a learner has the same pseudonym in SQLite and MariaDB.
+    await writeFile(join(home, 'privacy-shared'), 'shared privacy secret of the test', { mode: 0o600 });
+    config.environments.demo!.privacy = { secret: 'file:privacy-shared', eraseRetired: false };
     config.environments[ENV] = environmentSchema.parse({
+      privacy: { secret: 'file:privacy-shared' },
       source: { type: 'local', path: 'demo/source' },
       key: { files: keyFiles, passphrase: 'file:demo/passphrase' },
       targets: {
@@ -134,6 +143,47 @@ describe('pds forget on MariaDB + MongoDB (demo delivery)', { timeout: 600_000 }
     await handlers?.close();
     if (home) await rm(home, { recursive: true, force: true });
     await Promise.all([db?.stop(), mongo?.stop()]);
+  });
+
+  test('pseudonymised views on MariaDB: the same pseudonyms as SQLite, no direct identifier, and the analyst role reads only them', async () => {
+    await refreshEnvironmentPseudonyms(home, 'demo');
+    const sqlite = new Database(join(home, 'envs', 'demo', 'data.sqlite'), { readonly: true });
+    const inSqlite = new Map((sqlite.prepare('SELECT user_id, pseudonym FROM pds_pseudonyms').all() as { user_id: number; pseudonym: string }[]).map((r) => [Number(r.user_id), r.pseudonym]));
+    const identifiers = (sqlite.prepare('SELECT username AS v FROM auth_user UNION SELECT email FROM auth_user UNION SELECT name FROM auth_userprofile').all() as { v: string }[]).map((r) => r.v).filter((v) => v && v.length >= 4);
+    sqlite.close();
+    const inMariaDb = await sql<{ user_id: number; pseudonym: string }>('SELECT user_id, pseudonym FROM pds_pseudonyms');
+    assert.ok(inMariaDb.length > 10);
+    for (const r of inMariaDb) {
+      assert.equal(r.pseudonym, pseudonymOf('shared privacy secret of the test', r.user_id));
+      if (inSqlite.has(Number(r.user_id))) assert.equal(inSqlite.get(Number(r.user_id)), r.pseudonym);
+    }
+    const views = (await sql<{ t: string }>("SELECT table_name AS t FROM information_schema.views WHERE table_schema = DATABASE() AND table_name LIKE 'pseudo\\_%'")).map((r) => r.t);
+    assert.ok(views.includes('pseudo_auth_user') && views.includes('pseudo_video_events'), views.join(', '));
+    for (const v of views) {
+      const text = JSON.stringify(await sql(`SELECT * FROM \`${v}\``));
+      for (const id of identifiers) assert.ok(!text.includes(id), `${v} holds a direct identifier`);
+    }
+    const [joined] = await sql<{ n: number }>('SELECT COUNT(*) AS n FROM pseudo_student_courseenrollment e JOIN pseudo_video_events v ON v.user_pseudonym = e.user_pseudonym');
+    const [plain] = await sql<{ n: number }>('SELECT COUNT(*) AS n FROM student_courseenrollment e JOIN video_events v ON v.user_id = e.user_id');
+    assert.equal(Number(joined!.n), Number(plain!.n));
+    // The statements of pds db grants, run as root: an analyst reads the views, not the tables.
+    const root = await mariadb.createConnection({ socketPath: db.socket, user: 'root' });
+    try {
+      for (const stmt of (await environmentGrants(home, ENV)).filter((l) => l !== '' && !l.startsWith('--'))) await root.query(stmt);
+      await root.query("CREATE USER IF NOT EXISTS 'analyst'@'%' IDENTIFIED BY 'analyst-pw'");
+      await root.query("GRANT pds_analyst TO 'analyst'@'%'");
+      await root.query("SET DEFAULT ROLE pds_analyst FOR 'analyst'@'%'");
+    } finally {
+      await root.end();
+    }
+    const analyst = await mariadb.createConnection({ host: db.host, port: db.port, user: 'analyst', password: 'analyst-pw', database: db.database });
+    try {
+      assert.ok(((await analyst.query('SELECT COUNT(*) AS n FROM pseudo_auth_user')) as { n: unknown }[])[0]!.n !== undefined);
+      await assert.rejects(analyst.query('SELECT username FROM auth_user LIMIT 1'), /denied/i);
+      await assert.rejects(analyst.query('SELECT * FROM pds_pseudonyms LIMIT 1'), /denied/i);
+    } finally {
+      await analyst.end();
+    }
   });
 
   test('the learner is in the tables and the collections before', async () => {
