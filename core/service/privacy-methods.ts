@@ -6,6 +6,9 @@ import { forgetLearner } from '../privacy/forget.js';
 import { environmentPaths } from '../config/config-store.js';
 import { appendAuditEntry, PrivacyLedger, osActor, type AuditEntry } from '../privacy/privacy-ledger.js';
 import type { HandlerContext } from './handler-context.js';
+import { acquireRunLock } from './run-lock.js';
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 
 /** Who acts through these handlers: the OS user for the CLI, the console (served by that user) otherwise. */
 export function actorOf(ctx: HandlerContext): string {
@@ -16,8 +19,14 @@ export function privacyMethods(ctx: HandlerContext): Pick<ConsoleHandlers, 'forg
   return {
     async forgetLearner({ env, user, dryRun }) {
       const { config, paths } = await ctx.environment(env);
-      const result = await forgetLearner({ home: ctx.home, env, config, paths, user, dryRun, actor: actorOf(ctx) });
-      return result;
+      // Not while a run loads: the run could write the learner back between two deletions.
+      if (!dryRun) await mkdir(paths.root, { recursive: true, mode: 0o700 });
+      const release = dryRun ? async () => undefined : await acquireRunLock(join(paths.root, 'run.lock'), env);
+      try {
+        return await forgetLearner({ home: ctx.home, env, config, paths, user, dryRun, actor: actorOf(ctx) });
+      } finally {
+        await release();
+      }
     },
 
     async listAudit({ env, limit }) {
