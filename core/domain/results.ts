@@ -80,6 +80,8 @@ export interface RunOptions {
   snapshotDate?: string;
   /** Retry exactly these files (ledger keys; `pkg.zip!member` for package members), whatever their state. */
   retryKeys?: string[];
+  /** The code a retry was asked for (`retryKeys` are the files flagged with it then), kept to name the run. */
+  retryCode?: string;
   /** Course globs narrowing the environment's course filter for this run (a schedule's `courses`). */
   courses?: string[];
 }

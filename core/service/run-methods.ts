@@ -39,7 +39,7 @@ export async function resolveRunOptions(ctx: HandlerContext, env: string, option
   if (keys.length === 0) {
     throw new ConfigError('A retry names no file: give the files to retry, or the code they are flagged with.', { code: 'NOTHING_TO_RETRY' });
   }
-  return { ...out, retryKeys: keys };
+  return { ...out, retryKeys: keys, ...(retry.code ? { retryCode: retry.code } : {}) };
 }
 
 export function runMethods(ctx: HandlerContext): RunMethods {

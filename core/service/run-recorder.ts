@@ -19,14 +19,14 @@ export const CANCEL_CHECK_MS = 1000;
 /** Rejected lines listed with a file in events and reports (the quarantine file has them all). */
 export const REJECTED_LINES_SHOWN = 20;
 
-/** The run options as the contract shows them (explicit files and retry keys summarised). */
+/** The run options as the contract shows them (explicit files left out; a retry by code names its code). */
 export function contractRunOptions(o: RunOptions): RunOptionsArg {
   return {
     ...(o.only ? { only: o.only } : {}),
     ...(o.from ? { from: o.from } : {}),
     ...(o.to ? { to: o.to } : {}),
     ...(o.dryRun ? { dryRun: true } : {}),
-    ...(o.retryKeys ? { retry: { keys: o.retryKeys } } : {}),
+    ...(o.retryKeys || o.retryCode ? { retry: { ...(o.retryKeys ? { keys: o.retryKeys } : {}), ...(o.retryCode ? { code: o.retryCode } : {}) } } : {}),
   };
 }
 

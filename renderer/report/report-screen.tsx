@@ -14,7 +14,7 @@ import { expectRun } from '../api/run-events.js';
 import { href, useApp } from '../shared/app-context.js';
 import { count, fileName } from '../shared/format.js';
 import { useCall } from '../shared/use-call.js';
-import { describeOptions } from '../runs/runs-screen.js';
+import { describeOptions } from '../runs/describe-options.js';
 import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pager, Pill, ScreenHeader, Time } from '../shared/ui.js';
 import { download, reportCsv } from './csv.js';
 import { countsAddUp } from './counts.js';

@@ -1,24 +1,13 @@
 /** Run history, newest first, paged from the server: status, what was asked, counts, duration. */
 import { useState } from 'react';
-import type { RunSummaryData } from '../../core/contract/methods.js';
 import { api } from '../api/client.js';
 import { href, useApp } from '../shared/app-context.js';
 import { between, count, duration } from '../shared/format.js';
 import { useCall } from '../shared/use-call.js';
 import { Empty, ErrorNote, Loading, NeedEnvironment, Pager, Pill, ScreenHeader, Time } from '../shared/ui.js';
+import { describeOptions } from './describe-options.js';
 
 const LIMIT = 25;
-
-/** What a run was asked to do, in words. */
-export function describeOptions(o: RunSummaryData['options']): string {
-  const parts: string[] = [];
-  if (o.retry?.code) parts.push(`retry files flagged ${o.retry.code}`);
-  else if (o.retry?.keys) parts.push(`retry ${o.retry.keys.length === 1 ? 'one file' : `${o.retry.keys.length} files`}`);
-  else parts.push(o.only === 'weekly' ? 'weekly packages' : o.only === 'events' ? 'event logs' : 'everything');
-  if (o.from || o.to) parts.push(`${o.from ?? '…'} to ${o.to ?? '…'}`);
-  if (o.dryRun) parts.push('dry run');
-  return parts.join(', ');
-}
 
 export function RunsScreen() {
   const { env } = useApp();

@@ -10,6 +10,7 @@ import { expiry, groupFingerprint } from '../../renderer/keys/key-expiry.js';
 import { draftFromSettings, EMPTY_DRAFT, secretFieldsFor, settingsFromDraft } from '../../renderer/environments/settings-draft.js';
 import { CSV_COLUMNS, csvRow } from '../../renderer/report/csv-row.js';
 import { countsAddUp } from '../../renderer/report/counts.js';
+import { describeOptions } from '../../renderer/runs/describe-options.js';
 import { bytes, duration, fileName, utcTime } from '../../renderer/shared/format.js';
 import type { FileResultView, RunSummaryData } from '../../core/contract/methods.js';
 
@@ -93,4 +94,11 @@ test('sizes, durations, UTC titles and file names read plainly', () => {
   assert.equal(utcTime('2026-06-01T02:00:00.123Z'), '2026-06-01 02:00:00 UTC');
   assert.equal(fileName('demox-2026-05-31.zip!DemoX-2026-05-31/DemoX-Old-1T-x.sql.gpg'), 'DemoX-Old-1T-x.sql.gpg');
   assert.equal(fileName('demox/edx/events/2026/demox-edx-events-2026-05-20.log.gz.gpg'), 'demox-edx-events-2026-05-20.log.gz.gpg');
+});
+
+test('a run is named by what it was asked: a retry by code names the code', () => {
+  assert.equal(describeOptions({ retry: { keys: ['a.log.gz.gpg'], code: 'DECRYPT_NO_MATCHING_KEY' } }), 'retry of files flagged DECRYPT_NO_MATCHING_KEY');
+  assert.equal(describeOptions({ retry: { keys: ['a.log.gz.gpg'] } }), 'retry one file');
+  assert.equal(describeOptions({ retry: { keys: ['a', 'b'] } }), 'retry 2 files');
+  assert.equal(describeOptions({ only: 'events', from: '2026-01-01', dryRun: true }), 'event logs, 2026-01-01 to …, dry run');
 });

@@ -120,8 +120,14 @@ describe('console runs', () => {
 
     const retry = await console.startRun({ env: 'local', options: { retry: { code: 'LINES_REJECTED' } } });
     const finished = await log.finished(retry.runId);
-    assert.deepEqual(finished.run.options.retry, { keys: [flagged] });
+    // Recorded with the code as given, so the run is named by it (in its events and in the history).
+    assert.deepEqual(finished.run.options.retry, { keys: [flagged], code: 'LINES_REJECTED' });
+    const history = await console.listRuns({ env: 'local', offset: 0, limit: 10 });
+    assert.deepEqual(history.runs.find((r) => r.runId === retry.runId)?.options.retry, { keys: [flagged], code: 'LINES_REJECTED' });
     const events = log.of(retry.runId);
+    const startedEvent = events.find((e) => e.type === 'run-started');
+    assert.ok(startedEvent?.type === 'run-started');
+    assert.equal(startedEvent.options.retry?.code, 'LINES_REJECTED');
     const planEvent = events.find((e) => e.type === 'plan');
     assert.ok(planEvent?.type === 'plan');
     assert.deepEqual(planEvent.planned.map((p) => p.key), [flagged]);
