@@ -80,11 +80,15 @@ export function pseudoViews(): PseudoView[] {
   return out;
 }
 
-/** Every user id the store holds (snapshots and events). */
+/**
+ * Every user id the store holds, from the snapshot tables and the designated event tables (which
+ * index `user_id`). The raw `events` table is not scanned: it has no such index and is the largest
+ * table; a learner seen only there gets a pseudonym once a snapshot or designated row names them.
+ */
 async function userIds(db: SqlTarget, tables: Set<string>): Promise<Set<number>> {
   const ids = new Set<number>();
   for (const v of pseudoViews()) {
-    if (!tables.has(v.table)) continue;
+    if (!tables.has(v.table) || v.table === 'events') continue;
     const [idCol] = userKeyOf([...WEEKLY_TABLES, ...EVENT_TABLES].find((t) => t.name === v.table)!)!;
     for (const r of await db.all<{ id: unknown }>(`SELECT DISTINCT ${quoteIdent(db.dialect, idCol)} AS id FROM ${quoteIdent(db.dialect, v.table)} WHERE ${quoteIdent(db.dialect, idCol)} IS NOT NULL`)) {
       const n = Number(r.id);
