@@ -23,6 +23,23 @@ export function isFlagged(file: { status: string }): boolean {
   return (FLAGGED_STATUSES as readonly string[]).includes(file.status);
 }
 
+/**
+ * True when a file result counts in a run's totals per status. A package's own row is a summary of
+ * its members, which count each as a file: it counts only when the package itself failed (then no
+ * member ran). The run totals the ledger keeps and a report's counts both follow this rule.
+ */
+export function countsInTotals(file: { kind: string; status: string }): boolean {
+  const isPackage = file.kind === 'weekly-package' || file.kind === 'email-opt-in-package';
+  return !isPackage || file.status === 'failed';
+}
+
+/** Files per status (every status, 0 included), by the rule of `countsInTotals`. */
+export function totalsByStatus(files: readonly { kind: string; status: FileStatus }[]): Record<FileStatus, number> {
+  const totals = Object.fromEntries(FILE_STATUSES.map((s) => [s, 0])) as Record<FileStatus, number>;
+  for (const f of files) if (countsInTotals(f)) totals[f.status]++;
+  return totals;
+}
+
 export const RUN_STATUSES = ['running', 'succeeded', 'flagged', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 

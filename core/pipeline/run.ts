@@ -5,9 +5,8 @@
  */
 import { recognizeFileName } from '../domain/file-names.js';
 import { splitMemberKey } from '../domain/files.js';
-import { isFlagged, type FileResult, type PlannedFile, type RunOptions, type RunResult, type RunStatus } from '../domain/results.js';
+import { isFlagged, totalsByStatus, type FileResult, type PlannedFile, type RunOptions, type RunResult, type RunStatus } from '../domain/results.js';
 import { CancelledError, LoadError, PdsError, SourceError, serializeError } from '../errors/index.js';
-import { emptyTotals } from '../ledger/ledger.js';
 import type { SourceObject } from '../sources/ports.js';
 import type { PipelineContext } from './context.js';
 import { runFile } from './run-file.js';
@@ -66,12 +65,7 @@ function order(object: SourceObject): number {
 
 /** Counts files by status; a package's own summary counts only when the package itself failed. */
 function totalsOf(files: FileResult[]): RunResult['totals'] {
-  const totals = emptyTotals();
-  for (const f of files) {
-    const isPackage = f.kind === 'weekly-package' || f.kind === 'email-opt-in-package';
-    if (!isPackage || f.status === 'failed') totals[f.status]++;
-  }
-  return totals;
+  return totalsByStatus(files);
 }
 
 function statusOf(files: FileResult[]): RunStatus {

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { ConsoleHandlers } from '../contract/methods.js';
-import type { FileResult } from '../domain/results.js';
+import { totalsByStatus, type FileResult } from '../domain/results.js';
 import { ConfigError, PdsError } from '../errors/index.js';
 import { readQuarantinePage } from '../pipeline/quarantine-reader.js';
 import { environmentDecryptor } from '../privacy/environment-keys.js';
@@ -80,9 +80,10 @@ export function reportMethods(ctx: HandlerContext): ReportMethods {
           hint: runId ? 'Pick a run from the environment’s run history.' : 'Start a run to see its report.',
         });
       }
-      // Totals per status over the whole run; the page is of the filtered files, sorted before paging.
-      const counts: Record<string, number> = {};
-      for (const f of found.files) counts[f.status] = (counts[f.status] ?? 0) + 1;
+      // Totals per status over the whole run, counted as the run's totals are (a package's summary
+      // row only when the package failed: its members are the files); the page is of the filtered
+      // files, every row, sorted before paging.
+      const counts = Object.fromEntries(Object.entries(totalsByStatus(found.files)).filter(([, n]) => n > 0));
       const files = sortFiles(
         found.files.filter((f) => matchesFilter(f, filter)),
         sort,

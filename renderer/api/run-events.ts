@@ -8,6 +8,7 @@
  */
 import { useSyncExternalStore } from 'react';
 import type { FileResultView, RunEvent, RunSummaryData } from '../../core/contract/methods.js';
+import { countsInTotals } from '../../core/domain/results.js';
 import { api, desktopBridge } from './client.js';
 import { currentToken } from './token.js';
 
@@ -76,7 +77,8 @@ function apply(event: RunEvent): void {
       run.done = prev.done + (planned ? 1 : 0);
       run.bytesDone = prev.bytesDone + (planned ? r.counts.bytes : 0);
       run.rowsLoaded = prev.rowsLoaded + r.counts.loaded;
-      run.byStatus = { ...prev.byStatus, [r.status]: (prev.byStatus[r.status] ?? 0) + 1 };
+      // Counted as the run's totals are: a package's summary row only when the package failed.
+      if (countsInTotals(r)) run.byStatus = { ...prev.byStatus, [r.status]: (prev.byStatus[r.status] ?? 0) + 1 };
       run.recent = [r, ...prev.recent].slice(0, RECENT);
       if (run.current?.key === r.key) run.current = null;
       break;

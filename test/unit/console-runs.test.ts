@@ -166,6 +166,32 @@ describe('console runs', () => {
     log.stop();
   });
 
+  test('a run with a package: the report counts its files per status as the run totals do, the package row listed but not counted', { skip: !hasZip() && 'zip command not installed' }, async () => {
+    const { home, console } = await setup({ files: 1 });
+    const folder = 'orgx-2026-01-04';
+    const work = join(home.home, 'pkg');
+    await mkdir(join(work, folder), { recursive: true });
+    const header = 'id\tuser_id\tcourse_id\tcreated\tis_active\tmode';
+    const good = `${header}\n1\t5\tcourse-v1:OrgX+C+2T2026\tNULL\t1\tverified\n`;
+    const tables = { 'OrgX-Course1-2T2026': good, 'OrgX-Course2-2T2026': good, 'OrgX-Course3-2T2026': `${good}2\t6\n` };
+    for (const [course, text] of Object.entries(tables)) await writeFile(join(work, folder, `${course}-student_courseenrollment-prod-analytics.sql`), text);
+    execFileSync('zip', ['--quiet', '--recurse-paths', join(home.source, `${folder}.zip`), folder], { cwd: work });
+
+    const log = recordEvents(console);
+    const { runId } = await console.startRun({ env: 'local', options: {} });
+    const finished = await log.finished(runId);
+    log.stop();
+    // One event log and two members loaded, one member partial; the package's own row is a summary.
+    const expected = { loaded: 3, partial: 1, failed: 0, skipped: 0 };
+    assert.deepEqual(finished.run.totals, expected);
+    const listed = (await console.listRuns({ env: 'local', offset: 0, limit: 1 })).runs[0]!;
+    assert.deepEqual(listed.totals, expected);
+    const report = await console.getReport({ env: 'local', runId, filter: {}, offset: 0, limit: 100 });
+    assert.deepEqual(report.counts, { loaded: 3, partial: 1 });
+    assert.equal(report.total, 5, 'every row is listed, the package summary too');
+    assert.ok(report.files.some((f) => f.kind === 'weekly-package' && f.status === 'loaded'));
+  });
+
   test('listRuns pages the history newest first, with the total', async () => {
     const { console } = await setup({ files: 1 });
     const log = recordEvents(console);
