@@ -2,13 +2,15 @@
  * Data protection after each run that loaded: the pseudonym map and the `pseudo_*` views are
  * brought up to date in the relational store, and learners edX has retired (usernames of the form
  * `retired__user_…`, docs/edx-formats.md §7.14) are reported — and, with `privacy.eraseRetired`,
- * erased (`forgetLearner`, recorded with reason `retired`). Never fails the run: a problem is a notice.
+ * erased (`forgetLearner`, recorded with reason `retired`); scheduled runs also apply the retention
+ * ages (`pds purge`). Never fails the run: a problem is a notice.
  */
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import type { EnvironmentPaths } from '../config/config-store.js';
 import { openErasureTargets } from './erasure-targets.js';
 import { forgetLearner } from './forget.js';
 import { privacySecret } from './privacy-ledger.js';
+import { purge } from './purge.js';
 import { refreshPseudonyms } from './pseudonyms.js';
 
 export interface PrivacyNotice {
@@ -44,6 +46,16 @@ export async function afterRunPrivacy(opts: { home: string; env: string; config:
     }
   } catch (error) {
     notices.push({ level: 'warning', message: `The pseudonymised views could not be refreshed: ${(error as Error).message}` });
+  }
+  const r = opts.config.retention;
+  if (opts.actor === 'scheduler' && (r?.events || r?.designated || r?.snapshots)) {
+    // Scheduled loads also apply the retention ages (what pds purge does by hand).
+    try {
+      const purged = await purge({ ...opts, dryRun: false });
+      if (purged.totalRows > 0) notices.push({ level: 'info', message: `Retention removed ${purged.totalRows} row(s) older than the environment's retention ages (see pds audit).` });
+    } catch (error) {
+      notices.push({ level: 'warning', message: `Retention could not purge old rows: ${(error as Error).message}` });
+    }
   }
   try {
     const retired = await retiredLearners(opts.home, opts.env, opts.config, opts.paths);

@@ -27,8 +27,8 @@ export function retentionPolicy(config: EnvironmentConfig): RetentionPolicy {
   const r = config.retention ?? DEFAULT_RETENTION;
   const landing = days(r.landingDays, 'after a successful load');
   const quarantine = days(r.quarantineDays, 'after they were written');
-  const snapshots = `the newest weekly snapshot of each course (each package replaces the previous one)${r.snapshots ? `; a course whose newest snapshot is older than ${r.snapshots} is removed by \`pds purge\`` : ''}`;
-  const events = r.events ? `${r.events}, then removed by \`pds purge\`` : 'kept until erased (no expiry configured)';
+  const snapshots = `the newest weekly snapshot of each course (each package replaces the previous one)${r.snapshots ? `; a course whose newest snapshot is older than ${r.snapshots} is removed by \`pds purge\` and scheduled runs` : ''}`;
+  const events = r.events ? `${r.events}, then removed by \`pds purge\` and scheduled runs` : 'kept until erased (no expiry configured)';
   const designated = r.designated ?? r.events;
   return {
     landing,
@@ -40,7 +40,7 @@ export function retentionPolicy(config: EnvironmentConfig): RetentionPolicy {
       { what: 'Quarantine files', rule: `${quarantine} (\`retention.quarantineDays\`)` },
       { what: 'Weekly tables', rule: `${snapshots} (\`retention.snapshots\`)` },
       { what: 'Raw events (`events`)', rule: `${events} (\`retention.events\`)` },
-      { what: 'Designated event tables', rule: `${designated ? `${designated}, then removed by \`pds purge\`` : 'kept until erased (no expiry configured)'} (\`retention.designated\`)` },
+      { what: 'Designated event tables', rule: `${designated ? `${designated}, then removed by \`pds purge\` and scheduled runs` : 'kept until erased (no expiry configured)'} (\`retention.designated\`)` },
     ],
   };
 }

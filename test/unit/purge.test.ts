@@ -90,7 +90,7 @@ describe('pds purge', () => {
     } finally {
       ledger.close();
     }
-    assert.match(retentionPolicy(policy).events, /1y, then removed by `pds purge`/);
+    assert.match(retentionPolicy(policy).events, /1y, then removed by `pds purge` and scheduled runs/);
   });
 
   test('snapshots older than their age are removed, newer ones kept', async () => {
