@@ -19,6 +19,7 @@ import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pager, Pill, ScreenH
 import { download, reportCsv } from './csv.js';
 import { countsAddUp } from './counts.js';
 import { FileDetail } from './file-detail.js';
+import { fileLabel } from './file-label.js';
 import { KIND_LABELS } from './kind-labels.js';
 
 const LIMIT = 100;
@@ -242,7 +243,7 @@ export function ReportScreen() {
                     </td>
                     <td className="file-cell">
                       <a className="ellipsis ellipsis-file" href={href('report', shownRunId ?? 'latest', 'file', f.key)} title={f.key} aria-label={fileName(f.key)} onClick={(e) => (e.preventDefault(), open(f.key))}>
-                        {fileName(f.key)}
+                        {fileLabel(f)}
                       </a>
                     </td>
                     <td className="nowrap" title={f.kind}>

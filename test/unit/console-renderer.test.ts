@@ -10,6 +10,7 @@ import { expiry, groupFingerprint } from '../../renderer/keys/key-expiry.js';
 import { draftFromSettings, EMPTY_DRAFT, secretFieldsFor, settingsFromDraft } from '../../renderer/environments/settings-draft.js';
 import { CSV_COLUMNS, csvRow } from '../../renderer/report/csv-row.js';
 import { countsAddUp } from '../../renderer/report/counts.js';
+import { fileLabel, middle } from '../../renderer/report/file-label.js';
 import { describeOptions } from '../../renderer/runs/describe-options.js';
 import { bytes, duration, fileName, utcTime } from '../../renderer/shared/format.js';
 import type { FileResultView, RunSummaryData } from '../../core/contract/methods.js';
@@ -101,4 +102,20 @@ test('a run is named by what it was asked: a retry by code names the code', () =
   assert.equal(describeOptions({ retry: { keys: ['a.log.gz.gpg'] } }), 'retry one file');
   assert.equal(describeOptions({ retry: { keys: ['a', 'b'] } }), 'retry 2 files');
   assert.equal(describeOptions({ only: 'events', from: '2026-01-01', dryRun: true }), 'event logs, 2026-01-01 to …, dry run');
+});
+
+test('the File column names a package member by what differs, the course key being in its own column', () => {
+  const course = 'DemoX-6.00.1-x-1T2026';
+  const member = (table: string) => ({ key: `demox-2026-05-31.zip!DemoX-2026-05-31/${course}-${table}-prod-analytics.sql.gpg`, courseKey: course });
+  const labels = ['auth_user', 'auth_userprofile', 'student_courseenrollment'].map((t) => fileLabel(member(t)));
+  assert.deepEqual(labels, ['…auth_user-prod-analytics.sql.gpg', '…auth_userprofile-prod-analytics.sql.gpg', '…student_courseenrollment-prod-analytics.sql.gpg']);
+  assert.equal(new Set(labels.map((l) => l.slice(0, 20))).size, 3, 'the visible starts differ');
+  // Without a course, a long name is cut in the middle and keeps its end (an event log's date).
+  const log = fileLabel({ key: 'demox/edx/events/2026/demox-edx-events-2026-05-20.log.gz.gpg' });
+  assert.equal(log, 'demox-…2026-05-20.log.gz.gpg');
+  assert.equal(log.length, 28);
+  assert.equal(fileLabel({ key: 'demox-2026-05-31.zip' }), 'demox-2026-05-31.zip');
+  // A name that only happens to start like the course is not cut there.
+  assert.equal(fileLabel({ key: 'DemoX-6.00.1-x-1T2026X.sql', courseKey: course }), 'DemoX-6.00.1-x-1T2026X.sql');
+  assert.equal(middle('abcdefghij', 5), 'a…hij');
 });
