@@ -42,6 +42,8 @@ const leaks: string[] = [];
 let apiResponses = 0;
 /** The address of the first full run's report (the dark-theme screenshot shows it). */
 let firstRunReport = '';
+/** The first full run's loaded files as its Report counts them (the Runs screen must say the same). */
+let firstRunLoaded = '';
 /** The run event stream as a second client reads it, scanned at the end like the API answers. */
 const eventStream = { text: '', stop: new AbortController(), done: Promise.resolve() };
 
@@ -227,6 +229,8 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
     await page.getByRole('heading', { level: 1, name: /^Report/ }).waitFor();
     await page.locator('.report-table tbody tr').first().waitFor();
     firstRunReport = new URL(page.url()).hash;
+    firstRunLoaded = /([\d,]+) loaded/.exec((await page.locator('.run-line .pills').textContent()) ?? '')?.[1] ?? '';
+    assert.ok(firstRunLoaded, 'the report counts the loaded files');
     await shot('report');
 
     // The CSV export holds every file of the run, with the run's start in UTC.
@@ -283,6 +287,8 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
     await go('Runs');
     await page.locator('table tbody tr').first().waitFor();
     assert.match((await page.locator('table tbody tr').first().textContent()) ?? '', /flagged/);
+    // The run's totals and its report count the files alike (a package's own row is not a file).
+    assert.equal((await page.locator('table tbody tr').first().locator('td').nth(4).textContent())?.trim(), firstRunLoaded);
     await shot('runs');
     await go('Attention');
     const other = FAULTS.otherKey.slice(FAULTS.otherKey.lastIndexOf('/') + 1);
