@@ -9,20 +9,7 @@ import { stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
+import { bundleContentType, bundleRelativePath } from '../contract/bundle-files.js';
 
 /**
  * The folder of the renderer's bundle: `dist/renderer/` of the package, found from this module
@@ -65,8 +52,9 @@ export async function serveStatic(dir: string, pathname: string, response: Serve
     send(response, 400, 'text/plain; charset=utf-8', 'Bad path.\n', headOnly);
     return;
   }
-  const target = resolve(root, `.${decoded}`);
-  if (decoded.includes('\0') || (target !== root && !target.startsWith(root + sep))) {
+  const inside = bundleRelativePath(decoded);
+  const target = resolve(root, inside ?? '');
+  if (inside === undefined || (target !== root && !target.startsWith(root + sep))) {
     send(response, 404, 'text/plain; charset=utf-8', 'Not found.\n', headOnly);
     return;
   }
@@ -86,7 +74,7 @@ export async function serveStatic(dir: string, pathname: string, response: Serve
     return;
   }
   response.writeHead(200, {
-    'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Type': bundleContentType(file),
     'Content-Length': size,
     // The bundle changes with each build and the page is tiny: always revalidate.
     'Cache-Control': 'no-cache',

@@ -10,6 +10,7 @@
  */
 import { extname, resolve, sep } from 'node:path';
 import type { BrowserWindowConstructorOptions, CustomScheme, MenuItemConstructorOptions } from 'electron';
+import { bundleContentType, bundleRelativePath } from '../../core/contract/bundle-files.js';
 import { CONTENT_SECURITY_POLICY } from '../../core/contract/content-security-policy.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -32,25 +33,6 @@ export const PRIVILEGED_SCHEMES: CustomScheme[] = [
     privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: false, bypassCSP: false, allowServiceWorkers: false, stream: false, codeCache: true },
   },
 ];
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-/** The content type of a file of the console's bundle. */
-export function contentTypeOf(file: string): string {
-  return CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
 
 /** Headers of every `app://` answer: the console's CSP (the one `pds serve` sends) and no sniffing. */
 export function appResponseHeaders(contentType: string): Record<string, string> {
@@ -87,15 +69,16 @@ export function resolveAppRequest(url: string, root: string, exists: (file: stri
   } catch {
     return { ok: false, status: 400, reason: 'bad path encoding' };
   }
-  if (path.includes('\0') || path.includes('\\') || path.includes('//') || path.split('/').includes('..')) return { ok: false, status: 403, reason: 'path outside the console' };
+  const inside = bundleRelativePath(path);
+  if (inside === undefined) return { ok: false, status: 403, reason: 'path outside the console' };
   const base = resolve(root);
-  const relative = path === '/' || path === '' ? 'index.html' : path.replace(/^\/+/, '');
+  const relative = inside === '' ? 'index.html' : inside;
   const file = resolve(base, relative);
   if (!file.startsWith(base + sep)) return { ok: false, status: 403, reason: 'path outside the console' };
-  if (exists(file)) return { ok: true, file, contentType: contentTypeOf(file), fallback: false };
+  if (exists(file)) return { ok: true, file, contentType: bundleContentType(file), fallback: false };
   if (extname(relative) !== '') return { ok: false, status: 404, reason: 'no such file' };
   const index = resolve(base, 'index.html');
-  return exists(index) ? { ok: true, file: index, contentType: contentTypeOf(index), fallback: true } : { ok: false, status: 404, reason: 'the console is not built' };
+  return exists(index) ? { ok: true, file: index, contentType: bundleContentType(index), fallback: true } : { ok: false, status: 404, reason: 'the console is not built' };
 }
 
 // ---------------------------------------------------------------------------------------------
