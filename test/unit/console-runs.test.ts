@@ -5,10 +5,12 @@
  * process followed through the ledger. Real SQLite files and ledgers, plain daily logs in a folder.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { environmentPaths } from '../../core/config/config-store.js';
 import { ContractError, runEventSchema } from '../../core/contract/methods.js';
 import { PdsError } from '../../core/errors/index.js';
 import { createConsoleHandlers, type ConsoleEngine } from '../../core/service/console-handlers.js';
@@ -37,6 +39,30 @@ function hasZip(): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Stops `child` (SIGSTOP) at a moment it holds no write lock on the SQLite file at `path`: when
+ * stopped while writing, it is let go on and stopped again. Nothing is timed, the lock is asked for.
+ */
+async function pauseOutsideLedgerWrite(child: ChildProcess, path: string): Promise<void> {
+  const db = new Database(path, { timeout: 0 });
+  try {
+    for (;;) {
+      child.kill('SIGSTOP');
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        db.exec('ROLLBACK');
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+      }
+      child.kill('SIGCONT');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    db.close();
   }
 }
 
@@ -216,8 +242,9 @@ describe('console runs', () => {
     const exited = collect(child);
     try {
       const plan = await log.waitFor((e) => e.type === 'plan');
-      // Frozen while the console looks: it cannot finish in between.
-      child.kill('SIGSTOP');
+      // Frozen while the console looks: it cannot finish in between. Never frozen inside a write
+      // to the ledger, or the cancel request below would wait for a lock no one releases.
+      await pauseOutsideLedgerWrite(child, environmentPaths(home.home, 'local').ledger);
       const active = await console.listActiveRuns({});
       assert.equal(active.length, 1);
       assert.equal(active[0]!.runId, plan.runId);
