@@ -12,6 +12,7 @@ import { KeysScreen } from './keys/keys-screen.js';
 import { ReportScreen } from './report/report-screen.js';
 import { RunScreen } from './run/run-screen.js';
 import { RunsScreen } from './runs/runs-screen.js';
+import { ReportsScreen } from './reports/reports-screen.js';
 import { SchedulesScreen } from './schedules/schedules-screen.js';
 import { AppContext, href, parseRoute, type AppState, type EnvironmentSummary, type Screen } from './shared/app-context.js';
 import { count } from './shared/format.js';
@@ -26,6 +27,7 @@ const NAV: { screen: Screen; label: string }[] = [
   { screen: 'report', label: 'Report' },
   { screen: 'attention', label: 'Attention' },
   { screen: 'data', label: 'Data' },
+  { screen: 'reports', label: 'Reports' },
   { screen: 'schedules', label: 'Schedules' },
 ];
 const ENV_KEY = 'pds.env';
@@ -165,6 +167,8 @@ function CurrentScreen({ screen }: { screen: Screen }) {
       return <AttentionScreen />;
     case 'data':
       return <DataScreen />;
+    case 'reports':
+      return <ReportsScreen />;
     case 'schedules':
       return <SchedulesScreen />;
   }
