@@ -81,6 +81,20 @@ export function isOpenPgpMessage(firstBytes: Uint8Array): boolean {
   return detectOpenPgpEncoding(firstBytes) !== null;
 }
 
+/**
+ * The stricter test for a file whose name does not say `.gpg`: an armor header, or a binary
+ * message that opens with a session key packet of a known version, as every encrypted edX file
+ * does. About one random byte in five looks like some other packet header, so a damaged or
+ * mislabelled plain file (random bytes named `.log.gz`) must not be taken for a message on that
+ * alone: it is reported for what it is (not gzip, not a zip) instead of as a decryption failure.
+ */
+export function isEncryptedMessage(firstBytes: Uint8Array): boolean {
+  const encoding = detectOpenPgpEncoding(firstBytes);
+  if (encoding !== 'binary') return encoding === 'armored';
+  const header = readPacketHeader(firstBytes);
+  return (header?.tag === 1 || header?.tag === 3) && header.bodyOffset !== undefined && firstBytes[header.bodyOffset] !== undefined;
+}
+
 function isAsciiSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 }

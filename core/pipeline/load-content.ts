@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isOpenPgpMessage } from '../crypto/sniff.js';
+import { isEncryptedMessage, isOpenPgpMessage } from '../crypto/sniff.js';
 import { DailyActivity } from '../domain/daily-activity.js';
 import { designate } from '../domain/designate.js';
 import { namedPacking } from '../domain/file-names.js';
@@ -75,7 +75,8 @@ export interface ContentInput {
 /** Decrypts when the content is an OpenPGP message; otherwise passes it through. */
 async function decryptIfNeeded(ctx: PipelineContext, input: ContentInput): Promise<Readable> {
   const { head, stream } = await peek(input.stream, 64);
-  if (!isOpenPgpMessage(head)) {
+  // A name ending in .gpg promises a message; without it, only a clear one is decrypted.
+  if (!(input.file.encrypted ? isOpenPgpMessage(head) : isEncryptedMessage(head))) {
     if (input.file.encrypted) {
       throw new ParseError(`${input.file.name} is named .gpg but is not an OpenPGP message.`, {
         code: 'NOT_ENCRYPTED',

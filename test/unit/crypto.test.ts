@@ -12,13 +12,14 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 
+import * as openpgp from 'openpgp';
 import { readMessage } from 'openpgp';
 
 import { encryptToKeys } from '../../core/crypto/encrypt.js';
 import { inspectKeys } from '../../core/crypto/inspect-keys.js';
 import { createOpenPgpDecryptor } from '../../core/crypto/openpgp-decryptor.js';
 import type { Decryptor } from '../../core/crypto/ports.js';
-import { isOpenPgpMessage } from '../../core/crypto/sniff.js';
+import { isEncryptedMessage, isOpenPgpMessage } from '../../core/crypto/sniff.js';
 import { DecryptError } from '../../core/errors/index.js';
 import { createGpgHome, type GeneratedKey, type GpgCompression, type GpgHome } from '../support/gpg.js';
 
@@ -255,6 +256,22 @@ describe('inspectKeys', () => {
 
   test('rejects data that is not a key', async () => {
     await assert.rejects(inspectKeys('hello'), (error: unknown) => error instanceof DecryptError && error.code === 'DECRYPT_KEY_INVALID');
+  });
+});
+
+describe('isEncryptedMessage', () => {
+  test('without .gpg in the name, only an armor header or a session key packet opens a message', async () => {
+    const { publicKey } = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ email: 'czar@example.edu' }], format: 'armored' });
+    const message = await openpgp.createMessage({ binary: new Uint8Array([1, 2, 3]) });
+    const binary = (await openpgp.encrypt({ message, encryptionKeys: await openpgp.readKey({ armoredKey: publicKey }), format: 'binary' })) as Uint8Array;
+    assert.equal(isEncryptedMessage(binary.subarray(0, 64)), true);
+    assert.equal(isEncryptedMessage(new TextEncoder().encode('-----BEGIN PGP MESSAGE-----\n\nhQEM')), true);
+    // Bytes that merely look like a data, literal or compressed packet header.
+    for (const first of [0xc9, 0xcb, 0xa3, 0xd2, 0xc8]) {
+      const bytes = Uint8Array.from({ length: 64 }, (_, i) => (i === 0 ? first : (i * 37) & 0xff));
+      assert.equal(isOpenPgpMessage(bytes), true, `0x${first.toString(16)} looks like a packet header`);
+      assert.equal(isEncryptedMessage(bytes), false, `0x${first.toString(16)} is not a session key packet`);
+    }
   });
 });
 
