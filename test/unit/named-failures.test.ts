@@ -165,7 +165,7 @@ describe('a file that is not what its name says fails with its own code', () => 
       assert.equal(kept!.status, 'skipped');
       assert.equal(kept!.code, 'OLX_KEPT');
 
-      const [random] = await env.load([await file(OLX, randomBytes(2048))]);
+      const [random] = await env.load([await file(OLX, Buffer.concat([Buffer.from([0xc9]), randomBytes(2047)]))]);
       assert.equal(random!.status, 'failed');
       assert.equal(random!.code, 'NOT_TAR_GZ');
       assert.equal(random!.reason, `${OLX} is named .tar.gz but its content is not gzip data (it does not start with the gzip signature 1f 8b).`);
