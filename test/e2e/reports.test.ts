@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,10 @@ describe('the Reports screen in Chromium', { timeout: 600_000 }, () => {
   });
 
   after(async () => {
+    // `PDS_UPDATE_SCREENS=1` renews the README's screenshots of this screen.
+    if (process.env.PDS_UPDATE_SCREENS === '1') {
+      for (const name of ['reports-activity', 'reports-program']) await copyFile(join(SHOTS, `${name}.png`), join(ROOT, 'docs', 'screens', `${name}.png`)).catch(() => undefined);
+    }
     await browser?.close();
     if (serve && serve.exitCode === null) {
       const exited = new Promise((resolve) => serve.once('exit', resolve));
