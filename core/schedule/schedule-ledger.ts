@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { Ledger } from '../ledger/ledger.js';
+import { processAlive } from '../service/process-alive.js';
 
 /** How often the scheduler beats. */
 export const HEARTBEAT_MS = 60_000;
@@ -205,15 +206,6 @@ function toSlot(r: Record<string, unknown>): SlotRecord {
     detail: (r.detail as string | null) ?? null,
     recordedAt: r.recorded_at as string,
   };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Reads a heartbeat as alive, stale, stopped or never, as of `now`. */

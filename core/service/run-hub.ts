@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { environmentPaths, loadConfig } from '../config/config-store.js';
 import type { RunEvent, RunEventSource } from '../contract/methods.js';
 import { Ledger } from '../ledger/ledger.js';
+import { processAlive } from './process-alive.js';
 import { runSummaryData, type RunEventBody } from './run-recorder.js';
 
 /** How often other processes' runs are looked for while someone listens. */
@@ -24,15 +25,6 @@ export interface ActiveRun {
   planned: number;
   done: number;
   current: { key: string; stage: string; bytes?: number; rows?: number } | null;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class RunHub implements RunEventSource {
@@ -157,7 +149,7 @@ export class RunHub implements RunEventSource {
 
   private pollLedger(env: string, ledger: Ledger): void {
     const recorded = ledger.runningRuns();
-    const running = recorded.filter((r) => r.pid !== null && alive(r.pid));
+    const running = recorded.filter((r) => r.pid !== null && processAlive(r.pid));
     let cursor = this.cursors.get(env);
     if (cursor === undefined) {
       // First look: replay the runs in progress from their start, so they show whole.
@@ -176,7 +168,7 @@ export class RunHub implements RunEventSource {
     this.cursors.set(env, cursor);
     // A run whose process died (killed, machine restarted) is recorded as interrupted and announced finished.
     for (const r of recorded) {
-      if (r.pid === null || alive(r.pid) || this.mine.has(r.runId) || !ledger.markInterrupted(r.runId)) continue;
+      if (r.pid === null || processAlive(r.pid) || this.mine.has(r.runId) || !ledger.markInterrupted(r.runId)) continue;
       const run = ledger.getRun(r.runId);
       if (run) this.publish({ type: 'run-finished', run: runSummaryData(run), runId: r.runId, env, time: run.finishedAt ?? new Date().toISOString() });
     }

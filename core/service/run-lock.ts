@@ -6,15 +6,7 @@ import { open, readFile, rm } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError } from '../errors/index.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from './process-alive.js';
 
 /** Locks held by this process (a console runs several environments, one run each). */
 const held = new Set<string>();
@@ -50,7 +42,7 @@ async function takeLock(path: string, env: string): Promise<() => Promise<void>>
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
         throw new ConfigError(`Another run of environment ${env} is in progress (process ${pid}).`, {
           code: 'RUN_IN_PROGRESS',
           hint: `Wait for it to finish, or stop it; if no such run exists, delete ${path}.`,
