@@ -22,6 +22,7 @@ import { environmentIssues, environmentPaths } from '../config/config-store.js';
 import { secretFilePath, secretStateOf, storeSecret, type SecretState } from '../config/secret-files.js';
 import { ContractError, type ConsoleHandlers, type ResultOf } from '../contract/methods.js';
 import { ConfigError } from '../errors/index.js';
+import { serializeConfigEdit } from './config-edits.js';
 import type { HandlerContext } from './handler-context.js';
 
 export type EnvironmentMethods = Pick<
@@ -82,12 +83,7 @@ function checkDraft(config: ConfigDocument, env: string, settings: Record<string
 export function environmentMethods(ctx: Pick<HandlerContext, 'home'>): EnvironmentMethods {
   const home = ctx.home;
   // Edits from this process are made one at a time: read, change, write never interleave.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = queue.then(fn, fn);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => serializeConfigEdit(home, fn);
 
   return {
     async getEnvironment({ env }) {

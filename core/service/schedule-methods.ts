@@ -11,6 +11,7 @@ import type { ConsoleHandlers, ResultOf } from '../contract/methods.js';
 import { ConfigError } from '../errors/index.js';
 import { formatLocal, nextRunTimes } from '../schedule/cron-times.js';
 import { ScheduleLedger, schedulerStateOf } from '../schedule/schedule-ledger.js';
+import { serializeConfigEdit } from './config-edits.js';
 import { configChangedError } from './environment-methods.js';
 import type { HandlerContext } from './handler-context.js';
 
@@ -31,12 +32,8 @@ export function runTimes(cron: string, timezone: string, count: number, after: D
 
 export function scheduleMethods(ctx: Pick<HandlerContext, 'home' | 'environment' | 'hasLedger'>, now: () => Date = () => new Date()): ScheduleMethods {
   const home = ctx.home;
-  let queue: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = queue.then(fn, fn);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  // One at a time with every other edit of config.yaml in this process (environments too).
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => serializeConfigEdit(home, fn);
 
   async function viewOf(env: string, schedule: ScheduleConfig): Promise<ScheduleView> {
     const { paths } = await ctx.environment(env);
