@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { FILE_KINDS } from '../domain/files.js';
 import { FILE_STATUSES, RUN_STATUSES } from '../domain/results.js';
 import { ROSTER_STATUSES, activityReportSchema, learnerExportSchema, learnerReportSchema, programReportSchema, programSummarySchema, rosterReportSchema } from './report-schemas.js';
-import { auditEntrySchema, forgetResultSchema } from './privacy-schemas.js';
+import { auditEntrySchema, forgetResultSchema, privacyInventorySchema } from './privacy-schemas.js';
 
 // ---------------------------------------------------------------------------------------------
 // Errors and envelopes
@@ -452,6 +452,11 @@ export const CONSOLE_METHODS = {
     z.object({ env: envName, user: z.string().trim().min(1, { message: 'name the learner: username, e-mail address or user id' }), dryRun: z.boolean().default(false) }),
     forgetResultSchema,
     'Erases one learner (username, e-mail or user id) from every store, quarantine file and export, and keeps them out of later loads; a dry run only counts.',
+  ),
+  getPrivacyInventory: method(
+    z.object(envArg),
+    privacyInventorySchema,
+    'What personal data the environment holds where, its class, purpose and who can read it, and the retention in force (what `pds docs privacy` writes).',
   ),
   listAudit: method(z.object({ env: envName, limit: z.number().int().min(1).max(5000).default(500) }), z.array(auditEntrySchema), 'Who did what and when: runs, exports, personal-data queries, erasures, purges, configuration and key changes; newest first.'),
 } as const;

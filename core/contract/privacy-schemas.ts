@@ -2,6 +2,7 @@
  * Shapes of the data-protection methods (erasure, audit log). Pure zod: the renderer imports them.
  */
 import { z } from 'zod';
+import { PERSONAL_CLASSES } from '../domain/personal-data.js';
 
 /** What an erasure removed (or would remove) from one store, table, collection or file. */
 export const erasureCountSchema = z.object({ store: z.string(), target: z.string(), rows: z.number().int() });
@@ -30,3 +31,31 @@ export const auditEntrySchema = z.object({
   detail: z.record(z.string(), z.unknown()),
 });
 export type AuditEntryData = z.output<typeof auditEntrySchema>;
+
+/** One classified field of a tracking-log line or of a MongoDB event document. */
+const fieldClassSchema = z.object({ field: z.string(), personal: z.enum(PERSONAL_CLASSES), doc: z.string() });
+
+/**
+ * The personal-data inventory of one environment as configured: the same data `pds docs privacy`
+ * renders (core/privacy/inventory-doc.ts builds both from it). Texts may hold `code` and **bold**
+ * spans in Markdown.
+ */
+export const privacyInventorySchema = z.object({
+  env: z.string(),
+  classes: z.array(z.object({ class: z.enum(PERSONAL_CLASSES), meaning: z.string() })),
+  /** Where personal data is held: folders, stores, the ledger, exports, keys. */
+  places: z.array(z.object({ place: z.string(), what: z.string(), personal: z.string(), purpose: z.string(), kept: z.string(), readableBy: z.string() })),
+  /** The retention in force under the environment's configuration. */
+  retention: z.array(z.object({ what: z.string(), rule: z.string() })),
+  /** Tables and views by group, each with its personal columns per class (every other column is not personal). */
+  tableGroups: z.array(
+    z.object({
+      title: z.string(),
+      purpose: z.string(),
+      tables: z.array(z.object({ name: z.string(), store: z.string(), columns: z.array(z.object({ class: z.enum(PERSONAL_CLASSES), names: z.array(z.string()) })) })),
+    }),
+  ),
+  eventFields: z.array(fieldClassSchema),
+  eventDocumentFields: z.array(fieldClassSchema),
+});
+export type PrivacyInventoryData = z.output<typeof privacyInventorySchema>;

@@ -11,10 +11,11 @@ import { dirname } from 'node:path';
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import { getEnvironment, loadConfig } from '../config/config-store.js';
 import { environmentSchema } from '../config/config-schema.js';
-import { EVENT_DOCUMENT_FIELDS, EVENT_FIELDS, PERSONAL_CLASSES, PERSONAL_CLASS_DOC, type FieldClass, type PersonalClass } from '../domain/personal-data.js';
+import { EVENT_DOCUMENT_FIELDS, EVENT_FIELDS, PERSONAL_CLASSES, PERSONAL_CLASS_DOC, type FieldClass } from '../domain/personal-data.js';
 import type { TableDef } from '../domain/schema-types.js';
 import { DERIVED_TABLES, EVENT_TABLES, SUMMARY_VIEWS, WEEKLY_TABLES } from '../domain/tables.js';
 import { retentionPolicy, type RetentionLine } from './retention-policy.js';
+import type { PrivacyInventoryData } from '../contract/privacy-schemas.js';
 
 /** The configuration the committed document describes: every default, a local source. */
 export function defaultEnvironmentConfig(): EnvironmentConfig {
@@ -34,18 +35,13 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 }
 
-function columnsOf(def: TableDef, cls: PersonalClass): string {
-  return def.columns
-    .filter((c) => c.personal === cls)
-    .map((c) => `\`${c.name}\``)
-    .join(', ');
-}
-
-function tableRows(defs: readonly TableDef[], where: string): string[] {
-  return defs.map((def) => {
-    const personal = PERSONAL_CLASSES.filter((c) => c !== 'not-personal').map((c) => columnsOf(def, c) || '—');
-    return `| \`${def.name}\` | ${where} | ${personal.join(' | ')} |`;
-  });
+/** The tables with their personal columns per class (every class but not-personal, in order). */
+function tablesOf(defs: readonly TableDef[], store: string): PrivacyInventoryData['tableGroups'][number]['tables'] {
+  return defs.map((def) => ({
+    name: def.name,
+    store,
+    columns: PERSONAL_CLASSES.filter((c) => c !== 'not-personal').map((cls) => ({ class: cls, names: def.columns.filter((c) => c.personal === cls).map((c) => c.name) })),
+  }));
 }
 
 function fieldRows(fields: readonly FieldClass[]): string[] {
@@ -62,13 +58,105 @@ function eventsWhere(name: string, config: EnvironmentConfig): string {
   return e.type === 'sqlite' ? `SQLite \`envs/${name}/${e.path ?? 'data.sqlite'}\`` : `MongoDB database \`${e.database}\``;
 }
 
-/** The document for one environment (`name` as it appears in the text). */
-export function renderDataProtectionDoc(name: string, config: EnvironmentConfig): string {
+/** The personal-data inventory of one environment (`name` as it appears in the texts): what `pds docs privacy` renders and the console shows. */
+export function privacyInventory(name: string, config: EnvironmentConfig): PrivacyInventoryData {
   const rel = relationalWhere(name, config);
   const ev = eventsWhere(name, config);
   const mongo = config.targets.events.type === 'mongodb' ? config.targets.events : undefined;
   const prefix = mongo?.collectionPrefix ?? '';
   const retention = retentionPolicy(config);
+  const places: PrivacyInventoryData['places'] = [
+    {
+      place: `Landing folder \`envs/${name}/landing/\``,
+      what: `The files as edX delivered them`,
+      personal: `all of it, **OpenPGP-encrypted** as edX sent it`,
+      purpose: `Re-load without fetching again; proof of what was received`,
+      kept: `${retention.landing}`,
+      readableBy: `the OS account owning the home folder (folder 0700), with the environment's secret key`,
+    },
+    {
+      place: `Quarantine \`envs/${name}/landing/quarantine/\``,
+      what: `Lines that could not be loaded, and an index of their numbers and reasons`,
+      personal: `any (whole lines), **OpenPGP-encrypted to the environment's own key** (\`.gpg\`; in clear only when the environment has no key, i.e. plain deliveries)`,
+      purpose: `Fix and re-load; shown in the run report`,
+      kept: `${retention.quarantine}`,
+      readableBy: `the OS account owning the home folder (files 0600)`,
+    },
+    {
+      place: `Relational store: ${rel}`,
+      what: `Weekly tables, event tables and summaries (below)`,
+      personal: `all classes`,
+      purpose: `Reports and research queries`,
+      kept: `${retention.snapshots}; events ${retention.events}`,
+      readableBy: `${config.targets.relational.type === 'sqlite' ? 'the OS account owning the home folder (file 0600)' : 'MariaDB accounts granted on the database (`pds db grants`)'}`,
+    },
+    {
+      place: `Event store: ${ev}`,
+      what: `${mongo ? `Collections \`${prefix}events\` (one document per tracking-log line), \`${prefix}forum__…\` / \`${prefix}forum_snapshots\` (forum dumps), \`${prefix}course_structure\`` : 'Tables `events` and the designated event tables (below)'}`,
+      personal: `all classes`,
+      purpose: `Learning analytics`,
+      kept: `${retention.events}`,
+      readableBy: `${mongo ? 'MongoDB users with read access to the database' : 'the OS account owning the home folder (file 0600)'}`,
+    },
+    {
+      place: `Pseudonym map \`pds_pseudonyms\` and views \`pseudo_*\` in the relational store`,
+      what: `Each learner's pseudonym (HMAC-SHA-256 of the user id under \`privacy.secret\`); views with user ids replaced by pseudonyms, direct identifiers and free text left out`,
+      personal: `the map links pseudonyms to user ids; the views hold pseudonymous data and quasi-identifiers`,
+      purpose: `Analytics without identities`,
+      kept: `refreshed after every run; an erased learner leaves the map`,
+      readableBy: `the map: as the tables; the views: the read-only analyst role (\`pds db grants\`)`,
+    },
+    {
+      place: `Ledger \`envs/${name}/ledger.sqlite\``,
+      what: `Runs, files, stages, rejected line numbers and reasons; erasure records and the audit log`,
+      personal: `none: file names, counts, codes; erased learners only as keyed hashes (HMAC-SHA-256) of their ids, never the values`,
+      purpose: `Operating the loads; accountability`,
+      kept: `kept`,
+      readableBy: `the OS account owning the home folder (file 0600)`,
+    },
+    {
+      place: `Report exports saved under the home folder`,
+      what: `\`pds export learners --out\`, \`pds query … --csv\` files the operator keeps there (elsewhere they are outside pds)`,
+      personal: `as exported (user id, username, e-mail; with \`--pseudonymise\`, pseudonyms only)`,
+      purpose: `Handing reports to teaching teams`,
+      kept: `until deleted by the operator; an erased learner's lines are removed from CSV, TSV and JSON-lines files under the home folder`,
+      readableBy: `the OS account owning the home folder`,
+    },
+    {
+      place: `Keys \`envs/${name}/keys/\``,
+      what: `The environment's OpenPGP secret keys`,
+      personal: `none (they protect the data)`,
+      purpose: `Decrypting deliveries and quarantine files`,
+      kept: `until removed`,
+      readableBy: `the OS account owning the home folder`,
+    },
+  ];
+  const tableGroups: PrivacyInventoryData['tableGroups'] = [
+    { title: 'Weekly snapshot tables', purpose: PURPOSE.weekly, tables: tablesOf(WEEKLY_TABLES.filter((t) => t.group === 'weekly'), rel) },
+    { title: 'ORA tables', purpose: PURPOSE.ora, tables: tablesOf(WEEKLY_TABLES.filter((t) => t.group === 'ora'), rel) },
+    {
+      title: 'Event tables',
+      purpose: PURPOSE.events,
+      tables: tablesOf(EVENT_TABLES, config.targets.events.type === 'mongodb' ? `${ev} (collection \`${prefix}events\`); designated tables in ${rel}` : ev),
+    },
+    { title: 'Derived tables and views', purpose: `${PURPOSE.derived} ${PURPOSE.summary}`, tables: tablesOf([...DERIVED_TABLES, ...SUMMARY_VIEWS], rel) },
+  ];
+  return {
+    env: name,
+    classes: PERSONAL_CLASSES.map((c) => ({ class: c, meaning: PERSONAL_CLASS_DOC[c] })),
+    places,
+    retention: retention.lines.map((l: RetentionLine) => ({ what: l.what, rule: l.rule })),
+    tableGroups,
+    eventFields: EVENT_FIELDS.map((f) => ({ ...f })),
+    eventDocumentFields: EVENT_DOCUMENT_FIELDS.map((f) => ({ ...f })),
+  };
+}
+
+/** The document for one environment (`name` as it appears in the text). */
+export function renderDataProtectionDoc(name: string, config: EnvironmentConfig): string {
+  const mongo = config.targets.events.type === 'mongodb' ? config.targets.events : undefined;
+  const prefix = mongo?.collectionPrefix ?? '';
+  const inv = privacyInventory(name, config);
   const header = [
     '| table | store | direct identifiers | pseudonymous ids | quasi-identifiers | free text |',
     '|---|---|---|---|---|---|',
@@ -88,7 +176,7 @@ export function renderDataProtectionDoc(name: string, config: EnvironmentConfig)
     '',
     '| class | meaning |',
     '|---|---|',
-    ...PERSONAL_CLASSES.map((c) => `| ${c} | ${cell(PERSONAL_CLASS_DOC[c])} |`),
+    ...inv.classes.map((c) => `| ${c.class} | ${cell(c.meaning)} |`),
     '',
     'A class describes a value on its own: every row carrying a learner\'s id is personal data as a whole.',
     'Columns edX adds that pds does not know yet are loaded as text and are treated as free text.',
@@ -97,14 +185,7 @@ export function renderDataProtectionDoc(name: string, config: EnvironmentConfig)
     '',
     '| place | what | personal data | purpose | kept | readable by |',
     '|---|---|---|---|---|---|',
-    `| Landing folder \`envs/${name}/landing/\` | The files as edX delivered them | all of it, **OpenPGP-encrypted** as edX sent it | Re-load without fetching again; proof of what was received | ${retention.landing} | the OS account owning the home folder (folder 0700), with the environment's secret key |`,
-    `| Quarantine \`envs/${name}/landing/quarantine/\` | Lines that could not be loaded, and an index of their numbers and reasons | any (whole lines), **OpenPGP-encrypted to the environment's own key** (\`.gpg\`; in clear only when the environment has no key, i.e. plain deliveries) | Fix and re-load; shown in the run report | ${retention.quarantine} | the OS account owning the home folder (files 0600) |`,
-    `| Relational store: ${rel} | Weekly tables, event tables and summaries (below) | all classes | Reports and research queries | ${retention.snapshots}; events ${retention.events} | ${config.targets.relational.type === 'sqlite' ? 'the OS account owning the home folder (file 0600)' : 'MariaDB accounts granted on the database (`pds db grants`)'} |`,
-    `| Event store: ${ev} | ${mongo ? `Collections \`${prefix}events\` (one document per tracking-log line), \`${prefix}forum__…\` / \`${prefix}forum_snapshots\` (forum dumps), \`${prefix}course_structure\`` : 'Tables `events` and the designated event tables (below)'} | all classes | Learning analytics | ${retention.events} | ${mongo ? 'MongoDB users with read access to the database' : 'the OS account owning the home folder (file 0600)'} |`,
-    `| Pseudonym map \`pds_pseudonyms\` and views \`pseudo_*\` in the relational store | Each learner's pseudonym (HMAC-SHA-256 of the user id under \`privacy.secret\`); views with user ids replaced by pseudonyms, direct identifiers and free text left out | the map links pseudonyms to user ids; the views hold pseudonymous data and quasi-identifiers | Analytics without identities | refreshed after every run; an erased learner leaves the map | the map: as the tables; the views: the read-only analyst role (\`pds db grants\`) |`,
-    `| Ledger \`envs/${name}/ledger.sqlite\` | Runs, files, stages, rejected line numbers and reasons; erasure records and the audit log | none: file names, counts, codes; erased learners only as keyed hashes (HMAC-SHA-256) of their ids, never the values | Operating the loads; accountability | kept | the OS account owning the home folder (file 0600) |`,
-    `| Report exports saved under the home folder | \`pds export learners --out\`, \`pds query … --csv\` files the operator keeps there (elsewhere they are outside pds) | as exported (user id, username, e-mail; with \`--pseudonymise\`, pseudonyms only) | Handing reports to teaching teams | until deleted by the operator; an erased learner's lines are removed from CSV, TSV and JSON-lines files under the home folder | the OS account owning the home folder |`,
-    `| Keys \`envs/${name}/keys/\` | The environment's OpenPGP secret keys | none (they protect the data) | Decrypting deliveries and quarantine files | until removed | the OS account owning the home folder |`,
+    ...inv.places.map((p) => `| ${[p.place, p.what, p.personal, p.purpose, p.kept, p.readableBy].join(' | ')} |`),
     '',
     'Nothing is written in clear outside the databases: landing copies stay encrypted as edX sent them,',
     'decryption streams straight into the stores (no decrypted temporary file), quarantine files are',
@@ -113,7 +194,7 @@ export function renderDataProtectionDoc(name: string, config: EnvironmentConfig)
     '',
     '## Retention in force',
     '',
-    ...retention.lines.map((l: RetentionLine) => `- ${l.what}: ${l.rule}`),
+    ...inv.retention.map((l) => `- ${l.what}: ${l.rule}`),
     '',
     '## Rights of the learners: erasure',
     '',
@@ -142,34 +223,7 @@ export function renderDataProtectionDoc(name: string, config: EnvironmentConfig)
     '',
     'Per table, the columns holding personal data by class (every other column is not personal).',
     '',
-    '### Weekly snapshot tables',
-    '',
-    PURPOSE.weekly,
-    '',
-    ...header,
-    ...tableRows(WEEKLY_TABLES.filter((t) => t.group === 'weekly'), rel),
-    '',
-    '### ORA tables',
-    '',
-    PURPOSE.ora,
-    '',
-    ...header,
-    ...tableRows(WEEKLY_TABLES.filter((t) => t.group === 'ora'), rel),
-    '',
-    '### Event tables',
-    '',
-    PURPOSE.events,
-    '',
-    ...header,
-    ...tableRows(EVENT_TABLES, config.targets.events.type === 'mongodb' ? `${ev} (collection \`${prefix}events\`); designated tables in ${rel}` : ev),
-    '',
-    '### Derived tables and views',
-    '',
-    `${PURPOSE.derived} ${PURPOSE.summary}`,
-    '',
-    ...header,
-    ...tableRows([...DERIVED_TABLES, ...SUMMARY_VIEWS], rel),
-    '',
+    ...inv.tableGroups.flatMap((g) => [`### ${g.title}`, '', g.purpose, '', ...header, ...g.tables.map((t) => `| \`${t.name}\` | ${t.store} | ${t.columns.map((c) => c.names.map((n) => `\`${n}\``).join(', ') || '—').join(' | ')} |`), '']),
     '## Fields of a tracking-log line',
     '',
     `Every line is kept whole: ${config.targets.events.type === 'mongodb' ? `one document per line in \`${prefix}events\`` : 'the `raw` column of `events`'}.`,

@@ -1,8 +1,10 @@
 /**
- * Data-protection methods of the console: erasure of one learner and the audit log.
+ * Data-protection methods of the console: the personal-data inventory, erasure of one learner and
+ * the audit log.
  */
 import type { ConsoleHandlers } from '../contract/methods.js';
 import { forgetLearner } from '../privacy/forget.js';
+import { privacyInventory } from '../privacy/inventory-doc.js';
 import { environmentPaths } from '../config/config-store.js';
 import { appendAuditEntry, PrivacyLedger, osActor, type AuditEntry } from '../privacy/privacy-ledger.js';
 import type { HandlerContext } from './handler-context.js';
@@ -15,8 +17,14 @@ export function actorOf(ctx: HandlerContext): string {
   return ctx.origin === 'cli' ? osActor() : `console:${osActor().slice(3)}`;
 }
 
-export function privacyMethods(ctx: HandlerContext): Pick<ConsoleHandlers, 'forgetLearner' | 'listAudit'> {
+export function privacyMethods(ctx: HandlerContext): Pick<ConsoleHandlers, 'getPrivacyInventory' | 'forgetLearner' | 'listAudit'> {
   return {
+    // The same builder as `pds docs privacy`, so the screen and the document cannot drift.
+    async getPrivacyInventory({ env }) {
+      const { config } = await ctx.environment(env);
+      return privacyInventory(env, config);
+    },
+
     async forgetLearner({ env, user, dryRun }) {
       const { config, paths } = await ctx.environment(env);
       // Not while a run loads: the run could write the learner back between two deletions.

@@ -71,6 +71,7 @@ const SAMPLE_ARGS = {
   saveSchedule: { env: 'dev', revision: 'r1', schedule: { name: 'nightly', cron: '30 2 * * *', timezone: 'Europe/London', load: 'events' } },
   setScheduleEnabled: { env: 'dev', name: 'nightly', enabled: false },
   nextRuns: { cron: '30 2 * * *', timezone: 'Europe/London' },
+  getPrivacyInventory: { env: 'dev' },
   forgetLearner: { env: 'dev', user: 'alice', dryRun: true },
   listAudit: { env: 'dev' },
 } satisfies { [M in ConsoleMethodName]: ArgsOf<M> };

@@ -213,6 +213,7 @@ describe('desktop app IPC path (under Node)', () => {
       await step('exportLearners', { env: 'local', course: 'course-v1:OrgX+C1+2026' });
       await step('cancelRun', { env: 'local', runId });
       await step('startRun', { env: 'nowhere' });
+      await step('getPrivacyInventory', { env: 'local' });
       await step('forgetLearner', { env: 'local', user: 'learner3', dryRun: true });
       await step('forgetLearner', { env: 'local', user: 'nobody-at-all' });
       await step('listAudit', { env: 'local' });
