@@ -21,7 +21,7 @@
  * Streaming: a writer keeps counters only; memory does not grow with the file.
  */
 import { randomUUID } from 'node:crypto';
-import { BSON, MongoBulkWriteError, type Collection, type Document } from 'mongodb';
+import { BSON, MongoBulkWriteError, type Collection, type Db, type Document } from 'mongodb';
 import type { EventRecord, RejectedLine } from '../../domain/records.js';
 import { LoadError, PdsError } from '../../errors/index.js';
 import type { EventStore, EventWriter, KeyedWriteResult, LoadOrigin } from '../ports.js';
@@ -205,14 +205,8 @@ export class MongoEventStore extends MongoStoreBase implements EventStore {
   async check(): Promise<MongoCheckResult> {
     const parts: string[] = [];
     try {
-      const db = await this.connection.db();
-      const started = performance.now();
-      await db.command({ ping: 1 });
-      const ms = Math.round(performance.now() - started);
-      const info = await db.admin().command({ buildInfo: 1 }).catch(() => undefined);
-      const version = typeof info?.version === 'string' ? ` ${info.version}` : '';
-      const ferret = typeof info?.ferretdbVersion === 'string' ? ` (FerretDB ${info.ferretdbVersion})` : '';
-      parts.push(`MongoDB${version}${ferret}, database "${this.database}": ping ${ms} ms`);
+      const { server, ms } = await pingServer(await this.connection.db());
+      parts.push(`${server}, database "${this.database}": ping ${ms} ms`);
     } catch (error) {
       return { ok: false, detail: describe(toMongoLoadError(error, this.ctx('connect'))) };
     }
@@ -257,13 +251,8 @@ export class MongoEventStore extends MongoStoreBase implements EventStore {
     let server: string;
     try {
       db = await this.connection.db();
-      const started = performance.now();
-      await db.command({ ping: 1 });
-      const ms = Math.round(performance.now() - started);
-      const info = await db.admin().command({ buildInfo: 1 }).catch(() => undefined);
-      const version = typeof info?.version === 'string' ? ` ${info.version}` : '';
-      const ferret = typeof info?.ferretdbVersion === 'string' ? ` (FerretDB ${info.ferretdbVersion})` : '';
-      server = `MongoDB${version}${ferret}, ping ${ms} ms`;
+      const ping = await pingServer(db);
+      server = `${ping.server}, ping ${ping.ms} ms`;
     } catch (error) {
       const e = toMongoLoadError(error, this.ctx('connect'));
       return { connected: false, database: this.database, failure: { code: e.code, message: e.message, hint: e.hint } };
@@ -301,6 +290,17 @@ export class MongoEventStore extends MongoStoreBase implements EventStore {
  * no index privilege on later runs, and FerretDB v1.24 drops the connection when one
  * `createIndexes` call names several indexes that all exist already.
  */
+/** Pings the server (timed) and names it: `MongoDB 7.0.5`, with FerretDB's version when it is one. */
+async function pingServer(db: Db): Promise<{ server: string; ms: number }> {
+  const started = performance.now();
+  await db.command({ ping: 1 });
+  const ms = Math.round(performance.now() - started);
+  const info = await db.admin().command({ buildInfo: 1 }).catch(() => undefined);
+  const version = typeof info?.version === 'string' ? ` ${info.version}` : '';
+  const ferret = typeof info?.ferretdbVersion === 'string' ? ` (FerretDB ${info.ferretdbVersion})` : '';
+  return { server: `MongoDB${version}${ferret}`, ms };
+}
+
 async function ensureIndexes<T extends Document>(collection: Collection<T>, specs: readonly { name: string; key: Readonly<Record<string, 1>> }[]): Promise<void> {
   let present: Set<string>;
   try {
