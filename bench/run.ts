@@ -43,7 +43,7 @@ const benches: Record<string, () => Promise<Row>> = {
         `decode only (decrypt → gunzip → parse) ${n(r.decodeEventsPerSec)} events/s; ` +
         `baseline gpg --decrypt | gzip -dc ${n(r.baselineEventsPerSec)} events/s; ` +
         `insert baseline (the parsed events' ${r.insertRows.toLocaleString('en')} rows, one thread, one transaction, commit and checkpoint ${r.insertCommitSeconds.toFixed(1)} s of it) ${n(r.insertEventsPerSec)} events/s; ` +
-        `ratios: end to end ÷ gpg|gzip ${r.ratio.toFixed(2)}, end to end ÷ insert baseline ${r.insertRatio.toFixed(2)}, decode ÷ gpg|gzip ${(r.decodeEventsPerSec / r.baselineEventsPerSec).toFixed(2)}` +
+        `ratios: end to end ÷ gpg|gzip ${r.ratio.toFixed(2)}, end to end ÷ insert baseline ${r.insertRatio.toFixed(3)}, decode ÷ gpg|gzip ${(r.decodeEventsPerSec / r.baselineEventsPerSec).toFixed(2)}` +
         (r.cpu
           ? `; seconds on a CPU (waiting for a core): load's main thread ${r.cpu.main.onCpu.toFixed(1)} (${r.cpu.main.waiting.toFixed(1)}), its SQLite thread ${r.cpu.store.onCpu.toFixed(1)} (${r.cpu.store.waiting.toFixed(1)}), insert baseline ${r.cpu.insert.onCpu.toFixed(1)} (${r.cpu.insert.waiting.toFixed(1)})`
           : ''),
