@@ -10,7 +10,7 @@ import { eventsPerDay } from '../../core/reports/events-per-day.js';
 import { createConsoleHandlers, type ConsoleEngine } from '../../core/service/console-handlers.js';
 import { MariaDbStore } from '../../core/stores/mariadb/mariadb-store.js';
 import { createConsoleHome, type ConsoleHome } from '../support/console-home.js';
-import { startMariaDb, type MariaDbServer } from '../support/mariadb.js';
+import { mariaDbTargetLines, startMariaDb, type MariaDbServer } from '../support/mariadb.js';
 import { recordEvents } from '../support/run-events.js';
 
 const LINES = 30;
@@ -25,17 +25,7 @@ describe('console data summary on MariaDB', { timeout: 300_000 }, () => {
     home = await createConsoleHome({
       files: 3,
       linesPerFile: LINES,
-      targets: [
-        '    targets:',
-        '      relational:',
-        '        type: mariadb',
-        `        host: ${db.host}`,
-        `        port: ${db.port}`,
-        `        user: ${db.user}`,
-        '        password: env:PDS_IT_CONSOLE_DB_PASSWORD',
-        `        database: ${db.database}`,
-        '      events: { type: sqlite }',
-      ],
+      targets: [...mariaDbTargetLines(db, 'PDS_IT_CONSOLE_DB_PASSWORD'), '      events: { type: sqlite }'],
     });
     console = createConsoleHandlers({ home: home.home });
     const log = recordEvents(console);

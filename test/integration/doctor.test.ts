@@ -14,7 +14,7 @@ import { ScheduleLedger } from '../../core/schedule/schedule-ledger.js';
 import type { DoctorReport } from '../../core/schedule/doctor.js';
 import { freePort } from '../support/free-port.js';
 import { createGpgHome, type GpgHome } from '../support/gpg.js';
-import { startMariaDb, type MariaDbServer } from '../support/mariadb.js';
+import { mariaDbTargetLines, startMariaDb, type MariaDbServer } from '../support/mariadb.js';
 import { runPds } from '../support/pds-cli.js';
 import { eventLine } from '../support/console-home.js';
 
@@ -65,14 +65,7 @@ describe('pds doctor', () => {
         '      secretAccessKey: env:PDS_DOCTOR_S3_SECRET',
         '      weekly: { bucket: course-data }',
         '    timeouts: { connectSeconds: 2, requestSeconds: 2 }',
-        '    targets:',
-        '      relational:',
-        '        type: mariadb',
-        `        host: ${maria.host}`,
-        `        port: ${maria.port}`,
-        `        user: ${maria.user}`,
-        '        password: env:PDS_DOCTOR_DB_PASSWORD',
-        `        database: ${maria.database}`,
+        ...mariaDbTargetLines(maria, 'PDS_DOCTOR_DB_PASSWORD'),
         '      events: { type: sqlite }',
         '    schedules:',
         '      - { name: nightly, cron: "30 2 * * *", timezone: Europe/London, load: both }',

@@ -13,7 +13,7 @@ import { MariaDbStore } from '../../core/stores/mariadb/mariadb-store.js';
 import { SqliteStore } from '../../core/stores/sqlite/sqlite-store.js';
 import type { RelationalStore } from '../../core/stores/ports.js';
 import { createDelivery, expectedTableRows, FAULTS, type Delivery } from '../support/delivery.js';
-import { startMariaDb, type MariaDbServer } from '../support/mariadb.js';
+import { mariaDbTargetLines, startMariaDb, type MariaDbServer } from '../support/mariadb.js';
 import { collect, runPds, spawnPds } from '../support/pds-cli.js';
 
 let d: Delivery;
@@ -22,16 +22,7 @@ let db: MariaDbServer;
 /** Targets by fields; `byUrl` gives the same server as one URL held in an environment variable. */
 function mariaTargets(database: string, byUrl = false): string[] {
   if (byUrl) return ['    targets:', '      relational:', '        type: mariadb', '        url: env:PDS_IT_DB_URL'];
-  return [
-    '    targets:',
-    '      relational:',
-    '        type: mariadb',
-    `        host: ${db.host}`,
-    `        port: ${db.port}`,
-    `        user: ${db.user}`,
-    '        password: env:PDS_IT_DB_PASSWORD',
-    `        database: ${database}`,
-  ];
+  return mariaDbTargetLines(db, 'PDS_IT_DB_PASSWORD', database);
 }
 
 /** Every snapshot table's rows (documented columns and the snapshot key), canonical and sorted. */

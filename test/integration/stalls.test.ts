@@ -21,7 +21,7 @@ import { SourceError } from '../../core/errors/index.js';
 import { createS3Source } from '../../core/sources/s3/s3-source.js';
 import { createDelivery, expectedTableRows, type Delivery } from '../support/delivery.js';
 import { startFerretDb, type FerretDbServer } from '../support/ferretdb.js';
-import { startMariaDb, type MariaDbServer } from '../support/mariadb.js';
+import { mariaDbTargetLines, startMariaDb, type MariaDbServer } from '../support/mariadb.js';
 import { collect, runPds, spawnPds, type CliResult } from '../support/pds-cli.js';
 import { dumpSqlite } from '../support/sqlite-dump.js';
 
@@ -242,17 +242,7 @@ describe('servers that stop answering', { timeout: 1_200_000 }, () => {
       await db?.stop();
     });
 
-    const targets = (database: string): string[] => [
-      ...TIMEOUTS,
-      '    targets:',
-      '      relational:',
-      '        type: mariadb',
-      `        host: ${db.host}`,
-      `        port: ${db.port}`,
-      `        user: ${db.user}`,
-      '        password: env:PDS_IT_DB_PASSWORD',
-      `        database: ${database}`,
-    ];
+    const targets = (database: string): string[] => [...TIMEOUTS, ...mariaDbTargetLines(db, 'PDS_IT_DB_PASSWORD', database)];
 
     /** Rows per data table (bookkeeping tables `pds_*` left out). */
     async function tableCounts(database: string): Promise<Record<string, number>> {

@@ -32,6 +32,24 @@ export interface StartMariaDbOptions {
   extraArgs?: string[];
 }
 
+/**
+ * The `targets:` lines of an environment in config.yaml (indented for a block under
+ * `environments:`) whose relational target is `server`, as user `pds` with the password read from
+ * the environment variable `passwordVar`. Further targets (events) follow as the caller's lines.
+ */
+export function mariaDbTargetLines(server: MariaDbServer, passwordVar: string, database: string = server.database): string[] {
+  return [
+    '    targets:',
+    '      relational:',
+    '        type: mariadb',
+    `        host: ${server.host}`,
+    `        port: ${server.port}`,
+    `        user: ${server.user}`,
+    `        password: env:${passwordVar}`,
+    `        database: ${database}`,
+  ];
+}
+
 const HOW_TO_INSTALL = 'Install MariaDB (Debian: `apt-get install mariadb-server`).';
 
 /** Initialises a data folder, starts `mariadbd`, creates user `pds` and database `pds_test`. */
