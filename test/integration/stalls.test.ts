@@ -74,6 +74,27 @@ async function runStarted(home: string): Promise<void> {
   assert.fail('pds did not start a run');
 }
 
+/**
+ * The report of a run stopped by a target that stopped answering: the run failed with
+ * TARGET_UNAVAILABLE, and the one file in hand failed to load with its own code,
+ * TARGET_NOT_ANSWERING, naming the bound it waited for (its package, if any, is left unfinished).
+ */
+async function stalledRun(env: NodeJS.ProcessEnv): Promise<{ run: { status: string }; file: RunResult['files'][number] }> {
+  const report = JSON.parse((await runPds(['report', '--env', 'itest', '--json'], env)).stdout) as {
+    run: { status: string; error: { code: string } };
+    files: RunResult['files'];
+  };
+  assert.equal(report.run.error.code, 'TARGET_UNAVAILABLE');
+  const failed = report.files.filter((f) => f.status === 'failed' && f.stage === 'load' && f.code !== 'TARGET_UNAVAILABLE');
+  assert.deepEqual(
+    failed.map((f) => f.code),
+    ['TARGET_NOT_ANSWERING'],
+    JSON.stringify(failed.map((f) => `${f.key}: ${f.code} ${f.reason}`)),
+  );
+  assert.match(failed[0]!.reason ?? '', /did not answer within \d+ s \(timeouts\.(querySeconds|connectSeconds)\)/);
+  return { run: report.run, file: failed[0]! };
+}
+
 /** Pauses `pause` once `count` files have finished (progress lines on stderr); resolves true when it did. */
 function pauseAfterFiles(child: ReturnType<typeof spawnPds>, count: number, pause: () => void, match = /^(loaded|partial|failed|skipped) /): Promise<boolean> {
   let finished = 0;
@@ -273,21 +294,9 @@ describe('servers that stop answering', { timeout: 1_200_000 }, () => {
         const stalled = await bounded(child, 'MariaDB stall');
         assert.ok(await paused, `the server was stopped during the run\n${stalled.stderr}`);
         assert.equal(stalled.code, 1, stalled.stderr);
-        const report = JSON.parse((await runPds(['report', '--env', 'itest', '--json'], env)).stdout) as {
-          run: { status: string; error: { code: string } };
-          files: RunResult['files'];
-        };
-        assert.equal(report.run.status, 'failed');
-        assert.equal(report.run.error.code, 'TARGET_UNAVAILABLE');
-        // The file in hand fails with its own code (its package, if any, is left unfinished).
-        const failed = report.files.filter((f) => f.status === 'failed' && f.stage === 'load' && f.code !== 'TARGET_UNAVAILABLE');
-        assert.deepEqual(
-          failed.map((f) => f.code),
-          ['TARGET_NOT_ANSWERING'],
-          JSON.stringify(failed.map((f) => `${f.key}: ${f.code} ${f.reason}`)),
-        );
-        assert.match(failed[0]!.reason ?? '', /did not answer within \d+ s \(timeouts\.(querySeconds|connectSeconds)\)/);
-        assert.ok(failed[0]!.reason?.includes(`${db.host}:${db.port}`), failed[0]!.reason);
+        const { run, file } = await stalledRun(env);
+        assert.equal(run.status, 'failed');
+        assert.ok(file.reason?.includes(`${db.host}:${db.port}`), file.reason);
 
       } finally {
         db.resume();
@@ -371,18 +380,7 @@ describe('servers that stop answering', { timeout: 1_200_000 }, () => {
         const stalled = await bounded(child, 'MongoDB stall');
         assert.ok(await paused, `the server was stopped during the run\n${stalled.stderr}`);
         assert.equal(stalled.code, 1, stalled.stderr);
-        const report = JSON.parse((await runPds(['report', '--env', 'itest', '--json'], victim.env)).stdout) as {
-          run: { status: string; error: { code: string } };
-          files: RunResult['files'];
-        };
-        assert.equal(report.run.error.code, 'TARGET_UNAVAILABLE');
-        const failed = report.files.filter((f) => f.status === 'failed' && f.stage === 'load' && f.code !== 'TARGET_UNAVAILABLE');
-        assert.deepEqual(
-          failed.map((f) => f.code),
-          ['TARGET_NOT_ANSWERING'],
-          JSON.stringify(failed.map((f) => `${f.key}: ${f.code} ${f.reason}`)),
-        );
-        assert.match(failed[0]!.reason ?? '', /did not answer within \d+ s \(timeouts\.(querySeconds|connectSeconds)\)/);
+        await stalledRun(victim.env);
       } finally {
         mongo.resume();
       }
