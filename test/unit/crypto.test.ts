@@ -225,7 +225,7 @@ describe('OpenPGP decryptor on GnuPG-made files', () => {
     }
     // Waited for, not timed: the input closes once the release reaches it (destroyed with an
     // AbortError, which is what releasing it means here).
-    if (!input.closed) await new Promise((resolve) => input.once('close', resolve));
+    if (!input.closed) await new Promise<void>((resolve) => input.once('close', () => resolve()));
     assert.equal(input.destroyed, true);
   });
 
