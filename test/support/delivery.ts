@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import yazl from 'yazl';
 import { generateDemoData, generateEventLines, type DemoManifest } from '../../core/demo/generate-package.js';
 import { createGpgHome, type GeneratedKey, type GpgHome } from './gpg.js';
 import { startMinio, type MinioServer } from './minio.js';
+import { zipOf } from './zip.js';
 import { runPds } from './pds-cli.js';
 
 export const PASSPHRASE = 'correct horse battery staple';
@@ -37,18 +37,6 @@ export interface Delivery {
   /** A fresh PDS_HOME with an `itest` environment reading the buckets, and the czar's key imported. */
   newHome(options?: { keyFile?: string; targetsYaml?: string[] }): Promise<{ home: string; env: NodeJS.ProcessEnv }>;
   dispose(): Promise<void>;
-}
-
-function zipOf(entries: { name: string; data: Uint8Array }[]): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const e of entries) zip.addBuffer(Buffer.from(e.data), e.name);
-  zip.end();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
 }
 
 export async function createDelivery(options: { eventsPerDay?: number } = {}): Promise<Delivery> {

@@ -19,9 +19,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import yazl from 'yazl';
 import { tsvFile, type TsvCell } from '../../core/demo/tsv-line.js';
 import { getTableDef } from '../../core/domain/tables.js';
+import { zipOf } from './zip.js';
 
 export const ORG = 'UniX';
 
@@ -273,18 +273,6 @@ function eventLine(e: EventSpec): string {
     host: 'courses.edx.org',
     ip: '10.0.0.1',
     agent: 'test',
-  });
-}
-
-function zipOf(entries: { name: string; data: string }[]): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const e of entries) zip.addBuffer(Buffer.from(e.data), e.name);
-  zip.end();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
   });
 }
 
