@@ -9,6 +9,7 @@ import { AttentionScreen } from './attention/attention-screen.js';
 import { DataScreen } from './data/data-screen.js';
 import { EnvironmentsScreen } from './environments/environments-screen.js';
 import { KeysScreen } from './keys/keys-screen.js';
+import { PrivacyScreen } from './privacy/privacy-screen.js';
 import { ReportScreen } from './report/report-screen.js';
 import { RunScreen } from './run/run-screen.js';
 import { RunsScreen } from './runs/runs-screen.js';
@@ -29,6 +30,7 @@ const NAV: { screen: Screen; label: string }[] = [
   { screen: 'data', label: 'Data' },
   { screen: 'reports', label: 'Reports' },
   { screen: 'schedules', label: 'Schedules' },
+  { screen: 'privacy', label: 'Privacy' },
 ];
 const ENV_KEY = 'pds.env';
 
@@ -171,6 +173,8 @@ function CurrentScreen({ screen }: { screen: Screen }) {
       return <ReportsScreen />;
     case 'schedules':
       return <SchedulesScreen />;
+    case 'privacy':
+      return <PrivacyScreen />;
   }
 }
 

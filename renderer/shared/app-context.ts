@@ -8,7 +8,7 @@ import type { environmentSummarySchema } from '../../core/contract/methods.js';
 
 export type EnvironmentSummary = z.output<typeof environmentSummarySchema>;
 
-export const SCREENS = ['environments', 'keys', 'run', 'runs', 'report', 'attention', 'data', 'reports', 'schedules'] as const;
+export const SCREENS = ['environments', 'keys', 'run', 'runs', 'report', 'attention', 'data', 'reports', 'schedules', 'privacy'] as const;
 export type Screen = (typeof SCREENS)[number];
 
 export interface Route {
