@@ -15,10 +15,10 @@ import { RunScreen } from './run/run-screen.js';
 import { RunsScreen } from './runs/runs-screen.js';
 import { ReportsScreen } from './reports/reports-screen.js';
 import { SchedulesScreen } from './schedules/schedules-screen.js';
-import { AppContext, href, parseRoute, type AppState, type EnvironmentSummary, type Screen } from './shared/app-context.js';
-import { count } from './shared/format.js';
-import { applyTheme, storedTheme, THEMES, type Theme } from './shared/theme.js';
-import { ErrorNote } from './shared/ui.js';
+import { AppContext, href, parseRoute, type AppState, type EnvironmentSummary, type Screen } from './common/app-context.js';
+import { count } from './common/format.js';
+import { applyTheme, storedTheme, THEMES, type Theme } from './common/theme.js';
+import { ErrorNote } from './common/ui.js';
 
 const NAV: { screen: Screen; label: string }[] = [
   { screen: 'environments', label: 'Environments' },

@@ -2,7 +2,7 @@
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
 import { adoptTokenFromUrl } from './api/token.js';
-import { applyTheme, storedTheme } from './shared/theme.js';
+import { applyTheme, storedTheme } from './common/theme.js';
 import './styles/app.css';
 
 adoptTokenFromUrl();

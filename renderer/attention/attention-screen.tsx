@@ -7,11 +7,11 @@ import type { FileKind } from '../../core/domain/files.js';
 import { KIND_LABELS } from '../report/kind-labels.js';
 import { api } from '../api/client.js';
 import { expectRun } from '../api/run-events.js';
-import { ACTION_LABELS, actionForCode, hintForFile } from '../shared/actions.js';
-import { href, useApp } from '../shared/app-context.js';
-import { count, fileName } from '../shared/format.js';
-import { useCall } from '../shared/use-call.js';
-import { Empty, ErrorNote, Loading, NeedEnvironment, Pill, ScreenHeader, Time } from '../shared/ui.js';
+import { ACTION_LABELS, actionForCode, hintForFile } from '../common/actions.js';
+import { href, useApp } from '../common/app-context.js';
+import { count, fileName } from '../common/format.js';
+import { useCall } from '../common/use-call.js';
+import { Empty, ErrorNote, Loading, NeedEnvironment, Pill, ScreenHeader, Time } from '../common/ui.js';
 
 export function AttentionScreen() {
   const { env, go } = useApp();

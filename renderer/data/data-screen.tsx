@@ -1,10 +1,10 @@
 /** What has landed: tables with rows and courses, events by type, and events per day per course. */
 import { useState } from 'react';
 import { api } from '../api/client.js';
-import { href, useApp } from '../shared/app-context.js';
-import { count } from '../shared/format.js';
-import { useCall } from '../shared/use-call.js';
-import { Empty, ErrorNote, Field, Loading, NeedEnvironment, ScreenHeader } from '../shared/ui.js';
+import { href, useApp } from '../common/app-context.js';
+import { count } from '../common/format.js';
+import { useCall } from '../common/use-call.js';
+import { Empty, ErrorNote, Field, Loading, NeedEnvironment, ScreenHeader } from '../common/ui.js';
 import { EventsChart } from './events-chart.js';
 
 export function DataScreen() {

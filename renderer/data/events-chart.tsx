@@ -5,7 +5,7 @@
  * figures are available as a table.
  */
 import { useMemo } from 'react';
-import { count, localDate } from '../shared/format.js';
+import { count, localDate } from '../common/format.js';
 
 export interface DayPoint {
   day: string;

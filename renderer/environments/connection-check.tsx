@@ -1,7 +1,7 @@
 /** A test-connection answer in plain words: the one-line summary, then each step with its fix. */
 import type { z } from 'zod';
 import type { connectionCheckSchema } from '../../core/contract/methods.js';
-import { Pill } from '../shared/ui.js';
+import { Pill } from '../common/ui.js';
 
 export type ConnectionCheck = z.output<typeof connectionCheckSchema>;
 

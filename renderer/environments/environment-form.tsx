@@ -6,8 +6,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ContractError, envName, type SecretField } from '../../core/contract/methods.js';
 import { api } from '../api/client.js';
-import { useApp } from '../shared/app-context.js';
-import { ErrorNote, Field, Loading, Pill, ScreenHeader } from '../shared/ui.js';
+import { useApp } from '../common/app-context.js';
+import { ErrorNote, Field, Loading, Pill, ScreenHeader } from '../common/ui.js';
 import { draftFromSettings, EMPTY_DRAFT, FIELD_LABELS, FIELD_PATHS, secretFieldsFor, settingsFromDraft, type Draft } from './settings-draft.js';
 
 type Issues = Record<string, string>;

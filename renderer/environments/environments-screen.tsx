@@ -4,9 +4,9 @@
  */
 import { useEffect, useState } from 'react';
 import { api } from '../api/client.js';
-import { href, useApp, type EnvironmentSummary } from '../shared/app-context.js';
-import { plural } from '../shared/format.js';
-import { Empty, ErrorNote, Loading, Pill, ScreenHeader, Time } from '../shared/ui.js';
+import { href, useApp, type EnvironmentSummary } from '../common/app-context.js';
+import { plural } from '../common/format.js';
+import { Empty, ErrorNote, Loading, Pill, ScreenHeader, Time } from '../common/ui.js';
 import { ConnectionCheckView, type ConnectionCheck } from './connection-check.js';
 import { EnvironmentForm } from './environment-form.js';
 

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import type { keySummarySchema } from '../../core/contract/methods.js';
-import { localDate } from '../shared/format.js';
+import { localDate } from '../common/format.js';
 
 type KeySummary = z.output<typeof keySummarySchema>;
 const DAY = 86_400_000;

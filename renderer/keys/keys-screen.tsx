@@ -5,9 +5,9 @@
  */
 import { useState, type FormEvent } from 'react';
 import { api } from '../api/client.js';
-import { useApp } from '../shared/app-context.js';
-import { useCall } from '../shared/use-call.js';
-import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pill, ScreenHeader, Time } from '../shared/ui.js';
+import { useApp } from '../common/app-context.js';
+import { useCall } from '../common/use-call.js';
+import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pill, ScreenHeader, Time } from '../common/ui.js';
 import { expiry, groupFingerprint } from './key-expiry.js';
 
 async function fileToBase64(file: File): Promise<string> {

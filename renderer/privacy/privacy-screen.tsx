@@ -8,10 +8,10 @@
 import { Fragment, useState, type FormEvent } from 'react';
 import type { AuditEntryData, ForgetResultData, PrivacyInventoryData } from '../../core/contract/privacy-schemas.js';
 import { api } from '../api/client.js';
-import { useApp } from '../shared/app-context.js';
-import { count, plural } from '../shared/format.js';
-import { useCall } from '../shared/use-call.js';
-import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pager, Pill, ScreenHeader, Time } from '../shared/ui.js';
+import { useApp } from '../common/app-context.js';
+import { count, plural } from '../common/format.js';
+import { useCall } from '../common/use-call.js';
+import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pager, Pill, ScreenHeader, Time } from '../common/ui.js';
 import { describeOptions } from '../runs/describe-options.js';
 
 const TABS = [

@@ -6,11 +6,11 @@ import { useEffect, useRef, useState } from 'react';
 import type { FileResultView } from '../../core/contract/methods.js';
 import { api } from '../api/client.js';
 import { expectRun } from '../api/run-events.js';
-import { ACTION_LABELS, actionForCode, hintForFile } from '../shared/actions.js';
-import { useApp } from '../shared/app-context.js';
-import { bytes, count, duration, fileName } from '../shared/format.js';
-import { useCall } from '../shared/use-call.js';
-import { ErrorNote, Loading, Pager, Pill, Time } from '../shared/ui.js';
+import { ACTION_LABELS, actionForCode, hintForFile } from '../common/actions.js';
+import { useApp } from '../common/app-context.js';
+import { bytes, count, duration, fileName } from '../common/format.js';
+import { useCall } from '../common/use-call.js';
+import { ErrorNote, Loading, Pager, Pill, Time } from '../common/ui.js';
 import { countsAddUp } from './counts.js';
 
 const LINES = 50;

@@ -5,7 +5,7 @@
  * (`…auth_user-prod-analytics.sql.gpg`, what differs comes first); any other long name is cut in
  * the middle, keeping its end (an event log's date). The whole key stays in the link's title.
  */
-import { fileName } from '../shared/format.js';
+import { fileName } from '../common/format.js';
 
 /** About what the File column shows in 12 px monospace before the browser's own ellipsis. */
 export const FILE_LABEL_MAX = 28;

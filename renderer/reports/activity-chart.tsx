@@ -4,7 +4,7 @@
  * figures are in the table below the chart. Colours come from the chart's CSS classes (both themes).
  */
 import type { ActivityRow } from '../../core/contract/report-schemas.js';
-import { count } from '../shared/format.js';
+import { count } from '../common/format.js';
 
 const W = 760;
 const H = 220;

@@ -8,10 +8,10 @@ import { ROSTER_STATUSES, type ActivityReport, type LearnerExport, type LearnerR
 import { activityTable, exportTable, learnerTable, programTable, rosterTable, toCsv, type Cell, type ReportTable } from '../../core/contract/report-tables.js';
 import { api } from '../api/client.js';
 import { download } from '../report/csv.js';
-import { useApp } from '../shared/app-context.js';
-import { count } from '../shared/format.js';
-import { useCall } from '../shared/use-call.js';
-import { Empty, ErrorNote, Field, Loading, NeedEnvironment, ScreenHeader } from '../shared/ui.js';
+import { useApp } from '../common/app-context.js';
+import { count } from '../common/format.js';
+import { useCall } from '../common/use-call.js';
+import { Empty, ErrorNote, Field, Loading, NeedEnvironment, ScreenHeader } from '../common/ui.js';
 import { ActivityChart } from './activity-chart.js';
 
 const KINDS = [

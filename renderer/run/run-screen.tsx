@@ -7,9 +7,9 @@ import { useState, type FormEvent } from 'react';
 import type { RunOptionsArg, ResultOf } from '../../core/contract/methods.js';
 import { api } from '../api/client.js';
 import { expectRun, markCancelling, useLiveRuns, type LiveRun } from '../api/run-events.js';
-import { href, useApp } from '../shared/app-context.js';
-import { between, bytes, count, duration, fileName, plural } from '../shared/format.js';
-import { Empty, ErrorNote, Field, NeedEnvironment, Pill, ScreenHeader, Time } from '../shared/ui.js';
+import { href, useApp } from '../common/app-context.js';
+import { between, bytes, count, duration, fileName, plural } from '../common/format.js';
+import { Empty, ErrorNote, Field, NeedEnvironment, Pill, ScreenHeader, Time } from '../common/ui.js';
 
 type Scope = 'all' | 'weekly' | 'events';
 const PLAN_ROWS = 200;

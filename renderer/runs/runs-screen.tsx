@@ -1,10 +1,10 @@
 /** Run history, newest first, paged from the server: status, what was asked, counts, duration. */
 import { useState } from 'react';
 import { api } from '../api/client.js';
-import { href, useApp } from '../shared/app-context.js';
-import { between, count, duration } from '../shared/format.js';
-import { useCall } from '../shared/use-call.js';
-import { Empty, ErrorNote, Loading, NeedEnvironment, Pager, Pill, ScreenHeader, Time } from '../shared/ui.js';
+import { href, useApp } from '../common/app-context.js';
+import { between, count, duration } from '../common/format.js';
+import { useCall } from '../common/use-call.js';
+import { Empty, ErrorNote, Loading, NeedEnvironment, Pager, Pill, ScreenHeader, Time } from '../common/ui.js';
 import { describeOptions } from './describe-options.js';
 
 const LIMIT = 25;

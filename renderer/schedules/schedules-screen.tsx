@@ -6,9 +6,9 @@
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api/client.js';
-import { useApp } from '../shared/app-context.js';
-import { useCall } from '../shared/use-call.js';
-import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pill, ScreenHeader, Time } from '../shared/ui.js';
+import { useApp } from '../common/app-context.js';
+import { useCall } from '../common/use-call.js';
+import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pill, ScreenHeader, Time } from '../common/ui.js';
 
 type Load = 'events' | 'weekly' | 'both';
 

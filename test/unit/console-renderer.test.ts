@@ -12,7 +12,7 @@ import { CSV_COLUMNS, csvRow } from '../../renderer/report/csv-row.js';
 import { countsAddUp } from '../../renderer/report/counts.js';
 import { fileLabel, middle } from '../../renderer/report/file-label.js';
 import { describeOptions } from '../../renderer/runs/describe-options.js';
-import { bytes, duration, fileName, utcTime } from '../../renderer/shared/format.js';
+import { bytes, duration, fileName, utcTime } from '../../renderer/common/format.js';
 import type { FileResultView, RunSummaryData } from '../../core/contract/methods.js';
 
 const DAY = 86_400_000;
