@@ -39,32 +39,29 @@ type CourseName = keyof typeof COURSES;
 export const USERS = { alice: 101, bob: 102, carol: 103, dave: 104, erin: 105, frank: 106, gina: 107 } as const;
 type UserName = keyof typeof USERS;
 
+/** The modules and versions both test programs share (their pass rules differ). */
+const PROGRAM_MODULES_AND_VERSIONS = [
+  '        modules:',
+  `          prob: [${COURSES.prob1.key}, ${COURSES.prob3.key}]`,
+  `          stats: [${COURSES.stat1.key}, ${COURSES.statx.key}]`,
+  `          econ: [${COURSES.econ.key}]`,
+  `          ml: [${COURSES.ml.key}]`,
+  `          viz: [${COURSES.viz.key}]`,
+  '        versions:',
+  '          - { from: 2024-01-01, core: [prob, econ], electives: [ml, viz], electivesRequired: 1 }',
+  '          - { from: 2025-09-01, core: [prob, stats], electives: [ml, viz], electivesRequired: 1 }',
+];
+
 /** The programs of the test environment, as config.yaml lines (indented under the environment). */
 export const PROGRAMS_YAML = [
   '    programs:',
   '      - name: sds',
   '        title: Statistics and Data Science',
-  '        modules:',
-  `          prob: [${COURSES.prob1.key}, ${COURSES.prob3.key}]`,
-  `          stats: [${COURSES.stat1.key}, ${COURSES.statx.key}]`,
-  `          econ: [${COURSES.econ.key}]`,
-  `          ml: [${COURSES.ml.key}]`,
-  `          viz: [${COURSES.viz.key}]`,
+  ...PROGRAM_MODULES_AND_VERSIONS,
   '        pass: { rule: certificate, modes: [verified] }',
-  '        versions:',
-  '          - { from: 2024-01-01, core: [prob, econ], electives: [ml, viz], electivesRequired: 1 }',
-  '          - { from: 2025-09-01, core: [prob, stats], electives: [ml, viz], electivesRequired: 1 }',
   '      - name: sds-either',
-  '        modules:',
-  `          prob: [${COURSES.prob1.key}, ${COURSES.prob3.key}]`,
-  `          stats: [${COURSES.stat1.key}, ${COURSES.statx.key}]`,
-  `          econ: [${COURSES.econ.key}]`,
-  `          ml: [${COURSES.ml.key}]`,
-  `          viz: [${COURSES.viz.key}]`,
+  ...PROGRAM_MODULES_AND_VERSIONS,
   '        pass: { rule: either, modes: [verified] }',
-  '        versions:',
-  '          - { from: 2024-01-01, core: [prob, econ], electives: [ml, viz], electivesRequired: 1 }',
-  '          - { from: 2025-09-01, core: [prob, stats], electives: [ml, viz], electivesRequired: 1 }',
 ];
 
 interface Enrolment {
