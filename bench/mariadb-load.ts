@@ -27,6 +27,7 @@ import { readTsv } from '../core/formats/tsv.js';
 import { createTableSql, quoteIdent } from '../core/stores/mariadb/mariadb-ddl.js';
 import { MariaDbStore, type MariaDbBulkMethod, type MariaDbStoreOptions } from '../core/stores/mariadb/mariadb-store.js';
 import { startMariaDb, type MariaDbServer } from '../test/support/mariadb.js';
+import { seededRandom } from './seeded-random.js';
 
 export interface MariaDbLoadBenchOptions {
   rows: number;
@@ -56,19 +57,6 @@ const THIS_FILE = fileURLToPath(import.meta.url);
 // ---------------------------------------------------------------------------------------------
 // Data
 
-/** A small deterministic generator (xorshift32), so every run loads the same file. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
-
 /** TSV escaping of the exporter (§3): `\` → `\\`, TAB → `\t`, LF → `\n`, CR → `\r`. */
 function tsvField(value: string | null): string {
   if (value === null) return 'NULL';
@@ -85,7 +73,7 @@ function datetime(rand: () => number, year: number): string {
 /** Writes a `courseware_studentmodule` file of `rows` rows (header + rows, LF) and returns its size. */
 export async function writeStudentModuleTsv(path: string, rows: number): Promise<number> {
   const out = createWriteStream(path);
-  const rand = random(20240107);
+  const rand = seededRandom(20240107);
   const types = ['problem', 'problem', 'problem', 'video', 'sequential', 'chapter', 'openassessment'];
   let bytes = 0;
   let buf = `id\tmodule_type\tmodule_id\tstudent_id\tstate\tgrade\tcreated\tmodified\tmax_grade\tdone\tcourse_id\n`;

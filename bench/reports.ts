@@ -35,6 +35,7 @@ import { physicalColumns } from '../core/stores/sql-schema.js';
 import { SqliteReader } from '../core/stores/sqlite/sqlite-reader.js';
 import { SqliteStore } from '../core/stores/sqlite/sqlite-store.js';
 import { startMariaDb, type MariaDbServer } from '../test/support/mariadb.js';
+import { seededRandom } from './seeded-random.js';
 
 export interface ReportsBenchOptions {
   /** Designated event rows in the store (over every course). */
@@ -71,19 +72,6 @@ const SNAPSHOT_DATE = '2026-01-04';
 const day = (d: number): string => new Date(FIRST_DAY + d * 86_400_000).toISOString().slice(0, 10);
 const LAST_DAY = day(DAYS - 1);
 
-/** xorshift32: the same data every run. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
-
 type Value = string | number | null;
 /** Receives rows of a table in the table's documented column order (snapshot bookkeeping first). */
 type Sink = (def: TableDef, rows: Value[][]) => void;
@@ -92,7 +80,7 @@ const courseId = (c: number): string => `course-v1:BenchX+C${c}+2025`;
 
 /** Writes the designated rows and course_daily_activity of every course and day into `sink`. */
 function generateEvents(sink: Sink, events: number, courses: number, onDay?: (d: number) => void): void {
-  const rand = random(20260607);
+  const rand = seededRandom(20260607);
   const perCourseDay = Math.ceil(events / (DAYS * courses));
   const defs = Object.fromEntries(ACTIVITY_TABLES.map((t) => [t, getTableDef(t)!])) as Record<(typeof ACTIVITY_TABLES)[number], TableDef>;
   const daily = getTableDef('course_daily_activity')!;
@@ -165,7 +153,7 @@ export const BENCH_PROGRAM: ProgramConfig = programSchema.parse({
 
 /** Enrolments, users, certificates and grades of `learners` learners over the program's runs. */
 function generateProgram(sink: Sink, learners: number): void {
-  const rand = random(7);
+  const rand = seededRandom(7);
   const tables = ['student_courseenrollment', 'auth_user', 'certificates_generatedcertificate', 'grades_persistentcoursegrade'].map((t) => getTableDef(t)!);
   const [enrol, user, cert, grade] = tables as [TableDef, TableDef, TableDef, TableDef];
   const runs = [...programRuns(BENCH_PROGRAM).keys()];
