@@ -11,7 +11,8 @@ import { ConfigError } from '../../core/errors/index.js';
 test('one run per environment: a live holder blocks, a dead holder is taken over, release frees it', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'pds-lock-'));
   const path = join(dir, 'run.lock');
-  const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+  // Lives until killed below, however long the machine takes to get there.
+  const sleeper = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60_000)']);
   try {
     await writeFile(path, `${sleeper.pid}\n`);
     await assert.rejects(acquireRunLock(path, 'live'), (e: unknown) => e instanceof ConfigError && e.code === 'RUN_IN_PROGRESS' && e.message.includes(String(sleeper.pid)));
