@@ -2,7 +2,7 @@
  * The console shell: a left navigation with the environment picker, the live-run indicator and
  * the theme switch, and the screen the address bar names.
  */
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState, type ReactElement } from 'react';
 import { api } from './api/client.js';
 import { connectRunEvents, useLiveRuns } from './api/run-events.js';
 import { AttentionScreen } from './attention/attention-screen.js';
@@ -18,7 +18,7 @@ import { SchedulesScreen } from './schedules/schedules-screen.js';
 import { AppContext, href, parseRoute, type AppState, type EnvironmentSummary, type Screen } from './common/app-context.js';
 import { count } from './common/format.js';
 import { applyTheme, storedTheme, THEMES, type Theme } from './common/theme.js';
-import { ErrorNote } from './common/ui.js';
+import { ErrorNote, SelectField } from './common/ui.js';
 
 const NAV: { screen: Screen; label: string }[] = [
   { screen: 'environments', label: 'Environments' },
@@ -33,6 +33,7 @@ const NAV: { screen: Screen; label: string }[] = [
   { screen: 'privacy', label: 'Privacy' },
 ];
 const ENV_KEY = 'pds.env';
+const THEME_LABELS: Record<Theme, string> = { system: 'Follow the system', light: 'Light', dark: 'Dark' };
 
 export function App() {
   const [route, setRoute] = useState(() => parseRoute(window.location.hash));
@@ -125,24 +126,16 @@ export function App() {
           </ul>
           <LiveIndicator />
           <div className="sidebar-foot">
-            <div className="field">
-              <label htmlFor="theme-picker">Theme</label>
-              <select
-                id="theme-picker"
-                value={theme}
-                onChange={(e) => {
-                  const t = e.target.value as Theme;
-                  setTheme(t);
-                  applyTheme(t);
-                }}
-              >
-                {THEMES.map((t) => (
-                  <option key={t} value={t}>
-                    {t === 'system' ? 'Follow the system' : t === 'light' ? 'Light' : 'Dark'}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <SelectField
+              label="Theme"
+              value={theme}
+              options={THEMES.map((t) => [t, THEME_LABELS[t]] as const)}
+              onChange={(v) => {
+                const t = v || 'system';
+                setTheme(t);
+                applyTheme(t);
+              }}
+            />
           </div>
         </nav>
         <main className="content" id="main">
@@ -153,29 +146,22 @@ export function App() {
   );
 }
 
+const SCREENS: Record<Screen, () => ReactElement> = {
+  environments: EnvironmentsScreen,
+  keys: KeysScreen,
+  run: RunScreen,
+  runs: RunsScreen,
+  report: ReportScreen,
+  attention: AttentionScreen,
+  data: DataScreen,
+  reports: ReportsScreen,
+  schedules: SchedulesScreen,
+  privacy: PrivacyScreen,
+};
+
 function CurrentScreen({ screen }: { screen: Screen }) {
-  switch (screen) {
-    case 'environments':
-      return <EnvironmentsScreen />;
-    case 'keys':
-      return <KeysScreen />;
-    case 'run':
-      return <RunScreen />;
-    case 'runs':
-      return <RunsScreen />;
-    case 'report':
-      return <ReportScreen />;
-    case 'attention':
-      return <AttentionScreen />;
-    case 'data':
-      return <DataScreen />;
-    case 'reports':
-      return <ReportsScreen />;
-    case 'schedules':
-      return <SchedulesScreen />;
-    case 'privacy':
-      return <PrivacyScreen />;
-  }
+  const Shown = SCREENS[screen];
+  return <Shown />;
 }
 
 /** A run in progress anywhere on this home folder, with a link to watch it. */

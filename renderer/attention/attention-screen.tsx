@@ -11,7 +11,8 @@ import { ACTION_LABELS, actionForCode, hintForFile } from '../common/actions.js'
 import { href, useApp } from '../common/app-context.js';
 import { count, fileName } from '../common/format.js';
 import { useCall } from '../common/use-call.js';
-import { Empty, ErrorNote, Loading, NeedEnvironment, Pill, ScreenHeader, Time } from '../common/ui.js';
+import { DataTable } from '../common/data-table.js';
+import { CallView, Empty, ErrorNote, NeedEnvironment, Pill, RefreshButton, ScreenHeader, Time } from '../common/ui.js';
 
 export function AttentionScreen() {
   const { env, go } = useApp();
@@ -35,120 +36,101 @@ export function AttentionScreen() {
   return (
     <section>
       <ScreenHeader title={`Attention · ${env}`}>
-        <button type="button" className="button" onClick={status.reload}>
-          Refresh
-        </button>
+        <RefreshButton call={status} />
       </ScreenHeader>
       {error !== undefined && <ErrorNote error={error} />}
-      {status.error !== undefined ? (
-        <ErrorNote error={status.error} />
-      ) : !status.data ? (
-        <Loading what="what needs attention" />
-      ) : (
-        <>
-          <div className="run-line">
-            <span>Files by their latest outcome:</span>
-            <span className="pills">
-              {Object.keys(status.data.files).length === 0 ? <span className="muted">none yet</span> : Object.entries(status.data.files).map(([s, n]) => <Pill key={s} status={s} label={`${count(n)} ${s}`} />)}
-            </span>
-            {status.data.lastRun && (
-              <span className="muted">
-                last run <Time iso={status.data.lastRun.startedAt} /> <Pill status={status.data.lastRun.status} />
+      <CallView call={status} what="what needs attention">
+        {(data) => (
+          <>
+            <div className="run-line">
+              <span>Files by their latest outcome:</span>
+              <span className="pills">
+                {Object.keys(data.files).length === 0 ? <span className="muted">none yet</span> : Object.entries(data.files).map(([s, n]) => <Pill key={s} status={s} label={`${count(n)} ${s}`} />)}
               </span>
-            )}
-          </div>
-          {flagged.length === 0 ? (
-            <Empty title="Nothing needs attention">
-              <p>{status.data.lastRun ? 'Every file of every run loaded. New deliveries are picked up by the next run.' : 'No run yet: start one from the Run screen.'}</p>
-            </Empty>
-          ) : (
-            <>
-              {codes.length > 0 && (
-                <div className="retry-codes" role="group" aria-label="Retry by code">
-                  <span className="muted">Retry every file flagged</span>
-                  {codes.map((c) => (
-                    <button key={c} type="button" className="button" onClick={() => retry({ code: c })}>
-                      {c}
-                    </button>
-                  ))}
-                </div>
+              {data.lastRun && (
+                <span className="muted">
+                  last run <Time iso={data.lastRun.startedAt} /> <Pill status={data.lastRun.status} />
+                </span>
               )}
-              <div className="table-wrap">
-                <table className="table attention-table">
-                  <colgroup>
-                    <col className="c-status" />
-                    <col className="c-file" />
-                    <col className="c-kind" />
-                    <col className="c-code" />
-                    <col />
-                    <col className="c-next" />
-                    <col className="c-since" />
-                    <col className="c-step" />
-                  </colgroup>
-                  <thead>
-                    <tr>
-                      <th scope="col">Status</th>
-                      <th scope="col">File</th>
-                      <th scope="col">Kind</th>
-                      <th scope="col">Code</th>
-                      <th scope="col">Reason</th>
-                      <th scope="col">Next run retries</th>
-                      <th scope="col">Since</th>
-                      <th scope="col">Next step</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {flagged.map((f) => {
-                      const action = actionForCode(f.code);
-                      return (
-                        <tr key={f.key}>
-                          <td>
-                            <Pill status={f.status} />
-                          </td>
-                          <td className="file-cell">
-                            <a className="ellipsis" href={href('report', f.runId ?? 'latest', 'file', f.key)} title={f.key} aria-label={fileName(f.key)}>
-                              {fileName(f.key)}
-                            </a>
-                          </td>
-                          <td className="nowrap" title={f.kind}>
-                            {KIND_LABELS[f.kind as FileKind] ?? f.kind}
-                          </td>
-                          <td>{f.code ? <code className="code">{f.code}</code> : ''}</td>
-                          <td className="reason-cell">
-                            <span className="clamp" title={f.reason ?? undefined}>
-                              {f.reason}
+            </div>
+            {flagged.length === 0 ? (
+              <Empty title="Nothing needs attention">
+                <p>{data.lastRun ? 'Every file of every run loaded. New deliveries are picked up by the next run.' : 'No run yet: start one from the Run screen.'}</p>
+              </Empty>
+            ) : (
+              <>
+                {codes.length > 0 && (
+                  <div className="retry-codes" role="group" aria-label="Retry by code">
+                    <span className="muted">Retry every file flagged</span>
+                    {codes.map((c) => (
+                      <button key={c} type="button" className="button" onClick={() => retry({ code: c })}>
+                        {c}
+                      </button>
+                    ))}
+                  </div>
+                )}
+                <DataTable
+                  className="attention-table"
+                  cols
+                  columns={[
+                    { header: 'Status', col: 'c-status', cell: (f) => <Pill status={f.status} /> },
+                    {
+                      header: 'File',
+                      col: 'c-file',
+                      className: 'file-cell',
+                      cell: (f) => (
+                        <a className="ellipsis" href={href('report', f.runId ?? 'latest', 'file', f.key)} title={f.key} aria-label={fileName(f.key)}>
+                          {fileName(f.key)}
+                        </a>
+                      ),
+                    },
+                    { header: 'Kind', col: 'c-kind', className: 'nowrap', title: (f) => f.kind, cell: (f) => KIND_LABELS[f.kind as FileKind] ?? f.kind },
+                    { header: 'Code', col: 'c-code', cell: (f) => (f.code ? <code className="code">{f.code}</code> : '') },
+                    {
+                      header: 'Reason',
+                      className: 'reason-cell',
+                      cell: (f) => (
+                        <>
+                          <span className="clamp" title={f.reason ?? undefined}>
+                            {f.reason}
+                          </span>
+                          {hintForFile(f.code, f.hint) && (
+                            <span className="clamp muted small" title={hintForFile(f.code, f.hint)}>
+                              {hintForFile(f.code, f.hint)}
                             </span>
-                            {hintForFile(f.code, f.hint) && (
-                              <span className="clamp muted small" title={hintForFile(f.code, f.hint)}>
-                                {hintForFile(f.code, f.hint)}
-                              </span>
-                            )}
-                          </td>
-                          <td>{f.retriedNextRun ? <Pill status="yes" label="yes" /> : <Pill status="no" label="when it changes" tone="warn" />}</td>
-                          <td>
-                            <Time iso={f.updatedAt} />
-                          </td>
-                          <td>
-                            {action === 'import-key' ? (
-                              <button type="button" className="button" onClick={() => go('keys')}>
-                                {ACTION_LABELS[action]}
-                              </button>
-                            ) : (
-                              <button type="button" className="button" onClick={() => retry({ keys: [f.key] })} aria-label={`Retry ${fileName(f.key)}`}>
-                                Retry
-                              </button>
-                            )}
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </div>
-            </>
-          )}
-        </>
-      )}
+                          )}
+                        </>
+                      ),
+                    },
+                    {
+                      header: 'Next run retries',
+                      col: 'c-next',
+                      cell: (f) => (f.retriedNextRun ? <Pill status="yes" label="yes" /> : <Pill status="no" label="when it changes" tone="warn" />),
+                    },
+                    { header: 'Since', col: 'c-since', cell: (f) => <Time iso={f.updatedAt} /> },
+                    {
+                      header: 'Next step',
+                      col: 'c-step',
+                      cell: (f) =>
+                        actionForCode(f.code) === 'import-key' ? (
+                          <button type="button" className="button" onClick={() => go('keys')}>
+                            {ACTION_LABELS['import-key']}
+                          </button>
+                        ) : (
+                          <button type="button" className="button" onClick={() => retry({ keys: [f.key] })} aria-label={`Retry ${fileName(f.key)}`}>
+                            Retry
+                          </button>
+                        ),
+                    },
+                  ]}
+                  rows={flagged}
+                  rowKey={(f) => f.key}
+                />
+              </>
+            )}
+          </>
+        )}
+      </CallView>
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { ContractError, type ErrorAction } from '../../core/contract/methods.js'
 import { ACTION_LABELS } from './actions.js';
 import { useApp } from './app-context.js';
 import { count, localTime, utcTime } from './format.js';
+import type { Call } from './use-call.js';
 
 export function Time({ iso }: { iso: string | null | undefined }) {
   if (!iso) return <span className="muted">—</span>;
@@ -169,5 +170,53 @@ export function NeedEnvironment() {
         Create an environment
       </button>
     </Empty>
+  );
+}
+
+/** A call's outcome: its error with the action button, "Loading…" until it answers, then `children` with the data. */
+export function CallView<T>({ call, what, compact, children }: { call: Call<T>; what: string; compact?: boolean; children: (data: T) => ReactNode }) {
+  if (call.error !== undefined) return <ErrorNote error={call.error} compact={compact} />;
+  if (call.data === undefined) return <Loading what={what} />;
+  return <>{children(call.data)}</>;
+}
+
+/** Figures in a row of tiles: each a label over its value. */
+export function Stats({ items, className }: { items: readonly (readonly [label: string, value: ReactNode])[]; className?: string }) {
+  return (
+    <dl className={className ? `stats ${className}` : 'stats'}>
+      {items.map(([label, value]) => (
+        <div key={label}>
+          <dt>{label}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** A labelled select over `options` (value, label); `any` adds a first option with the empty value. */
+export function SelectField<V extends string>({ label, value, options, onChange, any, name }: { label: string; value: V | ''; options: readonly (readonly [value: V, label: string])[]; onChange: (value: V | '') => void; any?: string; name?: string }) {
+  return (
+    <Field label={label}>
+      {(p) => (
+        <select {...p} name={name} value={value} onChange={(e) => onChange(e.target.value as V | '')}>
+          {any !== undefined && <option value="">{any}</option>}
+          {options.map(([v, text]) => (
+            <option key={v} value={v}>
+              {text}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+/** Reads a call again (the lists that others change: runs, files needing attention, the audit log). */
+export function RefreshButton({ call }: { call: { reload(): void } }) {
+  return (
+    <button type="button" className="button" onClick={call.reload}>
+      Refresh
+    </button>
   );
 }

@@ -1,11 +1,22 @@
 /** What has landed: tables with rows and courses, events by type, and events per day per course. */
 import { useState } from 'react';
+import type { ResultOf } from '../../core/contract/methods.js';
 import { api } from '../api/client.js';
 import { href, useApp } from '../common/app-context.js';
 import { count } from '../common/format.js';
 import { useCall } from '../common/use-call.js';
-import { Empty, ErrorNote, Field, Loading, NeedEnvironment, ScreenHeader } from '../common/ui.js';
+import { DataTable, type Column } from '../common/data-table.js';
+import { Empty, ErrorNote, Loading, NeedEnvironment, ScreenHeader, SelectField, Stats } from '../common/ui.js';
 import { EventsChart } from './events-chart.js';
+
+type TableRow = ResultOf<'getDataSummary'>['tables'][number];
+
+const TABLE_COLUMNS: Column<TableRow>[] = [
+  { header: 'Table', cell: (t) => <code className="code">{t.table}</code> },
+  { header: 'Group', cell: (t) => t.group },
+  { header: 'Rows', num: true, cell: (t) => count(t.rows) },
+  { header: 'Courses', num: true, cell: (t) => count(t.courses) },
+];
 
 export function DataScreen() {
   const { env } = useApp();
@@ -19,16 +30,17 @@ export function DataScreen() {
   return (
     <section>
       <ScreenHeader title={`Data · ${env}`}>
-        <Field label="Chart period">
-          {(p) => (
-            <select {...p} value={days} onChange={(e) => setDays(Number(e.target.value))}>
-              <option value={7}>last 7 days</option>
-              <option value={30}>last 30 days</option>
-              <option value={90}>last 90 days</option>
-              <option value={366}>last year</option>
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="Chart period"
+          value={String(days)}
+          options={[
+            ['7', 'last 7 days'],
+            ['30', 'last 30 days'],
+            ['90', 'last 90 days'],
+            ['366', 'last year'],
+          ]}
+          onChange={(v) => setDays(Number(v))}
+        />
       </ScreenHeader>
       {summary.error !== undefined ? (
         <ErrorNote error={summary.error} />
@@ -42,24 +54,15 @@ export function DataScreen() {
         </Empty>
       ) : (
         <>
-          <dl className="stats stats-big">
-            <div>
-              <dt>Table rows</dt>
-              <dd>{count(rows)}</dd>
-            </div>
-            <div>
-              <dt>Tables</dt>
-              <dd>{count(data.tables.filter((t) => t.rows > 0).length)}</dd>
-            </div>
-            <div>
-              <dt>Events</dt>
-              <dd>{count(data.events.total)}</dd>
-            </div>
-            <div>
-              <dt>Courses with events</dt>
-              <dd>{count(data.events.courses)}</dd>
-            </div>
-          </dl>
+          <Stats
+            className="stats-big"
+            items={[
+              ['Table rows', count(rows)],
+              ['Tables', count(data.tables.filter((t) => t.rows > 0).length)],
+              ['Events', count(data.events.total)],
+              ['Courses with events', count(data.events.courses)],
+            ]}
+          />
           <section className="card">
             <h2 className="section-title">Events per day per course</h2>
             {data.eventsPerDay.length === 0 ? <p className="muted">No event in this period. Pick a longer period, or load the daily event logs.</p> : <EventsChart points={data.eventsPerDay} />}
@@ -67,70 +70,38 @@ export function DataScreen() {
           <div className="two-col">
             <section className="card">
               <h2 className="section-title">Tables</h2>
-              <div className="table-wrap table-wrap-short">
-                <table className="table">
-                  <thead>
-                    <tr>
-                      <th scope="col">Table</th>
-                      <th scope="col">Group</th>
-                      <th scope="col" className="num">
-                        Rows
-                      </th>
-                      <th scope="col" className="num">
-                        Courses
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {groups.flatMap((g) =>
-                      data.tables
-                        .filter((t) => t.group === g)
-                        .map((t) => (
-                          <tr key={t.table} className={t.rows === 0 ? 'row-empty' : undefined}>
-                            <td>
-                              <code className="code">{t.table}</code>
-                            </td>
-                            <td>{t.group}</td>
-                            <td className="num">{count(t.rows)}</td>
-                            <td className="num">{count(t.courses)}</td>
-                          </tr>
-                        )),
-                    )}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                wrap="table-wrap table-wrap-short"
+                columns={TABLE_COLUMNS}
+                rows={groups.flatMap((g) => data.tables.filter((t) => t.group === g))}
+                rowKey={(t) => t.table}
+                rowClass={(t) => (t.rows === 0 ? 'row-empty' : undefined)}
+              />
             </section>
             <section className="card">
               <h2 className="section-title">Events by type</h2>
               {data.events.topTypes.length === 0 ? (
                 <p className="muted">No event loaded yet.</p>
               ) : (
-                <table className="table">
-                  <thead>
-                    <tr>
-                      <th scope="col">Type</th>
-                      <th scope="col" className="num">
-                        Events
-                      </th>
-                      <th scope="col">
-                        <span className="visually-hidden">Share</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.events.topTypes.map((t) => (
-                      <tr key={t.type}>
-                        <td className="wrap">
-                          <code className="code">{t.type}</code>
-                        </td>
-                        <td className="num">{count(t.count)}</td>
-                        <td className="bar-cell">
-                          <meter min={0} max={topMax} value={t.count} aria-label={`${t.type}: ${count(t.count)} events`} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <DataTable
+                  wrap={false}
+                  columns={[
+                    {
+                      header: 'Type',
+                      className: 'wrap',
+                      cell: (t) => <code className="code">{t.type}</code>,
+                    },
+                    { header: 'Events', num: true, cell: (t) => count(t.count) },
+                    {
+                      header: <span className="visually-hidden">Share</span>,
+                      key: 'share',
+                      className: 'bar-cell',
+                      cell: (t) => <meter min={0} max={topMax} value={t.count} aria-label={`${t.type}: ${count(t.count)} events`} />,
+                    },
+                  ]}
+                  rows={data.events.topTypes}
+                  rowKey={(t) => t.type}
+                />
               )}
             </section>
           </div>

@@ -6,6 +6,7 @@
  */
 import { useMemo } from 'react';
 import { count, localDate } from '../common/format.js';
+import { Legend, SERIES_COLOURS } from '../common/legend.js';
 
 export interface DayPoint {
   day: string;
@@ -16,7 +17,6 @@ export interface DayPoint {
 const W = 760;
 const H = 240;
 const PAD = { left: 56, right: 16, top: 12, bottom: 28 };
-const SERIES = 8;
 
 /** A step of 1, 2 or 5 × 10^k giving at most five grid lines up to `max`. */
 function niceStep(max: number): number {
@@ -79,7 +79,7 @@ export function EventsChart({ points }: { points: DayPoint[] }) {
         {courses.map((c, ci) => {
           const path = days.map((d, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(c.perDay.get(d) ?? 0).toFixed(1)}`).join(' ');
           return (
-            <g key={c.courseId} className={`series series-${ci % SERIES}`}>
+            <g key={c.courseId} className={`series series-${ci % SERIES_COLOURS}`}>
               <path d={path} className="chart-line" fill="none" />
               {days.map((d, i) => (
                 <circle key={d} cx={x(i)} cy={y(c.perDay.get(d) ?? 0)} r={3} className="chart-dot">
@@ -90,16 +90,7 @@ export function EventsChart({ points }: { points: DayPoint[] }) {
           );
         })}
       </svg>
-      <figcaption>
-        <ul className="legend">
-          {courses.map((c, ci) => (
-            <li key={c.courseId}>
-              <span className={`legend-swatch series-${ci % SERIES}`} aria-hidden="true" />
-              <span className="wrap">{c.courseId}</span> <span className="muted">{count(c.total)}</span>
-            </li>
-          ))}
-        </ul>
-      </figcaption>
+      <Legend items={courses.map((c) => ({ key: c.courseId, label: <span className="wrap">{c.courseId}</span>, note: count(c.total) }))} />
       <details className="chart-table">
         <summary>Show the figures as a table</summary>
         <div className="table-wrap table-wrap-short">

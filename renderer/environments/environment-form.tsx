@@ -7,10 +7,30 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { ContractError, envName, type SecretField } from '../../core/contract/methods.js';
 import { api } from '../api/client.js';
 import { useApp } from '../common/app-context.js';
-import { ErrorNote, Field, Loading, Pill, ScreenHeader } from '../common/ui.js';
+import { ErrorNote, Field, Loading, Pill, ScreenHeader, SelectField } from '../common/ui.js';
 import { draftFromSettings, EMPTY_DRAFT, FIELD_LABELS, FIELD_PATHS, secretFieldsFor, settingsFromDraft, type Draft } from './settings-draft.js';
 
 type Issues = Record<string, string>;
+
+/** The two store pickers: where the tables and where the events are loaded. */
+const STORE_CHOICES = [
+  {
+    name: 'relationalType',
+    label: 'Tables (relational)',
+    options: [
+      ['sqlite', 'SQLite file on this machine'],
+      ['mariadb', 'MariaDB server'],
+    ],
+  },
+  {
+    name: 'eventsType',
+    label: 'Events',
+    options: [
+      ['sqlite', 'SQLite file on this machine'],
+      ['mongodb', 'MongoDB server'],
+    ],
+  },
+] as const;
 
 export function EnvironmentForm({ name }: { name?: string }) {
   const { go, refreshEnvironments, setEnv } = useApp();
@@ -191,22 +211,9 @@ export function EnvironmentForm({ name }: { name?: string }) {
       <fieldset className="form-section">
         <legend>Targets: where the data is loaded</legend>
         <div className="form-grid">
-          <Field label="Tables (relational)">
-            {(p) => (
-              <select {...p} name="relationalType" value={draft.relationalType} onChange={(e) => set('relationalType', e.target.value as Draft['relationalType'])}>
-                <option value="sqlite">SQLite file on this machine</option>
-                <option value="mariadb">MariaDB server</option>
-              </select>
-            )}
-          </Field>
-          <Field label="Events">
-            {(p) => (
-              <select {...p} name="eventsType" value={draft.eventsType} onChange={(e) => set('eventsType', e.target.value as Draft['eventsType'])}>
-                <option value="sqlite">SQLite file on this machine</option>
-                <option value="mongodb">MongoDB server</option>
-              </select>
-            )}
-          </Field>
+          {STORE_CHOICES.map((c) => (
+            <SelectField key={c.name} label={c.label} name={c.name} value={draft[c.name]} options={c.options} onChange={(v) => set(c.name, v || 'sqlite')} />
+          ))}
           {draft.relationalType === 'sqlite' && text('sqlitePath', 'SQLite file', { placeholder: 'data.sqlite', help: 'Relative paths are inside the environment’s folder.' })}
           {draft.relationalType === 'mariadb' && (
             <>

@@ -11,7 +11,8 @@ import { api } from '../api/client.js';
 import { useApp } from '../common/app-context.js';
 import { count, plural } from '../common/format.js';
 import { useCall } from '../common/use-call.js';
-import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pager, Pill, ScreenHeader, Time } from '../common/ui.js';
+import { DataTable, type Column } from '../common/data-table.js';
+import { CallView, Empty, ErrorNote, Field, Loading, NeedEnvironment, Pager, Pill, RefreshButton, ScreenHeader, Time } from '../common/ui.js';
 import { describeOptions } from '../runs/describe-options.js';
 
 const TABS = [
@@ -49,37 +50,31 @@ function Text({ md }: { md: string }) {
   );
 }
 
+type Place = PrivacyInventoryData['places'][number];
+const PLACE_COLUMNS: Column<Place>[] = (
+  [
+    ['Place', 'place'],
+    ['What', 'what'],
+    ['Personal data', 'personal'],
+    ['Purpose', 'purpose'],
+    ['Kept', 'kept'],
+    ['Readable by', 'readableBy'],
+  ] as const
+).map(([header, field]) => ({ header, className: 'wrap', cell: (p: Place) => <Text md={p[field]} /> }));
+
+const FIELD_COLUMNS: Column<PrivacyInventoryData['eventFields'][number]>[] = [
+  { header: 'Field', rowHeader: true, cell: (f) => <code className="code">{f.field}</code> },
+  { header: 'Class', cell: (f) => <Pill status={f.personal} label={CLASS_LABELS[f.personal]} tone={CLASS_TONES[f.personal]} /> },
+  { header: 'Holds', className: 'wrap', cell: (f) => <Text md={f.doc} /> },
+];
+
 function InventoryView({ inventory }: { inventory: PrivacyInventoryData }) {
   const personal = inventory.classes.filter((c) => c.class !== 'not-personal');
   return (
     <>
       <section className="card">
         <h2 className="section-title">Where personal data is held</h2>
-        <div className="table-wrap">
-          <table className="table privacy-table">
-            <thead>
-              <tr>
-                <th scope="col">Place</th>
-                <th scope="col">What</th>
-                <th scope="col">Personal data</th>
-                <th scope="col">Purpose</th>
-                <th scope="col">Kept</th>
-                <th scope="col">Readable by</th>
-              </tr>
-            </thead>
-            <tbody>
-              {inventory.places.map((p) => (
-                <tr key={p.place}>
-                  {[p.place, p.what, p.personal, p.purpose, p.kept, p.readableBy].map((text, i) => (
-                    <td key={i} className="wrap">
-                      <Text md={text} />
-                    </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable className="privacy-table" columns={PLACE_COLUMNS} rows={inventory.places} rowKey={(p) => p.place} />
       </section>
       <div className="two-col">
         <section className="card">
@@ -112,64 +107,26 @@ function InventoryView({ inventory }: { inventory: PrivacyInventoryData }) {
           <p className="card-sub">
             {g.purpose} Held in <Text md={g.tables[0]?.store ?? ''} />.
           </p>
-          <div className="table-wrap">
-            <table className="table privacy-table">
-              <thead>
-                <tr>
-                  <th scope="col">Table</th>
-                  {personal.map((c) => (
-                    <th key={c.class} scope="col">
-                      {CLASS_LABELS[c.class]}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {g.tables.map((t) => (
-                  <tr key={t.name}>
-                    <th scope="row">
-                      <code className="code">{t.name}</code>
-                    </th>
-                    {t.columns.map((c) => (
-                      <td key={c.class} className="wrap">
-                        {c.names.length === 0 ? <span className="muted">—</span> : c.names.join(', ')}
-                      </td>
-                    ))}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            className="privacy-table"
+            columns={[
+              { header: 'Table', rowHeader: true, cell: (t) => <code className="code">{t.name}</code> },
+              ...personal.map(
+                (c, i): Column<PrivacyInventoryData['tableGroups'][number]['tables'][number]> => ({
+                  header: CLASS_LABELS[c.class],
+                  className: 'wrap',
+                  cell: (t) => (t.columns[i]!.names.length === 0 ? <span className="muted">—</span> : t.columns[i]!.names.join(', ')),
+                }),
+              ),
+            ]}
+            rows={g.tables}
+            rowKey={(t) => t.name}
+          />
         </section>
       ))}
       <section className="card">
         <h2 className="section-title">Fields of a tracking-log line</h2>
-        <div className="table-wrap">
-          <table className="table privacy-table">
-            <thead>
-              <tr>
-                <th scope="col">Field</th>
-                <th scope="col">Class</th>
-                <th scope="col">Holds</th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...inventory.eventFields, ...inventory.eventDocumentFields].map((f) => (
-                <tr key={f.field}>
-                  <th scope="row">
-                    <code className="code">{f.field}</code>
-                  </th>
-                  <td>
-                    <Pill status={f.personal} label={CLASS_LABELS[f.personal]} tone={CLASS_TONES[f.personal]} />
-                  </td>
-                  <td className="wrap">
-                    <Text md={f.doc} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable className="privacy-table" columns={FIELD_COLUMNS} rows={[...inventory.eventFields, ...inventory.eventDocumentFields]} rowKey={(f) => f.field} />
       </section>
     </>
   );
@@ -179,39 +136,24 @@ function InventoryView({ inventory }: { inventory: PrivacyInventoryData }) {
 function StoreCounts({ result, caption }: { result: ForgetResultData; caption: string }) {
   const stores = result.stores.filter((s) => s.rows > 0);
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <caption className="visually-hidden">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Store</th>
-            <th scope="col">Table, collection or file</th>
-            <th scope="col" className="num">
-              Rows
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {stores.map((s) => (
-            <tr key={`${s.store}/${s.target}`}>
-              <td>{s.store}</td>
-              <td>
-                <code className="code">{s.target}</code>
-              </td>
-              <td className="num">{count(s.rows)}</td>
-            </tr>
-          ))}
-        </tbody>
-        <tfoot>
-          <tr>
-            <th scope="row" colSpan={2}>
-              Total
-            </th>
-            <td className="num">{count(result.totalRows)}</td>
-          </tr>
-        </tfoot>
-      </table>
-    </div>
+    <DataTable
+      caption={caption}
+      columns={[
+        { header: 'Store', cell: (s) => s.store },
+        { header: 'Table, collection or file', cell: (s) => <code className="code">{s.target}</code> },
+        { header: 'Rows', num: true, cell: (s) => count(s.rows) },
+      ]}
+      rows={stores}
+      rowKey={(s) => `${s.store}/${s.target}`}
+      foot={
+        <tr>
+          <th scope="row" colSpan={2}>
+            Total
+          </th>
+          <td className="num">{count(result.totalRows)}</td>
+        </tr>
+      }
+    />
   );
 }
 
@@ -370,47 +312,31 @@ function AuditView({ env }: { env: string }) {
     <section className="card">
       <div className="run-line">
         <h2 className="section-title">Audit log</h2>
-        <button type="button" className="button" onClick={audit.reload}>
-          Refresh
-        </button>
+        <RefreshButton call={audit} />
       </div>
-      {audit.error !== undefined ? (
-        <ErrorNote error={audit.error} />
-      ) : !audit.data ? (
-        <Loading what="the audit log" />
-      ) : audit.data.length === 0 ? (
-        <Empty title="Nothing recorded yet">
-          <p>Runs, exports, queries of personal data, erasures, purges and changes to the configuration or the keys are listed here as they happen.</p>
-        </Empty>
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">What</th>
-                  <th scope="col">Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {audit.data.slice(offset, offset + AUDIT_PAGE).map((e) => (
-                  <tr key={`${e.action}-${e.seq}-${e.at}`}>
-                    <td className="nowrap">
-                      <Time iso={e.at} />
-                    </td>
-                    <td>{e.actor}</td>
-                    <td>{e.action}</td>
-                    <td className="wrap">{detailText(e)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pager offset={offset} limit={AUDIT_PAGE} total={audit.data.length} onChange={setOffset} what="entries" />
-        </>
-      )}
+      <CallView call={audit} what="the audit log">
+        {(data) =>
+          data.length === 0 ? (
+            <Empty title="Nothing recorded yet">
+              <p>Runs, exports, queries of personal data, erasures, purges and changes to the configuration or the keys are listed here as they happen.</p>
+            </Empty>
+          ) : (
+            <>
+              <DataTable
+                columns={[
+                  { header: 'When', className: 'nowrap', cell: (e) => <Time iso={e.at} /> },
+                  { header: 'Who', cell: (e) => e.actor },
+                  { header: 'What', cell: (e) => e.action },
+                  { header: 'Details', className: 'wrap', cell: detailText },
+                ]}
+                rows={data.slice(offset, offset + AUDIT_PAGE)}
+                rowKey={(e) => `${e.action}-${e.seq}-${e.at}`}
+              />
+              <Pager offset={offset} limit={AUDIT_PAGE} total={data.length} onChange={setOffset} what="entries" />
+            </>
+          )
+        }
+      </CallView>
     </section>
   );
 }
@@ -430,14 +356,11 @@ export function PrivacyScreen() {
           </button>
         ))}
       </nav>
-      {tab === 'inventory' &&
-        (inventory.error !== undefined ? (
-          <ErrorNote error={inventory.error} />
-        ) : !inventory.data ? (
-          <Loading what="the inventory" />
-        ) : (
-          <InventoryView inventory={inventory.data} />
-        ))}
+      {tab === 'inventory' && (
+        <CallView call={inventory} what="the inventory">
+          {(data) => <InventoryView inventory={data} />}
+        </CallView>
+      )}
       {tab === 'erase' && <EraseView key={env} env={env} onAudit={() => go('privacy', 'audit')} />}
       {tab === 'audit' && <AuditView key={env} env={env} />}
     </section>

@@ -10,7 +10,8 @@ import { ACTION_LABELS, actionForCode, hintForFile } from '../common/actions.js'
 import { useApp } from '../common/app-context.js';
 import { bytes, count, duration, fileName } from '../common/format.js';
 import { useCall } from '../common/use-call.js';
-import { ErrorNote, Loading, Pager, Pill, Time } from '../common/ui.js';
+import { DataTable } from '../common/data-table.js';
+import { CallView, ErrorNote, Loading, Pager, Pill, Stats, Time } from '../common/ui.js';
 import { countsAddUp } from './counts.js';
 
 const LINES = 50;
@@ -107,32 +108,16 @@ export function FileDetail(props: { env: string; runId?: string; fileKey: string
             </div>
           )}
           {error !== undefined && <ErrorNote error={error} compact />}
-          <dl className="stats">
-            <div>
-              <dt>Read</dt>
-              <dd>{count(file.counts.read)}</dd>
-            </div>
-            <div>
-              <dt>Loaded</dt>
-              <dd>{count(file.counts.loaded)}</dd>
-            </div>
-            <div>
-              <dt>Rejected</dt>
-              <dd>{count(file.counts.rejected)}</dd>
-            </div>
-            <div>
-              <dt>Already present</dt>
-              <dd>{count(file.counts.duplicates)}</dd>
-            </div>
-            <div>
-              <dt>Size</dt>
-              <dd>{bytes(file.counts.bytes)}</dd>
-            </div>
-            <div>
-              <dt>Took</dt>
-              <dd>{duration(file.durationMs)}</dd>
-            </div>
-          </dl>
+          <Stats
+            items={[
+              ['Read', count(file.counts.read)],
+              ['Loaded', count(file.counts.loaded)],
+              ['Rejected', count(file.counts.rejected)],
+              ['Already present', count(file.counts.duplicates)],
+              ['Size', bytes(file.counts.bytes)],
+              ['Took', duration(file.durationMs)],
+            ]}
+          />
           {!countsAddUp(file) && (
             <p className="note note-bad" role="alert">
               The counts do not add up: {count(file.counts.read)} read, but {count(file.counts.loaded)} loaded + {count(file.counts.rejected)} rejected + {count(file.counts.duplicates)} already present.
@@ -177,42 +162,23 @@ export function FileDetail(props: { env: string; runId?: string; fileKey: string
         </>
       )}
       <h3 className="section-title">History</h3>
-      {history.error !== undefined ? (
-        <ErrorNote error={history.error} compact />
-      ) : !history.data ? (
-        <Loading what="the history" />
-      ) : (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Run started</th>
-              <th scope="col">Status</th>
-              <th scope="col" className="num">
-                Loaded
-              </th>
-              <th scope="col" className="num">
-                Rejected
-              </th>
-              <th scope="col">Code</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((e) => (
-              <tr key={e.runId} className={e.runId === props.runId ? 'row-open' : undefined}>
-                <td>
-                  <Time iso={e.startedAt} />
-                </td>
-                <td>
-                  <Pill status={e.result.status} />
-                </td>
-                <td className="num">{count(e.result.counts.loaded)}</td>
-                <td className="num">{count(e.result.counts.rejected)}</td>
-                <td>{e.result.code ? <code className="code">{e.result.code}</code> : ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <CallView call={history} what="the history" compact>
+        {() => (
+          <DataTable
+            wrap={false}
+            columns={[
+              { header: 'Run started', cell: (e) => <Time iso={e.startedAt} /> },
+              { header: 'Status', cell: (e) => <Pill status={e.result.status} /> },
+              { header: 'Loaded', num: true, cell: (e) => count(e.result.counts.loaded) },
+              { header: 'Rejected', num: true, cell: (e) => count(e.result.counts.rejected) },
+              { header: 'Code', cell: (e) => (e.result.code ? <code className="code">{e.result.code}</code> : '') },
+            ]}
+            rows={entries}
+            rowKey={(e) => e.runId}
+            rowClass={(e) => (e.runId === props.runId ? 'row-open' : undefined)}
+          />
+        )}
+      </CallView>
     </aside>
   );
 }

@@ -15,7 +15,8 @@ import { href, useApp } from '../common/app-context.js';
 import { count, fileName } from '../common/format.js';
 import { useCall } from '../common/use-call.js';
 import { describeOptions } from '../runs/describe-options.js';
-import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pager, Pill, ScreenHeader, Time } from '../common/ui.js';
+import { DataTable } from '../common/data-table.js';
+import { Empty, ErrorNote, Field, Loading, NeedEnvironment, Pager, Pill, ScreenHeader, SelectField, Time } from '../common/ui.js';
 import { download, reportCsv } from './csv.js';
 import { countsAddUp } from './counts.js';
 import { FileDetail } from './file-detail.js';
@@ -24,6 +25,15 @@ import { KIND_LABELS } from './kind-labels.js';
 
 const LIMIT = 100;
 type Sort = NonNullable<ArgsOf<'getReport'>['sort']>;
+
+/** A course key or table name cut short, whole on hover. */
+function Short({ text }: { text: string | undefined }) {
+  return (
+    <span className="ellipsis ellipsis-short" title={text}>
+      {text ?? ''}
+    </span>
+  );
+}
 
 export function ReportScreen() {
   const { env, route, go } = useApp();
@@ -84,6 +94,20 @@ export function ReportScreen() {
     }
   }
 
+  // A filter's select: a new choice starts again from the first page.
+  const filterSelect = <V extends string>(label: string, value: V | '', values: readonly V[], setValue: (v: V | '') => void) => (
+    <SelectField
+      label={label}
+      value={value}
+      any="any"
+      options={values.map((v) => [v, v] as const)}
+      onChange={(v) => {
+        setOffset(0);
+        setValue(v);
+      }}
+    />
+  );
+
   // A header click sorts the whole run by that column: ascending, then descending, then the run's own order.
   const header = (by: ReportSortKey, label: string, numeric = false) => {
     const active = sort?.by === by;
@@ -140,44 +164,8 @@ export function ReportScreen() {
       )}
       {run?.error && <ErrorNote error={{ ...run.error, action: 'none' }} />}
       <form className="filters" onSubmit={applyText} aria-label="Filter the report">
-        <Field label="Status">
-          {(p) => (
-            <select
-              {...p}
-              value={status}
-              onChange={(e) => {
-                setOffset(0);
-                setStatus(e.target.value as FileStatus | '');
-              }}
-            >
-              <option value="">any</option>
-              {FILE_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Kind">
-          {(p) => (
-            <select
-              {...p}
-              value={kind}
-              onChange={(e) => {
-                setOffset(0);
-                setKind(e.target.value as FileKind | '');
-              }}
-            >
-              <option value="">any</option>
-              {FILE_KINDS.map((k) => (
-                <option key={k} value={k}>
-                  {k}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        {filterSelect('Status', status, FILE_STATUSES, setStatus)}
+        {filterSelect('Kind', kind, FILE_KINDS, setKind)}
         <Field label="Course">{(p) => <input {...p} type="search" value={course} placeholder="DemoX-Data101" onChange={(e) => setCourse(e.target.value)} />}</Field>
         <Field label="Code">{(p) => <input {...p} type="search" value={code} placeholder="TSV_FIELD_COUNT" onChange={(e) => setCode(e.target.value)} />}</Field>
         <button type="submit" className="button">
@@ -207,82 +195,61 @@ export function ReportScreen() {
         )
       ) : (
         <>
-          <div className="table-wrap">
-            <table className="table report-table">
-              <colgroup>
-                <col className="c-status" />
-                <col className="c-file" />
-                <col className="c-kind" />
-                <col className="c-course" />
-                <col className="c-table" />
-                <col className="c-num" />
-                <col className="c-num" />
-                <col className="c-num" />
-                <col className="c-num" />
-                <col />
-              </colgroup>
-              <thead>
-                <tr>
-                  {header('status', 'Status')}
-                  {header('key', 'File')}
-                  {header('kind', 'Kind')}
-                  {header('course', 'Course')}
-                  {header('table', 'Table')}
-                  {header('read', 'Read', true)}
-                  {header('loaded', 'Loaded', true)}
-                  {header('rejected', 'Rejected', true)}
-                  {header('duplicates', 'Already present', true)}
-                  {header('code', 'Code and reason')}
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((f) => (
-                  <tr key={f.key} className={f.key === openKey ? 'row-open' : undefined}>
-                    <td>
-                      <Pill status={f.status} />
-                    </td>
-                    <td className="file-cell">
-                      <a className="ellipsis ellipsis-file" href={href('report', shownRunId ?? 'latest', 'file', f.key)} title={f.key} aria-label={fileName(f.key)} onClick={(e) => (e.preventDefault(), open(f.key))}>
-                        {fileLabel(f)}
-                      </a>
-                    </td>
-                    <td className="nowrap" title={f.kind}>
-                      {KIND_LABELS[f.kind]}
-                    </td>
-                    <td>
-                      <span className="ellipsis ellipsis-short" title={f.courseKey}>
-                        {f.courseKey ?? ''}
+          <DataTable
+            className="report-table"
+            cols
+            columns={[
+              { header: 'Status', col: 'c-status', headerCell: header('status', 'Status'), cell: (f) => <Pill status={f.status} /> },
+              {
+                header: 'File',
+                col: 'c-file',
+                headerCell: header('key', 'File'),
+                className: 'file-cell',
+                cell: (f) => (
+                  <a className="ellipsis ellipsis-file" href={href('report', shownRunId ?? 'latest', 'file', f.key)} title={f.key} aria-label={fileName(f.key)} onClick={(e) => (e.preventDefault(), open(f.key))}>
+                    {fileLabel(f)}
+                  </a>
+                ),
+              },
+              { header: 'Kind', col: 'c-kind', headerCell: header('kind', 'Kind'), className: 'nowrap', title: (f) => f.kind, cell: (f) => KIND_LABELS[f.kind] },
+              { header: 'Course', col: 'c-course', headerCell: header('course', 'Course'), cell: (f) => <Short text={f.courseKey} /> },
+              { header: 'Table', col: 'c-table', headerCell: header('table', 'Table'), cell: (f) => <Short text={f.table} /> },
+              { header: 'Read', col: 'c-num', num: true, headerCell: header('read', 'Read', true), cell: (f) => count(f.counts.read) },
+              { header: 'Loaded', col: 'c-num', num: true, headerCell: header('loaded', 'Loaded', true), cell: (f) => count(f.counts.loaded) },
+              { header: 'Rejected', col: 'c-num', num: true, headerCell: header('rejected', 'Rejected', true), cell: (f) => count(f.counts.rejected) },
+              {
+                header: 'Already present',
+                col: 'c-num',
+                num: true,
+                headerCell: header('duplicates', 'Already present', true),
+                cell: (f) => (
+                  <>
+                    {count(f.counts.duplicates)}
+                    {!countsAddUp(f) && (
+                      <span className="text-bad" title="read ≠ loaded + rejected + already present">
+                        {' '}
+                        ≠
                       </span>
-                    </td>
-                    <td>
-                      <span className="ellipsis ellipsis-short" title={f.table}>
-                        {f.table ?? ''}
-                      </span>
-                    </td>
-                    <td className="num">{count(f.counts.read)}</td>
-                    <td className="num">{count(f.counts.loaded)}</td>
-                    <td className="num">{count(f.counts.rejected)}</td>
-                    <td className="num">
-                      {count(f.counts.duplicates)}
-                      {!countsAddUp(f) && (
-                        <span className="text-bad" title="read ≠ loaded + rejected + already present">
-                          {' '}
-                          ≠
-                        </span>
-                      )}
-                    </td>
-                    <td className="reason-cell">
-                      {(f.code || f.reason) && (
-                        <span className="clamp" title={f.reason}>
-                          {f.code && <code className="code">{f.code}</code>} {f.reason ?? ''}
-                        </span>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                    )}
+                  </>
+                ),
+              },
+              {
+                header: 'Code and reason',
+                headerCell: header('code', 'Code and reason'),
+                className: 'reason-cell',
+                cell: (f) =>
+                  (f.code || f.reason) && (
+                    <span className="clamp" title={f.reason}>
+                      {f.code && <code className="code">{f.code}</code>} {f.reason ?? ''}
+                    </span>
+                  ),
+              },
+            ]}
+            rows={rows}
+            rowKey={(f) => f.key}
+            rowClass={(f) => (f.key === openKey ? 'row-open' : undefined)}
+          />
           <Pager offset={offset} limit={LIMIT} total={report.data.total} onChange={setOffset} what="files" />
         </>
       )}

@@ -5,6 +5,7 @@
  */
 import type { ActivityRow } from '../../core/contract/report-schemas.js';
 import { count } from '../common/format.js';
+import { Legend } from '../common/legend.js';
 
 const W = 760;
 const H = 220;
@@ -47,16 +48,7 @@ export function ActivityChart({ rows, by }: { rows: ActivityRow[]; by: 'day' | '
           </g>
         ))}
       </svg>
-      <figcaption>
-        <ul className="legend">
-          {SERIES.map((s, si) => (
-            <li key={s.key}>
-              <span className={`legend-swatch series-${si}`} aria-hidden="true" />
-              {s.label} <span className="muted">(largest {count(max[s.key])})</span>
-            </li>
-          ))}
-        </ul>
-      </figcaption>
+      <Legend items={SERIES.map((s) => ({ key: s.key, label: s.label, note: `(largest ${count(max[s.key])})` }))} />
     </figure>
   );
 }

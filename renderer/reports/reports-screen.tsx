@@ -11,7 +11,8 @@ import { download } from '../report/csv.js';
 import { useApp } from '../common/app-context.js';
 import { count } from '../common/format.js';
 import { useCall } from '../common/use-call.js';
-import { Empty, ErrorNote, Field, Loading, NeedEnvironment, ScreenHeader } from '../common/ui.js';
+import { DataTable, type Column } from '../common/data-table.js';
+import { Empty, ErrorNote, Field, Loading, NeedEnvironment, ScreenHeader, SelectField, Stats } from '../common/ui.js';
 import { ActivityChart } from './activity-chart.js';
 
 const KINDS = [
@@ -52,30 +53,20 @@ function ReportTableView({ table, filename, caption, empty }: { table: ReportTab
           Download CSV
         </button>
       </div>
-      <div className="table-wrap">
-        <table className="table">
-          <thead>
-            <tr>
-              {table.columns.map((c, i) => (
-                <th key={c} scope="col" className={numeric[i] ? 'num' : undefined}>
-                  {c.replace(/_/g, ' ')}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((r, ri) => (
-              <tr key={ri}>
-                {r.map((v, i) => (
-                  <td key={table.columns[i]} className={numeric[i] ? 'num' : typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) ? 'nowrap' : 'wrap'}>
-                    {cellText(v)}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        columns={table.columns.map(
+          (c, i): Column<Cell[]> => ({
+            header: c.replace(/_/g, ' '),
+            key: c,
+            num: numeric[i],
+            // Dates stay on one line; other text wraps.
+            className: numeric[i] ? undefined : (r) => (typeof r[i] === 'string' && /^\d{4}-\d{2}-\d{2}/.test(r[i] as string) ? 'nowrap' : 'wrap'),
+            cell: (r) => cellText(r[i] ?? null),
+          }),
+        )}
+        rows={shown}
+        rowKey={(_, ri) => ri}
+      />
       {shown.length < table.rows.length && <p className="muted">{`The first ${count(shown.length)} of ${count(table.rows.length)} rows; the CSV holds every row.`}</p>}
     </section>
   );
@@ -118,20 +109,13 @@ function ResultView({ result }: { result: Result }) {
     case 'program':
       return (
         <>
-          <dl className="stats">
-            <div>
-              <dt>Learners</dt>
-              <dd>{count(result.report.learners)}</dd>
-            </div>
-            <div>
-              <dt>Eligible for the capstone</dt>
-              <dd>{count(result.report.eligible)}</dd>
-            </div>
-            <div>
-              <dt>Current version</dt>
-              <dd>{result.report.currentVersion}</dd>
-            </div>
-          </dl>
+          <Stats
+            items={[
+              ['Learners', count(result.report.learners)],
+              ['Eligible for the capstone', count(result.report.eligible)],
+              ['Current version', result.report.currentVersion],
+            ]}
+          />
           <ReportTableView
             table={programTable(result.report)}
             filename={`program-${slug(result.report.program.name)}.csv`}
@@ -211,7 +195,7 @@ export function ReportsScreen() {
   return (
     <section>
       <ScreenHeader title={`Reports · ${env}`} />
-      <nav className="pills" aria-label="Reports">
+      <nav className="pills tabs" aria-label="Reports">
         {KINDS.map((k) => (
           <button
             key={k.id}
@@ -248,18 +232,7 @@ export function ReportsScreen() {
           <Field label="Modes" help="Comma-separated, e.g. verified, audit">
             {(p) => <input {...p} value={modes} onChange={(e) => setModes(e.target.value)} />}
           </Field>
-          <Field label="Status">
-            {(p) => (
-              <select {...p} value={status} onChange={(e) => setStatus(e.target.value as RosterStatus | '')}>
-                <option value="">any</option>
-                {ROSTER_STATUSES.map((s) => (
-                  <option key={s} value={s}>
-                    {s}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <SelectField label="Status" value={status} any="any" options={ROSTER_STATUSES.map((v) => [v, v] as const)} onChange={setStatus} />
         </Form>
       )}
       {kind === 'activity' && (
@@ -267,14 +240,15 @@ export function ReportsScreen() {
           {courseField}
           <Field label="From">{(p) => <input {...p} type="date" value={from} onChange={(e) => setFrom(e.target.value)} />}</Field>
           <Field label="To">{(p) => <input {...p} type="date" value={to} onChange={(e) => setTo(e.target.value)} />}</Field>
-          <Field label="Per">
-            {(p) => (
-              <select {...p} value={by} onChange={(e) => setBy(e.target.value as 'day' | 'week')}>
-                <option value="day">day</option>
-                <option value="week">week (from Monday)</option>
-              </select>
-            )}
-          </Field>
+          <SelectField
+            label="Per"
+            value={by}
+            options={[
+              ['day', 'day'],
+              ['week', 'week (from Monday)'],
+            ]}
+            onChange={(v) => setBy(v || 'week')}
+          />
         </Form>
       )}
       {kind === 'program' && (
@@ -298,14 +272,15 @@ export function ReportsScreen() {
             }))
           }
         >
-          <Field label="Export">
-            {(p) => (
-              <select {...p} value={exportOf} onChange={(e) => setExportOf(e.target.value as 'course' | 'program')}>
-                <option value="course">one course</option>
-                <option value="program">every run of a program</option>
-              </select>
-            )}
-          </Field>
+          <SelectField
+            label="Export"
+            value={exportOf}
+            options={[
+              ['course', 'one course'],
+              ['program', 'every run of a program'],
+            ]}
+            onChange={(v) => setExportOf(v || 'course')}
+          />
           {exportOf === 'course' ? courseField : programField}
         </Form>
       )}

@@ -8,6 +8,7 @@ import type { RunOptionsArg, ResultOf } from '../../core/contract/methods.js';
 import { api } from '../api/client.js';
 import { expectRun, markCancelling, useLiveRuns, type LiveRun } from '../api/run-events.js';
 import { href, useApp } from '../common/app-context.js';
+import { DataTable, fileColumn, type Column } from '../common/data-table.js';
 import { between, bytes, count, duration, fileName, plural } from '../common/format.js';
 import { Empty, ErrorNote, Field, NeedEnvironment, Pill, ScreenHeader, Time } from '../common/ui.js';
 
@@ -107,6 +108,22 @@ export function RunScreen() {
   );
 }
 
+const PLAN_COLUMNS: Column<ResultOf<'planRun'>['planned'][number]>[] = [
+  fileColumn((p) => p.key),
+  { header: 'Kind', cell: (p) => p.kind },
+  { header: 'Size', num: true, cell: (p) => bytes(p.size) },
+  { header: 'Why', cell: (p) => p.why },
+  { header: 'Location', className: 'muted wrap', cell: (p) => p.location },
+];
+
+const RECENT_COLUMNS: Column<LiveRun['recent'][number]>[] = [
+  { header: 'Status', cell: (f) => <Pill status={f.status} /> },
+  fileColumn((f) => f.key),
+  { header: 'Loaded', num: true, cell: (f) => count(f.counts.loaded) },
+  { header: 'Rejected', num: true, cell: (f) => count(f.counts.rejected) },
+  { header: 'Reason', className: 'reason-cell', cell: (f) => f.reason ?? '' },
+];
+
 function PlanTable({ plan }: { plan: ResultOf<'planRun'> }) {
   const total = plan.planned.reduce((n, p) => n + p.size, 0);
   return (
@@ -117,36 +134,7 @@ function PlanTable({ plan }: { plan: ResultOf<'planRun'> }) {
       {plan.planned.length === 0 ? (
         <p>Nothing to do: every file in the source is already loaded.</p>
       ) : (
-        <div className="table-wrap table-wrap-short">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">File</th>
-                <th scope="col">Kind</th>
-                <th scope="col" className="num">
-                  Size
-                </th>
-                <th scope="col">Why</th>
-                <th scope="col">Location</th>
-              </tr>
-            </thead>
-            <tbody>
-              {plan.planned.slice(0, PLAN_ROWS).map((p) => (
-                <tr key={p.key}>
-                  <td className="file-cell">
-                    <span className="ellipsis" title={p.key}>
-                      {fileName(p.key)}
-                    </span>
-                  </td>
-                  <td>{p.kind}</td>
-                  <td className="num">{bytes(p.size)}</td>
-                  <td>{p.why}</td>
-                  <td className="muted wrap">{p.location}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable wrap="table-wrap table-wrap-short" columns={PLAN_COLUMNS} rows={plan.planned.slice(0, PLAN_ROWS)} rowKey={(p) => p.key} />
       )}
       {plan.planned.length > PLAN_ROWS && <p className="muted">…and {count(plan.planned.length - PLAN_ROWS)} more files.</p>}
     </section>
@@ -250,41 +238,7 @@ function LiveRunView({ run }: { run: LiveRun }) {
         </ul>
       )}
       {run.recent.length > 0 && (
-        <div className="table-wrap table-wrap-short">
-          <table className="table">
-            <caption className="visually-hidden">Files finished most recently</caption>
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">File</th>
-                <th scope="col" className="num">
-                  Loaded
-                </th>
-                <th scope="col" className="num">
-                  Rejected
-                </th>
-                <th scope="col">Reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {run.recent.map((f) => (
-                <tr key={f.key}>
-                  <td>
-                    <Pill status={f.status} />
-                  </td>
-                  <td className="file-cell">
-                    <span className="ellipsis" title={f.key}>
-                      {fileName(f.key)}
-                    </span>
-                  </td>
-                  <td className="num">{count(f.counts.loaded)}</td>
-                  <td className="num">{count(f.counts.rejected)}</td>
-                  <td className="reason-cell">{f.reason ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable wrap="table-wrap table-wrap-short" caption="Files finished most recently" columns={RECENT_COLUMNS} rows={run.recent} rowKey={(f) => f.key} />
       )}
     </article>
   );

@@ -4,10 +4,37 @@ import { api } from '../api/client.js';
 import { href, useApp } from '../common/app-context.js';
 import { between, count, duration } from '../common/format.js';
 import { useCall } from '../common/use-call.js';
-import { Empty, ErrorNote, Loading, NeedEnvironment, Pager, Pill, ScreenHeader, Time } from '../common/ui.js';
+import type { RunSummaryData } from '../../core/contract/methods.js';
+import { DataTable, type Column } from '../common/data-table.js';
+import { CallView, Empty, NeedEnvironment, Pager, Pill, RefreshButton, ScreenHeader, Time } from '../common/ui.js';
 import { describeOptions } from './describe-options.js';
 
 const LIMIT = 25;
+
+const COLUMNS: Column<RunSummaryData>[] = [
+  { header: 'Started', cell: (r) => <Time iso={r.startedAt} /> },
+  { header: 'Status', cell: (r) => <Pill status={r.status} /> },
+  {
+    header: 'What',
+    cell: (r) => (
+      <>
+        {describeOptions(r.options)}
+        {r.error && <div className="text-bad small">{r.error.message}</div>}
+      </>
+    ),
+  },
+  { header: 'By', cell: (r) => r.origin ?? '—' },
+  ...(['loaded', 'partial', 'failed', 'skipped'] as const).map((k): Column<RunSummaryData> => ({ header: k[0]!.toUpperCase() + k.slice(1), num: true, cell: (r) => count(r.totals?.[k] ?? null) })),
+  { header: 'Duration', num: true, cell: (r) => (r.finishedAt ? duration(between(r.startedAt, r.finishedAt)) : 'running') },
+  {
+    header: 'Run',
+    cell: (r) => (
+      <a href={href('report', r.runId)}>
+        Report <span className="visually-hidden">of the run started {r.startedAt}</span>
+      </a>
+    ),
+  },
+];
 
 export function RunsScreen() {
   const { env } = useApp();
@@ -17,80 +44,24 @@ export function RunsScreen() {
   return (
     <section>
       <ScreenHeader title={`Runs · ${env}`}>
-        <button type="button" className="button" onClick={runs.reload}>
-          Refresh
-        </button>
+        <RefreshButton call={runs} />
       </ScreenHeader>
-      {runs.error !== undefined ? (
-        <ErrorNote error={runs.error} />
-      ) : !runs.data ? (
-        <Loading what="runs" />
-      ) : runs.data.total === 0 ? (
-        <Empty title="No run yet">
-          <p>
-            Start the first run from the <a href={href('run')}>Run</a> screen; runs started from the command line or by the scheduler are listed here too.
-          </p>
-        </Empty>
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Started</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">What</th>
-                  <th scope="col">By</th>
-                  <th scope="col" className="num">
-                    Loaded
-                  </th>
-                  <th scope="col" className="num">
-                    Partial
-                  </th>
-                  <th scope="col" className="num">
-                    Failed
-                  </th>
-                  <th scope="col" className="num">
-                    Skipped
-                  </th>
-                  <th scope="col" className="num">
-                    Duration
-                  </th>
-                  <th scope="col">Run</th>
-                </tr>
-              </thead>
-              <tbody>
-                {runs.data.runs.map((r) => (
-                  <tr key={r.runId}>
-                    <td>
-                      <Time iso={r.startedAt} />
-                    </td>
-                    <td>
-                      <Pill status={r.status} />
-                    </td>
-                    <td>
-                      {describeOptions(r.options)}
-                      {r.error && <div className="text-bad small">{r.error.message}</div>}
-                    </td>
-                    <td>{r.origin ?? '—'}</td>
-                    <td className="num">{count(r.totals?.loaded ?? null)}</td>
-                    <td className="num">{count(r.totals?.partial ?? null)}</td>
-                    <td className="num">{count(r.totals?.failed ?? null)}</td>
-                    <td className="num">{count(r.totals?.skipped ?? null)}</td>
-                    <td className="num">{r.finishedAt ? duration(between(r.startedAt, r.finishedAt)) : 'running'}</td>
-                    <td>
-                      <a href={href('report', r.runId)}>
-                        Report <span className="visually-hidden">of the run started {r.startedAt}</span>
-                      </a>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pager offset={offset} limit={LIMIT} total={runs.data.total} onChange={setOffset} what="runs" />
-        </>
-      )}
+      <CallView call={runs} what="runs">
+        {(data) =>
+          data.total === 0 ? (
+            <Empty title="No run yet">
+              <p>
+                Start the first run from the <a href={href('run')}>Run</a> screen; runs started from the command line or by the scheduler are listed here too.
+              </p>
+            </Empty>
+          ) : (
+            <>
+              <DataTable columns={COLUMNS} rows={data.runs} rowKey={(r) => r.runId} />
+              <Pager offset={offset} limit={LIMIT} total={data.total} onChange={setOffset} what="runs" />
+            </>
+          )
+        }
+      </CallView>
     </section>
   );
 }
