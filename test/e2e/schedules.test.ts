@@ -8,7 +8,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -58,6 +58,8 @@ describe('console: Schedules screen', () => {
   });
 
   after(async () => {
+    // `PDS_UPDATE_SCREENS=1` renews the README's screenshot of this screen.
+    if (process.env.PDS_UPDATE_SCREENS === '1') await copyFile(join(SHOTS, 'schedules.png'), join(ROOT, 'docs', 'screens', 'schedules.png')).catch(() => undefined);
     await browser?.close();
     if (serve && serve.exitCode === null) {
       const exited = new Promise((resolve) => serve!.once('exit', resolve));
