@@ -25,6 +25,7 @@ import { createProgressView } from './progress.js';
 import { addQueryCommands } from './query-commands.js';
 import { addScheduleCommands } from './schedule-commands.js';
 import { runProgressLog } from '../schedule/log.js';
+import { alertAfterRun } from '../schedule/run-scheduler.js';
 
 /** The CLI names of the date options, for messages. */
 const DATE_OPTION_NAMES = { from: '--from', to: '--to', snapshotDate: '--snapshot-date' } as const;
@@ -156,9 +157,10 @@ export async function runCli(argv: string[]): Promise<number> {
       .command('run')
       .description('fetch new files from the environment source and load them')
       .requiredOption('--env <name>', 'environment')
-      .addOption(new Option('--log-format <format>', 'json: progress as JSON log lines on stderr and in PDS_HOME/logs/pds.log (for cron)').choices(['text', 'json'])),
+      .addOption(new Option('--log-format <format>', 'json: progress as JSON log lines on stderr and in PDS_HOME/logs/pds.log (for cron)').choices(['text', 'json']))
+      .option('--alert', "send the environment's alerts when the run ends flagged or failed, as the scheduler does (for cron)"),
   ).action(
-    async (opts: { env: string; only?: 'weekly' | 'events'; from?: string; to?: string; dryRun?: boolean; json?: boolean; quiet?: boolean; logFormat?: 'text' | 'json' }) => {
+    async (opts: { env: string; only?: 'weekly' | 'events'; from?: string; to?: string; dryRun?: boolean; json?: boolean; quiet?: boolean; logFormat?: 'text' | 'json'; alert?: boolean }) => {
       const progress = createProgressView({ quiet: opts.quiet || opts.json || opts.logFormat === 'json' });
       checkDateOptions({ from: opts.from, to: opts.to });
       const options: RunOptions = { only: opts.only, from: opts.from, to: opts.to, dryRun: opts.dryRun };
@@ -170,6 +172,10 @@ export async function runCli(argv: string[]): Promise<number> {
       progress.stop();
       print(Boolean(opts.json), result, () => formatRunResult(result));
       exitCode = exitCodeFor(result);
+      // An alert that cannot be sent is logged by alertAfterRun and never changes the run's exit code.
+      if (opts.alert && !opts.dryRun) await alertAfterRun(resolveHome(program.opts().home), opts.env, result, { logFormat: opts.logFormat }).catch((error: unknown) => {
+        process.stderr.write(`pds: the run's alert could not be sent: ${error instanceof Error ? error.message : String(error)}\n`);
+      });
     },
   );
 

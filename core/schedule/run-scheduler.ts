@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { environmentPaths, getEnvironment, loadConfig } from '../config/config-store.js';
 import type { EnvironmentConfig } from '../config/config-schema.js';
+import type { RunResult } from '../domain/results.js';
 import { ConfigError } from '../errors/index.js';
 import { createConsoleService } from '../service/console-service.js';
 import { alertForDelivery, alertForRun, alertForSlot, deliverAlert, type Alert, type AlertOutcome } from './alerts.js';
@@ -67,6 +68,17 @@ export async function afterRun(home: string, notice: SchedulerNotice, config: En
   } finally {
     keep.close();
   }
+}
+
+/**
+ * Alerts for a run started outside the scheduler (`pds run --alert`, typically from cron): the
+ * same alerts, deduplication and delivery watch as after a scheduled load. Log lines go to
+ * `PDS_HOME/logs` like the scheduler's.
+ */
+export async function alertAfterRun(home: string, env: string, result: RunResult, options: { logFormat?: 'text' | 'json'; stderr?: (line: string) => void } = {}): Promise<void> {
+  const config = getEnvironment(await loadConfig(home), env);
+  const log = createLogger({ dir: join(home, 'logs'), format: options.logFormat ?? 'text', stderr: options.stderr });
+  await afterRun(home, { type: 'run-ended', env, schedule: 'manual', result }, config, new Date(), log);
 }
 
 /** Runs the scheduler in the foreground until `signal` aborts. */

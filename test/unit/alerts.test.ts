@@ -24,6 +24,7 @@ import { createConsoleService } from '../../core/service/console-service.js';
 import type { LogEntry } from '../../core/schedule/log.js';
 import { createConsoleHome, type ConsoleHome } from '../support/console-home.js';
 import { freePort } from '../support/free-port.js';
+import { runPds } from '../support/pds-cli.js';
 
 const SMTP_PASSWORD = 'smtp-Secret-7f3a9c';
 const HOOK_SECRET = 'hook-Secret-0b12de';
@@ -229,6 +230,27 @@ describe('alerts', () => {
       await scheduler.tick();
       await release();
       assert.equal(skipped().length, 2);
+    } finally {
+      await home.remove();
+    }
+  });
+
+  test('pds run --alert (a cron run) sends the flagged run to the webhook as the scheduler would, and --dry-run sends nothing', async () => {
+    const home = await createConsoleHome({ files: 1, linesPerFile: 5, badLines: [2] });
+    try {
+      const config = await readFile(join(home.home, 'config.yaml'), 'utf8');
+      await writeFile(join(home.home, 'config.yaml'), `${config}    alerts:\n      webhook: { url: "http://127.0.0.1:${httpPort}/cron-hook" }\n`);
+      const flagged = () => hooks.filter((h) => h.headers['x-pds-event'] === 'run-flagged' && /orgx-edx-events-2026-01-01\.log/.test(h.body));
+      const before = flagged().length;
+      const dry = await runPds(['run', '--env', 'local', '--alert', '--dry-run', '--quiet'], { PDS_HOME: home.home });
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.equal(flagged().length, before, 'a dry run loads nothing and alerts nothing');
+      const run = await runPds(['run', '--env', 'local', '--alert', '--quiet'], { PDS_HOME: home.home });
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(flagged().length, before + 1);
+      const body = flagged().at(-1)!.body;
+      assert.match((JSON.parse(body) as { summary: string }).summary, /1 partial/);
+      assert.doesNotMatch(body, /not json/, 'the rejected lines themselves are not sent');
     } finally {
       await home.remove();
     }
