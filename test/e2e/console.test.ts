@@ -16,19 +16,14 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createDelivery, FAULTS, PASSPHRASE, type Delivery } from '../support/delivery.js';
 import { collect, spawnPds } from '../support/pds-cli.js';
+import { launchChromium, newConsolePage, SHOTS, startServe, stopServe, updateReadmeScreens } from '../support/console-browser.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHOTS = join(ROOT, 'test-output', 'screens');
 const README_SHOTS = ['environments', 'environment-form', 'keys', 'run-progress', 'report', 'file-detail', 'attention', 'data', 'report-dark'];
-const CHROMIUM = process.env.PDS_CHROMIUM ?? '/usr/bin/chromium';
-/** Generous: the machine is shared; nothing here asserts on time. */
-const WAIT = 120_000;
 
 let d: Delivery;
 let serve: ChildProcess;
@@ -46,22 +41,6 @@ let firstRunReport = '';
 let firstRunLoaded = '';
 /** The run event stream as a second client reads it, scanned at the end like the API answers. */
 const eventStream = { text: '', stop: new AbortController(), done: Promise.resolve() };
-
-/** Starts `pds serve --port 0` and resolves with the link it prints. */
-function startServe(home: string): Promise<string> {
-  serve = spawnPds(['serve', '--port', '0'], { PDS_HOME: home });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    serve.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+/.exec(out);
-      if (m) resolve(m[0]);
-    });
-    serve.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
-    serve.once('exit', (code) => reject(new Error(`pds serve exited with ${code} before printing its link:\n${out}\n${err}`)));
-  });
-}
 
 /** Calls the API directly (setting up the second environment), as the page would. */
 async function call<T>(method: string, args: unknown): Promise<T> {
@@ -99,7 +78,9 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
     await mkdir(SHOTS, { recursive: true });
     d = await createDelivery();
     home = await mkdtemp(join(d.work, 'console-home-'));
-    const link = await startServe(home);
+    const started = startServe(home);
+    serve = started.child;
+    const link = await started.link;
     base = new URL(link).origin;
     token = new URL(link).hash.replace('#token=', '');
     const events = await fetch(`${base}/api/events?token=${token}`, { signal: eventStream.stop.signal });
@@ -113,15 +94,8 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
         // Aborted at the end of the test.
       }
     })();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', timezoneId: 'Europe/Berlin', locale: 'en-GB' });
-    page = await context.newPage();
-    page.setDefaultTimeout(WAIT);
-    page.on('pageerror', (e) => leaks.push(`page error: ${e.message}`));
-    // The console must work under pds serve's strict Content-Security-Policy: nothing refused.
-    page.on('console', (m) => {
-      if (/Content.Security.Policy/i.test(m.text())) leaks.push(`CSP: ${m.text()}`);
-    });
+    browser = await launchChromium();
+    page = await newConsolePage(browser, leaks, { timezoneId: 'Europe/Berlin', locale: 'en-GB' });
     page.on('response', (response) => {
       const url = new URL(response.url());
       if (!url.pathname.startsWith('/api/') || url.pathname === '/api/events') return;
@@ -133,11 +107,7 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
   after(async () => {
     eventStream.stop.abort();
     await browser?.close();
-    if (serve && serve.exitCode === null) {
-      const exited = new Promise((resolve) => serve.once('exit', resolve));
-      serve.kill('SIGINT');
-      await exited;
-    }
+    await stopServe(serve);
     await d?.dispose();
   });
 
@@ -382,9 +352,6 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
     scan('/api/events', eventStream.text);
     assert.ok(apiResponses > 20, `${apiResponses} API responses were scanned`);
     assert.deepEqual(leaks, []);
-    if (process.env.PDS_UPDATE_SCREENS === '1') {
-      await mkdir(join(ROOT, 'docs', 'screens'), { recursive: true });
-      for (const name of README_SHOTS) await copyFile(join(SHOTS, `${name}.png`), join(ROOT, 'docs', 'screens', `${name}.png`));
-    }
+    await updateReadmeScreens(README_SHOTS);
   });
 });

@@ -7,20 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createConsoleService } from '../../core/service/console-service.js';
-import { spawnPds } from '../support/pds-cli.js';
-import { PROGRAMS_YAML, writeReportDelivery } from '../support/report-delivery.js';
+import type { Browser, Page } from 'playwright-core';
+import { loadedReportHome } from '../support/report-delivery.js';
+import { launchChromium, newConsolePage, SHOTS, startServe, stopServe, updateReadmeScreens } from '../support/console-browser.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHOTS = join(ROOT, 'test-output', 'screens');
-const CHROMIUM = process.env.PDS_CHROMIUM ?? '/usr/bin/chromium';
-const WAIT = 120_000;
 
 let work = '';
 let serve: ChildProcess;
@@ -28,18 +21,6 @@ let browser: Browser;
 let page: Page;
 const problems: string[] = [];
 
-function startServe(home: string): Promise<string> {
-  serve = spawnPds(['serve', '--port', '0'], { PDS_HOME: home });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    serve.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+/.exec(out);
-      if (m) resolve(m[0]);
-    });
-    serve.once('exit', (code) => reject(new Error(`pds serve exited with ${code}:\n${out}`)));
-  });
-}
 
 /** The body rows of the table inside `scope`, as cell texts. */
 async function rowsOf(scope: ReturnType<Page['locator']>): Promise<string[][]> {
@@ -49,23 +30,13 @@ async function rowsOf(scope: ReturnType<Page['locator']>): Promise<string[][]> {
 describe('the Privacy screen in Chromium', { timeout: 600_000 }, () => {
   before(async () => {
     await mkdir(SHOTS, { recursive: true });
-    work = await mkdtemp(join(tmpdir(), 'pds-privacy-e2e-'));
-    const home = join(work, 'home');
-    const source = join(work, 'delivery');
-    await mkdir(home, { recursive: true });
-    await writeReportDelivery(source);
-    await writeFile(join(home, 'config.yaml'), ['environments:', '  univ:', `    source: { type: local, path: ${source} }`, ...PROGRAMS_YAML, ''].join('\n'));
-    const result = await createConsoleService({ home }).run('univ', {});
-    assert.equal(result.status, 'succeeded');
-    const link = await startServe(home);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
-    page = await context.newPage();
-    page.setDefaultTimeout(WAIT);
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      if (/Content.Security.Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
-    });
+    let home: string;
+    ({ work, home } = await loadedReportHome('pds-privacy-e2e-'));
+    const started = startServe(home);
+    serve = started.child;
+    const link = await started.link;
+    browser = await launchChromium();
+    page = await newConsolePage(browser, problems);
     await page.goto(link);
     await page.getByRole('link', { name: 'Privacy', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: /^Privacy/ }).waitFor();
@@ -73,13 +44,9 @@ describe('the Privacy screen in Chromium', { timeout: 600_000 }, () => {
 
   after(async () => {
     // `PDS_UPDATE_SCREENS=1` renews the README's screenshot of this screen.
-    if (process.env.PDS_UPDATE_SCREENS === '1') await copyFile(join(SHOTS, 'privacy.png'), join(ROOT, 'docs', 'screens', 'privacy.png')).catch(() => undefined);
+    await updateReadmeScreens(['privacy']).catch(() => undefined);
     await browser?.close();
-    if (serve && serve.exitCode === null) {
-      const exited = new Promise((resolve) => serve.once('exit', resolve));
-      serve.kill('SIGINT');
-      await exited;
-    }
+    await stopServe(serve);
     if (work) await rm(work, { recursive: true, force: true });
   });
 

@@ -7,22 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { EXPORT_COLUMNS } from '../../core/contract/report-schemas.js';
-import { createConsoleService } from '../../core/service/console-service.js';
-import { spawnPds } from '../support/pds-cli.js';
-import { COURSES, PROGRAMS_YAML, writeReportDelivery } from '../support/report-delivery.js';
+import { COURSES, loadedReportHome } from '../support/report-delivery.js';
+import { launchChromium, newConsolePage, SHOTS, startServe, stopServe, updateReadmeScreens } from '../support/console-browser.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHOTS = join(ROOT, 'test-output', 'screens');
-const CHROMIUM = process.env.PDS_CHROMIUM ?? '/usr/bin/chromium';
-const WAIT = 120_000;
 
 let work = '';
 let serve: ChildProcess;
@@ -30,18 +23,6 @@ let browser: Browser;
 let page: Page;
 const problems: string[] = [];
 
-function startServe(home: string): Promise<string> {
-  serve = spawnPds(['serve', '--port', '0'], { PDS_HOME: home });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    serve.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+/.exec(out);
-      if (m) resolve(m[0]);
-    });
-    serve.once('exit', (code) => reject(new Error(`pds serve exited with ${code}:\n${out}`)));
-  });
-}
 
 /** The body rows of the report table under the heading `caption`, as cell texts. */
 async function tableRows(caption: RegExp): Promise<string[][]> {
@@ -53,23 +34,13 @@ async function tableRows(caption: RegExp): Promise<string[][]> {
 describe('the Reports screen in Chromium', { timeout: 600_000 }, () => {
   before(async () => {
     await mkdir(SHOTS, { recursive: true });
-    work = await mkdtemp(join(tmpdir(), 'pds-reports-e2e-'));
-    const home = join(work, 'home');
-    const source = join(work, 'delivery');
-    await mkdir(home, { recursive: true });
-    await writeReportDelivery(source);
-    await writeFile(join(home, 'config.yaml'), ['environments:', '  univ:', `    source: { type: local, path: ${source} }`, ...PROGRAMS_YAML, ''].join('\n'));
-    const result = await createConsoleService({ home }).run('univ', {});
-    assert.equal(result.status, 'succeeded');
-    const link = await startServe(home);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', acceptDownloads: true });
-    page = await context.newPage();
-    page.setDefaultTimeout(WAIT);
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      if (/Content.Security.Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
-    });
+    let home: string;
+    ({ work, home } = await loadedReportHome('pds-reports-e2e-'));
+    const started = startServe(home);
+    serve = started.child;
+    const link = await started.link;
+    browser = await launchChromium();
+    page = await newConsolePage(browser, problems, { acceptDownloads: true });
     await page.goto(link);
     await page.getByRole('link', { name: 'Reports', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: /^Reports/ }).waitFor();
@@ -77,15 +48,9 @@ describe('the Reports screen in Chromium', { timeout: 600_000 }, () => {
 
   after(async () => {
     // `PDS_UPDATE_SCREENS=1` renews the README's screenshots of this screen.
-    if (process.env.PDS_UPDATE_SCREENS === '1') {
-      for (const name of ['reports-activity', 'reports-program']) await copyFile(join(SHOTS, `${name}.png`), join(ROOT, 'docs', 'screens', `${name}.png`)).catch(() => undefined);
-    }
+    await updateReadmeScreens(['reports-activity', 'reports-program']).catch(() => undefined);
     await browser?.close();
-    if (serve && serve.exitCode === null) {
-      const exited = new Promise((resolve) => serve.once('exit', resolve));
-      serve.kill('SIGINT');
-      await exited;
-    }
+    await stopServe(serve);
     if (work) await rm(work, { recursive: true, force: true });
   });
 

@@ -8,31 +8,13 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createConsoleHome, type ConsoleHome } from '../support/console-home.js';
-import { spawnPds } from '../support/pds-cli.js';
+import { launchChromium, newConsolePage, SHOTS, startServe, stopServe, updateReadmeScreens } from '../support/console-browser.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHOTS = join(ROOT, 'test-output', 'screens');
-const CHROMIUM = process.env.PDS_CHROMIUM ?? '/usr/bin/chromium';
-const WAIT = 120_000;
 
-function startServe(home: string, onChild: (c: ChildProcess) => void): Promise<string> {
-  const serve = spawnPds(['serve', '--port', '0'], { PDS_HOME: home });
-  onChild(serve);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    serve.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+/.exec(out);
-      if (m) resolve(m[0]);
-    });
-    serve.once('exit', (code) => reject(new Error(`pds serve exited with ${code}:\n${out}`)));
-  });
-}
 
 describe('console: Schedules screen', () => {
   let home: ConsoleHome;
@@ -45,27 +27,19 @@ describe('console: Schedules screen', () => {
     home = await createConsoleHome({ files: 1, linesPerFile: 5 });
     const config = await readFile(join(home.home, 'config.yaml'), 'utf8');
     await writeFile(join(home.home, 'config.yaml'), `${config}    schedules:\n      - { name: nightly, cron: "30 2 * * *", timezone: Europe/London, load: events }\n`);
-    const link = await startServe(home.home, (c) => (serve = c));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', timezoneId: 'Europe/London', locale: 'en-GB' });
-    page = await context.newPage();
-    page.setDefaultTimeout(WAIT);
-    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      if (/Content.Security.Policy/i.test(m.text())) errors.push(`CSP: ${m.text()}`);
-    });
+    const started = startServe(home.home);
+    serve = started.child;
+    const link = await started.link;
+    browser = await launchChromium();
+    page = await newConsolePage(browser, errors, { timezoneId: 'Europe/London', locale: 'en-GB' });
     await page.goto(link);
   });
 
   after(async () => {
     // `PDS_UPDATE_SCREENS=1` renews the README's screenshot of this screen.
-    if (process.env.PDS_UPDATE_SCREENS === '1') await copyFile(join(SHOTS, 'schedules.png'), join(ROOT, 'docs', 'screens', 'schedules.png')).catch(() => undefined);
+    await updateReadmeScreens(['schedules']).catch(() => undefined);
     await browser?.close();
-    if (serve && serve.exitCode === null) {
-      const exited = new Promise((resolve) => serve!.once('exit', resolve));
-      serve.kill('SIGINT');
-      await exited;
-    }
+    await stopServe(serve);
     await home?.remove();
   });
 

@@ -17,10 +17,12 @@
  * The tables are written with the demo's TSV writer (docs/edx-formats.md §3); headers are the
  * documented columns of each table.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tsvFile, type TsvCell } from '../../core/demo/tsv-line.js';
 import { getTableDef } from '../../core/domain/tables.js';
+import { createConsoleService } from '../../core/service/console-service.js';
 import { zipOf } from './zip.js';
 
 export const ORG = 'UniX';
@@ -294,4 +296,20 @@ export async function writeReportDelivery(dir: string): Promise<void> {
     await mkdir(folder, { recursive: true });
     await writeFile(join(folder, `${ORG.toLowerCase()}-edx-events-${day}.log`), `${lines.join('\n')}\n`);
   }
+}
+
+/**
+ * A home folder under a new temporary `work` folder with one environment, `univ`, whose local source
+ * holds this delivery and whose config holds the test programs, loaded through the real pipeline.
+ */
+export async function loadedReportHome(prefix: string): Promise<{ work: string; home: string }> {
+  const work = await mkdtemp(join(tmpdir(), prefix));
+  const home = join(work, 'home');
+  const source = join(work, 'delivery');
+  await mkdir(home, { recursive: true });
+  await writeReportDelivery(source);
+  await writeFile(join(home, 'config.yaml'), ['environments:', '  univ:', `    source: { type: local, path: ${source} }`, ...PROGRAMS_YAML, ''].join('\n'));
+  const result = await createConsoleService({ home }).run('univ', {});
+  if (result.status !== 'succeeded') throw new Error(`loading the report delivery ended ${result.status}`);
+  return { work, home };
 }
