@@ -4,7 +4,7 @@
  * Before the clock starts, it reads a daily log (gunzip → parse with the product's reader, as
  * built in `dist/`) and makes every row the store would get, with the product's own functions:
  * `eventRow` and the packed raw lines (`packLines`/`unpackLines`, so `raw` is bound as the line's
- * UTF-8 bytes, as the store thread binds it), `designate` and `DailyActivity` for the designated
+ * UTF-8 bytes, as the store thread binds it), `designateBatch` with `DailyActivity` for the designated
  * tables and `course_daily_activity`. The schema is made by `SqliteStore.init()` itself (same
  * DDL: STRICT tables, unique keys, indexes, WAL) and the inserts run on that store's own
  * connection, so page size, cache, synchronous and the checkpoint settings are the store thread's
@@ -24,7 +24,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { DailyActivity } from '../dist/core/domain/daily-activity.js';
-import { designate, eventRow } from '../dist/core/domain/designate.js';
+import { designateBatch, eventRow } from '../dist/core/domain/designate.js';
 import { getTableDef } from '../dist/core/domain/tables.js';
 import { gunzipStream } from '../dist/core/formats/gunzip.js';
 import { readLines } from '../dist/core/formats/lines.js';
@@ -49,16 +49,7 @@ pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), gunzip, () => undef
 for await (const batch of readEvents(readLines(gunzip), { fileName: fileKey })) {
   if (batch.events.length === 0) continue;
   events += batch.events.length;
-  const byTable = new Map();
-  for (const e of batch.events) {
-    const designated = designate(e);
-    activity.add(e, designated);
-    for (const d of designated) {
-      let rows = byTable.get(d.table);
-      if (!rows) byTable.set(d.table, (rows = []));
-      rows.push(d.row);
-    }
-  }
+  const byTable = designateBatch(batch.events, activity);
   const rows = batch.events.map((e) => eventRow(e, fileKey));
   writes.push({ table: 'events', rows: unpackLines(rows, packLines(batch.events, rows)) });
   for (const [table, tableRows] of byTable) writes.push({ table, rows: tableRows });

@@ -312,6 +312,25 @@ function certificateRow(e: EventRecord, type: string): SqlValue[] {
 }
 
 /**
+ * The designated rows of a batch of events, grouped by table in the order the tables first
+ * appear. Each event and its rows are also handed to `activity` (the daily summary), so a batch
+ * is designated once for both.
+ */
+export function designateBatch(events: EventRecord[], activity: { add(e: EventRecord, designated: DesignatedRow[]): void }): Map<string, SqlValue[][]> {
+  const byTable = new Map<string, SqlValue[][]>();
+  for (const e of events) {
+    const designated = designate(e);
+    activity.add(e, designated);
+    for (const d of designated) {
+      let rows = byTable.get(d.table);
+      if (!rows) byTable.set(d.table, (rows = []));
+      rows.push(d.row);
+    }
+  }
+  return byTable;
+}
+
+/**
  * The designated-table rows for one event: none for most events, one for the families of
  * docs/edx-formats.md §5.4 (video, problem, navigation, enrollment, forum, certificate).
  *

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isEncryptedMessage, isOpenPgpMessage } from '../crypto/sniff.js';
 import { DailyActivity } from '../domain/daily-activity.js';
-import { designate } from '../domain/designate.js';
+import { designateBatch } from '../domain/designate.js';
 import { namedPacking } from '../domain/file-names.js';
 import { mapHeader } from '../domain/drift.js';
 import { createRowCoercer } from '../domain/coerce.js';
@@ -325,17 +325,8 @@ export async function loadEventLog(ctx: PipelineContext, input: ContentInput): P
       if (ctx.erased) batch.events = batch.events.filter((e) => !ctx.erased!.eventErased(e) || (withhold(counts), false));
       await keepRejected(batch.rejected, quarantine, counts, rejected);
       if (batch.events.length === 0) continue;
-      const byTable = new Map<string, SqlValue[][]>();
-      for (const e of batch.events) {
-        if (e.repairs.length > 0) repaired++;
-        const designated = designate(e);
-        activity.add(e, designated);
-        for (const d of designated) {
-          let rows = byTable.get(d.table);
-          if (!rows) byTable.set(d.table, (rows = []));
-          rows.push(d.row);
-        }
-      }
+      for (const e of batch.events) if (e.repairs.length > 0) repaired++;
+      const byTable = designateBatch(batch.events, activity);
       const read = counts.read;
       // The closure lets go of the batch once its writes have started: the parsed events hold
       // every line's whole JSON, and kept alive until the store answers (one or two batches
