@@ -15,11 +15,13 @@ import { serveConsole } from '../http/serve.js';
 import { writeDataProtectionDoc } from '../privacy/inventory-doc.js';
 import { environmentPaths, getEnvironment, loadConfig, resolveHome } from '../config/config-store.js';
 import { purge } from '../privacy/purge.js';
+import { forgetRetired } from '../privacy/after-run.js';
+import { acquireRunLock } from '../service/run-lock.js';
 import { environmentGrants, refreshEnvironmentPseudonyms } from '../privacy/pseudonym-commands.js';
 import { appendAuditEntry, osActor } from '../privacy/privacy-ledger.js';
 import { existsSync } from 'node:fs';
 import { keychainSecretsByEnvironment } from '../config/secret-files.js';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatReportView, formatRunResult, formatRuns, formatStatus } from './format.js';
 import { createProgressView } from './progress.js';
 import { addQueryCommands } from './query-commands.js';
@@ -310,12 +312,35 @@ export async function runCli(argv: string[]): Promise<number> {
     .command('forget')
     .description('erase one learner everywhere pds put their data (every table, the events, quarantine files, exports) and keep them out of later loads')
     .requiredOption('--env <name>', 'environment')
-    .requiredOption('--user <who>', 'username, e-mail address or numeric user id')
+    .option('--user <who>', 'username, e-mail address or numeric user id')
+    .option('--retired', 'every learner edX has retired that is still held: renamed retired__user_…, or gone from the weekly snapshot while their events remain')
     .option('--dry-run', 'only count what would be removed')
     .option('--json', 'print as JSON')
-    .action(async (opts: { env: string; user: string; dryRun?: boolean; json?: boolean }) => {
-      const r = await withHandlers((h) => h.forgetLearner({ env: opts.env, user: opts.user, dryRun: Boolean(opts.dryRun) }));
-      print(Boolean(opts.json), r, () => formatForget(r));
+    .action(async (opts: { env: string; user?: string; retired?: boolean; dryRun?: boolean; json?: boolean }) => {
+      if (Boolean(opts.user) === Boolean(opts.retired)) {
+        throw new ConfigError('Name one learner with --user, or every learner edX has retired with --retired.', { code: 'USAGE', hint: 'pds forget --env ENV --user USERNAME|EMAIL|ID, or pds forget --env ENV --retired [--dry-run].' });
+      }
+      if (opts.user) {
+        const user = opts.user;
+        const r = await withHandlers((h) => h.forgetLearner({ env: opts.env, user, dryRun: Boolean(opts.dryRun) }));
+        print(Boolean(opts.json), r, () => formatForget(r));
+        return;
+      }
+      const home = resolveHome(program.opts().home);
+      const config = getEnvironment(await loadConfig(home), opts.env);
+      const paths = environmentPaths(home, opts.env);
+      // Not while a run loads, as for one learner.
+      const release = opts.dryRun || !existsSync(paths.root) ? async () => undefined : await acquireRunLock(join(paths.root, 'run.lock'), opts.env);
+      try {
+        const r = await forgetRetired({ home, env: opts.env, config, paths, dryRun: Boolean(opts.dryRun), actor: osActor() });
+        print(Boolean(opts.json), r, () => {
+          if (r.learners === 0) return `Environment ${r.env} holds no learner edX has retired.`;
+          const head = r.dryRun ? `Dry run: erasing the ${r.learners} learner(s) edX has retired (${r.description}) would remove ${r.totalRows} row(s).` : `Erased the ${r.learners} learner(s) edX has retired (${r.description}): ${r.totalRows} row(s) removed; see pds audit.`;
+          return [head, ...r.results.map((x) => formatForget(x).split('\n').slice(1).join('\n')).filter(Boolean)].join('\n');
+        });
+      } finally {
+        await release();
+      }
     });
 
   program

@@ -10,6 +10,7 @@ import type { EnvironmentPaths } from '../config/config-store.js';
 import { DEFAULT_RETENTION } from '../config/unattended-schema.js';
 import { DESIGNATED_TABLES, WEEKLY_TABLES } from '../domain/tables.js';
 import { ConfigError } from '../errors/index.js';
+import { forgetPurgedSnapshotLearners, purgedSnapshotCandidates } from './departed-learners.js';
 import { openErasureTargets, quoteIdent, type SqlTarget } from './erasure-targets.js';
 import type { ErasureStoreCount } from './privacy-ledger.js';
 import { appendAuditEntry } from './privacy-ledger.js';
@@ -85,10 +86,13 @@ export async function purge(opts: { home: string; env: string; config: Environme
         }
       }
       if (cutoffs.snapshots) {
+        // Learners purged with their last auth_user rows have not left edX's snapshot.
+        const purgedLearners = dryRun ? [] : await purgedSnapshotCandidates(rel, cutoffs.snapshots);
         for (const def of WEEKLY_TABLES) {
           const n = await purgeTable(rel, def.name, 'snapshot_date', cutoffs.snapshots, dryRun);
           if (n > 0) stores.push({ store: rel.label, target: def.name, rows: n });
         }
+        await forgetPurgedSnapshotLearners(rel, purgedLearners);
       }
       if (!dryRun) {
         await rel.scrub();

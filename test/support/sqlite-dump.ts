@@ -17,6 +17,8 @@ export function dumpSqlite(path: string): Record<string, { rows: number; sha256:
     for (const table of tables) {
       // Pseudonyms are keyed by each home's own privacy secret: two homes never agree on them.
       if (table === 'pds_pseudonyms') continue;
+      // Who was in the snapshot at each check: the history of the runs, not the data they loaded.
+      if (table === 'pds_snapshot_learners') continue;
       const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).map((c) => c.name).filter((c) => !BOOKKEEPING.has(c));
       if (columns.length === 0) continue;
       const list = columns.map((c) => `"${c}"`).join(', ');

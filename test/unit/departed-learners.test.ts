@@ -1,0 +1,161 @@
+/**
+ * Learners edX removed from the weekly snapshot while their events stay (the embedded store, the
+ * demo delivery): a newer package without one learner who has events and one who has none is
+ * loaded; the first is reported as retired after the run, the second is not (nothing of theirs is
+ * left); `pds forget --retired --dry-run` counts them, `privacy.eraseRetired` erases the first
+ * after the next run (their events gone, the erasure recorded with reason `retired`). A purge of
+ * old snapshot rows is not taken for learners edX removed.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { environmentPaths, loadConfig, saveConfig } from '../../core/config/config-store.js';
+import { generateDemoData } from '../../core/demo/generate-package.js';
+import { DEMO_ENV, runDemo } from '../../core/demo/run-demo.js';
+import { listZipMembers, openZipMember } from '../../core/formats/weekly-zip.js';
+import { SNAPSHOT_LEARNERS_TABLE } from '../../core/privacy/departed-learners.js';
+import { PrivacyLedger } from '../../core/privacy/privacy-ledger.js';
+import { createConsoleService } from '../../core/service/console-service.js';
+import { zipOf } from '../support/zip.js';
+import { runPds } from '../support/pds-cli.js';
+
+let home: string;
+let work: string;
+const paths = () => environmentPaths(home, DEMO_ENV);
+
+function all<T>(sql: string, ...params: unknown[]): T[] {
+  const db = new Database(paths().sqlite, { readonly: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+function notices(runId: string): string[] {
+  const db = new Database(paths().ledger, { readonly: true });
+  try {
+    return (db.prepare("SELECT data FROM run_events WHERE type = 'notice' AND run_id = ?").all(runId) as { data: string }[]).map((n) => n.data);
+  } finally {
+    db.close();
+  }
+}
+
+async function text(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * A weekly package a week after the demo's, its auth_user files without the learners `ids`, put
+ * where the demo environment reads its deliveries.
+ */
+async function newerPackageWithout(ids: readonly number[]): Promise<void> {
+  const out = join(work, 'newer');
+  await generateDemoData({ outDir: out, packageDate: '2026-06-14', days: 1, eventsPerDay: 20 });
+  const zipPath = join(out, 'course-data', 'demox-2026-06-14.zip');
+  const entries: { name: string; data: string }[] = [];
+  let removed = 0;
+  for (const m of await listZipMembers(zipPath)) {
+    let data = await text(await openZipMember(zipPath, m.name));
+    if (/-auth_user-/.test(m.name)) {
+      const lines = data.split('\n');
+      const kept = lines.filter((line, i) => i === 0 || !ids.includes(Number(line.split('\t')[0])));
+      removed += lines.length - kept.length;
+      data = kept.join('\n');
+    }
+    entries.push({ name: m.name, data });
+  }
+  assert.ok(removed >= ids.length, 'the newer package held the learners before they were taken out');
+  await writeFile(join(home, 'demo', 'source', 'course-data', 'demox-2026-06-14.zip'), await zipOf(entries));
+}
+
+let withEvents: number;
+let withoutEvents: number;
+
+before(async () => {
+  home = await mkdtemp(join(tmpdir(), 'pds-departed-'));
+  work = await mkdtemp(join(tmpdir(), 'pds-departed-work-'));
+  await runDemo(createConsoleService({ home }));
+  const active = all<{ id: number }>(
+    "SELECT u.id FROM auth_user u JOIN events e ON e.user_id = u.id WHERE u.username NOT LIKE 'retired\\_\\_%' ESCAPE '\\' GROUP BY u.id ORDER BY COUNT(*) DESC LIMIT 1",
+  );
+  const silent = all<{ id: number }>("SELECT id FROM auth_user WHERE username NOT LIKE 'retired\\_\\_%' ESCAPE '\\' AND id NOT IN (SELECT user_id FROM events WHERE user_id IS NOT NULL) ORDER BY id LIMIT 1");
+  assert.ok(active[0] && silent[0], 'the demo has learners with and without events');
+  withEvents = active[0].id;
+  withoutEvents = silent[0].id;
+});
+after(async () => {
+  await rm(home, { recursive: true, force: true });
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('learners gone from a new snapshot while their events remain', () => {
+  test('the first run records the learners of the snapshot and reports nobody as departed', () => {
+    const recorded = all<{ user_id: number }>(`SELECT user_id FROM ${SNAPSHOT_LEARNERS_TABLE}`).map((r) => r.user_id);
+    const current = all<{ id: number }>('SELECT DISTINCT id FROM auth_user').map((r) => r.id);
+    assert.deepEqual(new Set(recorded), new Set(current));
+  });
+
+  test('are reported after the newer snapshot loads; a learner with no events left is not', async () => {
+    await newerPackageWithout([withEvents, withoutEvents]);
+    const service = createConsoleService({ home });
+    const result = await service.run(DEMO_ENV, { only: 'weekly' });
+    assert.notEqual(result.status, 'failed');
+    assert.equal(all('SELECT id FROM auth_user WHERE id IN (?, ?)', withEvents, withoutEvents).length, 0, 'the newer snapshot replaced the older one');
+    assert.ok(all('SELECT event_id FROM events WHERE user_id = ?', withEvents).length > 0, 'their events remain');
+    const said = notices(result.runId).join('\n');
+    assert.match(said, /1 gone from every course of the weekly snapshot while their events remain/);
+    assert.match(said, /pds forget --env demo --retired/);
+    const recorded = new Set(all<{ user_id: number }>(`SELECT user_id FROM ${SNAPSHOT_LEARNERS_TABLE}`).map((r) => r.user_id));
+    assert.ok(recorded.has(withEvents), 'a departed learner stays recorded until erased');
+    assert.ok(!recorded.has(withoutEvents), 'a learner with nothing left leaves the record');
+  });
+
+  test('pds forget --retired --dry-run counts them and changes nothing', async () => {
+    const before = all<{ n: number }>('SELECT COUNT(*) AS n FROM events')[0]!.n;
+    const r = await runPds(['--home', home, 'forget', '--env', DEMO_ENV, '--retired', '--dry-run', '--json'], {});
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { learners: number; totalRows: number; description: string };
+    assert.ok(out.learners >= 1 && out.totalRows > 0, r.stdout);
+    assert.match(out.description, /gone from every course/);
+    assert.equal(all<{ n: number }>('SELECT COUNT(*) AS n FROM events')[0]!.n, before);
+    const both = await runPds(['--home', home, 'forget', '--env', DEMO_ENV, '--retired', '--user', 'x'], {});
+    assert.notEqual(both.code, 0);
+    assert.match(both.stderr, /--user, or every learner edX has retired with --retired/);
+  });
+
+  test('with privacy.eraseRetired the next run erases them, events included, and records why', async () => {
+    const config = await loadConfig(home);
+    config.environments[DEMO_ENV]!.privacy = { eraseRetired: true };
+    await saveConfig(home, config);
+    const result = await createConsoleService({ home }).run(DEMO_ENV, {});
+    assert.match(notices(result.runId).join('\n'), /were erased \(privacy\.eraseRetired\)/);
+    assert.equal(all('SELECT event_id FROM events WHERE user_id = ?', withEvents).length, 0);
+    assert.equal(all(`SELECT user_id FROM ${SNAPSHOT_LEARNERS_TABLE} WHERE user_id = ?`, withEvents).length, 0);
+    const ledger = PrivacyLedger.open(paths().ledger);
+    try {
+      assert.ok(ledger.erasures().some((e) => e.reason === 'retired'));
+    } finally {
+      ledger.close();
+    }
+    const again = await createConsoleService({ home }).run(DEMO_ENV, {});
+    assert.ok(!notices(again.runId).some((n) => /retired/.test(n)), 'nobody is left to report');
+  });
+
+  test('a purge of old snapshot rows is not taken for learners edX removed', async () => {
+    const config = await loadConfig(home);
+    config.environments[DEMO_ENV]!.retention = { ...config.environments[DEMO_ENV]!.retention, snapshots: '4w' };
+    await saveConfig(home, config);
+    const r = await runPds(['--home', home, 'purge', '--env', DEMO_ENV], {});
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(all('SELECT id FROM auth_user').length, 0, 'the purge removed every snapshot row (the demo is older than four weeks)');
+    assert.equal(all(`SELECT user_id FROM ${SNAPSHOT_LEARNERS_TABLE}`).length, 0);
+    const result = await createConsoleService({ home }).run(DEMO_ENV, {});
+    assert.ok(!notices(result.runId).some((n) => /retired/.test(n)), notices(result.runId).join('\n'));
+  });
+});
