@@ -54,6 +54,17 @@ export interface AlertStateRow {
   summary: string;
 }
 
+/** Which scheduler beats: this process, unless told (a test writes another process's heartbeat). */
+export interface SchedulerIdentity {
+  pid: number;
+  host: string;
+}
+
+/** This process as a scheduler. */
+export function ownIdentity(): SchedulerIdentity {
+  return { pid: process.pid, host: hostname() };
+}
+
 export class ScheduleLedger {
   private constructor(private readonly db: Database.Database) {}
 
@@ -70,19 +81,20 @@ export class ScheduleLedger {
     this.db.close();
   }
 
-  beat(at: Date, startedAt: Date, nextSlotAt: Date | null): void {
+  /** Writes the heartbeat of the scheduler `who` (this process unless told). */
+  beat(at: Date, startedAt: Date, nextSlotAt: Date | null, who: SchedulerIdentity = ownIdentity()): void {
     this.db
       .prepare(
         `INSERT INTO scheduler_heartbeat (id, pid, host, started_at, beat_at, next_slot_at, stopped_at) VALUES (1, ?, ?, ?, ?, ?, NULL)
          ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at,
            beat_at = excluded.beat_at, next_slot_at = excluded.next_slot_at, stopped_at = NULL`,
       )
-      .run(process.pid, hostname(), startedAt.toISOString(), at.toISOString(), nextSlotAt?.toISOString() ?? null);
+      .run(who.pid, who.host, startedAt.toISOString(), at.toISOString(), nextSlotAt?.toISOString() ?? null);
   }
 
-  /** Records a clean stop (the heartbeat then reads `stopped`, not `stale`). */
-  stopped(at: Date): void {
-    this.db.prepare('UPDATE scheduler_heartbeat SET stopped_at = ?, beat_at = ? WHERE id = 1 AND pid = ?').run(at.toISOString(), at.toISOString(), process.pid);
+  /** Records a clean stop of `who`'s heartbeat (then read `stopped`, not `stale`); another scheduler's heartbeat is left as it is. */
+  stopped(at: Date, who: SchedulerIdentity = ownIdentity()): void {
+    this.db.prepare('UPDATE scheduler_heartbeat SET stopped_at = ?, beat_at = ? WHERE id = 1 AND pid = ? AND host = ?').run(at.toISOString(), at.toISOString(), who.pid, who.host);
   }
 
   heartbeat(): Heartbeat | undefined {

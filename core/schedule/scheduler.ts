@@ -5,6 +5,12 @@
  * beats a heartbeat into each environment's ledger, and after downtime catches up once: the newest
  * missed slot loads at the next start (one load takes every file not yet loaded), the older ones
  * are recorded as missed. The clock is injectable (tests move it by hand).
+ *
+ * With `yieldToOthers` (the desktop app's scheduler) an environment whose heartbeat is alive and
+ * belongs to another process (a `pds schedule run` on a server) is left to it: no slot fired, no
+ * heartbeat written. When that heartbeat stops or goes stale, this scheduler takes the
+ * environment over and catches up from the newest slot the ledger recorded. `pds schedule run`
+ * never yields; the run lock still keeps two loads of an environment apart in any race.
  */
 import { environmentPaths, getEnvironment, loadConfig } from '../config/config-store.js';
 import type { EnvironmentConfig } from '../config/config-schema.js';
@@ -12,7 +18,7 @@ import type { ScheduleConfig } from '../config/unattended-schema.js';
 import type { RunOptions, RunResult } from '../domain/results.js';
 import { PdsError } from '../errors/index.js';
 import { formatLocal, runTimesBetween, systemClock, nextRunTimes, type Clock } from './cron-times.js';
-import { HEARTBEAT_MS, ScheduleLedger } from './schedule-ledger.js';
+import { HEARTBEAT_MS, ownIdentity, ScheduleLedger, schedulerStateOf, type SchedulerIdentity } from './schedule-ledger.js';
 import type { LogEntry } from './log.js';
 
 /** A slot fired later than this after its time is a catch-up (the scheduler was not running then). */
@@ -35,6 +41,11 @@ export interface SchedulerOptions {
   log?: (entry: LogEntry) => void;
   /** Told of missed slots and ended runs (alerts); awaited before the scheduler moves on. */
   notify?: (notice: SchedulerNotice, config: EnvironmentConfig) => Promise<void>;
+  /**
+   * Leaves an environment to another scheduler whose heartbeat is alive (the desktop app next to a
+   * `pds schedule run`); default false (`pds schedule run` schedules what it is given).
+   */
+  yieldToOthers?: boolean;
 }
 
 /** Run options of a schedule: what it loads and its course filter. */
@@ -53,6 +64,10 @@ export class Scheduler {
   private readonly cursors = new Map<string, Date>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly log: (entry: LogEntry) => void;
+  /** This scheduler as its heartbeats name it. */
+  private readonly identity: SchedulerIdentity = ownIdentity();
+  /** Environments left to another scheduler at the last tick (`yieldToOthers`). */
+  private readonly yielding = new Set<string>();
 
   constructor(private readonly options: SchedulerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -91,11 +106,32 @@ export class Scheduler {
     return cursor;
   }
 
+  /**
+   * With `yieldToOthers`: whether another process's live heartbeat holds `env` now. Said in the log
+   * when that changes; while it holds, the cached cursors of `env` are dropped, so taking over
+   * counts slots from the newest one the ledger recorded (the other scheduler's), as a start does.
+   */
+  private yieldsTo(env: string, now: Date): boolean {
+    const state = schedulerStateOf(this.ledger(env, (l) => l.heartbeat()), now);
+    const other = state.state === 'alive' && (state.pid !== this.identity.pid || state.host !== this.identity.host);
+    if (other) {
+      for (const id of [...this.cursors.keys()]) if (id.startsWith(`${env}/`)) this.cursors.delete(id);
+      if (!this.yielding.has(env)) {
+        this.yielding.add(env);
+        this.log({ level: 'info', msg: `leaving ${env} to the scheduler of process ${state.pid} on ${state.host}`, env });
+      }
+    } else if (this.yielding.delete(env)) {
+      this.log({ level: 'info', msg: `taking over ${env}: the other scheduler ${state.state === 'stopped' ? 'stopped' : 'is no longer beating'}`, env });
+    }
+    return other;
+  }
+
   /** Fires every slot due now (one load per environment), beats the heartbeats; returns when the next slot is due. */
   async tick(): Promise<Date | null> {
     const now = this.clock.now();
     let next: Date | null = null;
     for (const { env, config, schedules } of await this.plan()) {
+      if (this.options.yieldToOthers && this.yieldsTo(env, now)) continue;
       const due: { schedule: ScheduleConfig; latest: Date; missed: Date[] }[] = [];
       for (const schedule of schedules) {
         const slots = runTimesBetween(schedule.cron, schedule.timezone, this.cursorOf(env, schedule), now);
@@ -107,7 +143,7 @@ export class Scheduler {
         const [n] = nextRunTimes(schedule.cron, schedule.timezone, 1, now);
         if (n && (!envNext || n < envNext)) envNext = n;
       }
-      this.ledger(env, (l) => l.beat(now, this.startedAt, envNext));
+      this.ledger(env, (l) => l.beat(now, this.startedAt, envNext, this.identity));
       if (envNext && (!next || envNext < next)) next = envNext;
     }
     return next;
@@ -200,7 +236,7 @@ export class Scheduler {
       const at = this.clock.now();
       for (const { env } of await this.plan().catch(() => [])) {
         try {
-          this.ledger(env, (l) => l.stopped(at));
+          this.ledger(env, (l) => l.stopped(at, this.identity));
         } catch {
           // The ledger is busy: the heartbeat goes stale instead.
         }

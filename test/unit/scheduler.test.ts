@@ -2,7 +2,9 @@
  * The scheduler with an injected clock (README "Unattended operation"): it fires at the right local
  * times across daylight-saving changes in both directions, skips (and records) a slot while a load
  * of the same environment runs, catches up exactly once after downtime, and takes over the lock a
- * dead process left. Loads are the engine's real runs of a local folder into SQLite.
+ * dead process left. With `yieldToOthers` (the desktop app) it leaves an environment to another
+ * process's live heartbeat and takes over, catching up, once that stopped or went stale. Loads are
+ * the engine's real runs of a local folder into SQLite.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,8 +13,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { environmentPaths } from '../../core/config/config-store.js';
 import type { RunOptions } from '../../core/domain/results.js';
+import type { LogEntry } from '../../core/schedule/log.js';
 import { formatLocal, type Clock } from '../../core/schedule/cron-times.js';
-import { ScheduleLedger, schedulerStateOf } from '../../core/schedule/schedule-ledger.js';
+import { ScheduleLedger, schedulerStateOf, type Heartbeat, type SchedulerIdentity } from '../../core/schedule/schedule-ledger.js';
 import { Scheduler, type LoadStarter } from '../../core/schedule/scheduler.js';
 import { acquireRunLock } from '../../core/service/run-lock.js';
 import { createConsoleService } from '../../core/service/console-service.js';
@@ -229,6 +232,134 @@ describe('scheduler', () => {
       await second.tick();
       await second.idle();
       assert.equal(slotsOf(home.home).at(-1)!.outcome, 'started');
+    } finally {
+      await home.remove();
+    }
+  });
+
+  test('yieldToOthers: another process’s live heartbeat holds the environment (no load, no beat); once it stopped or went stale the app takes over and catches up from the ledger', async () => {
+    const home = await homeWithSchedule(['- { name: nightly, cron: "0 2 * * *", timezone: UTC, load: events }']);
+    const ledgerPath = environmentPaths(home.home, 'local').ledger;
+    const withLedger = <T>(fn: (l: ScheduleLedger) => T): T => {
+      const l = ScheduleLedger.open(ledgerPath);
+      try {
+        return fn(l);
+      } finally {
+        l.close();
+      }
+    };
+    const heartbeat = (): Heartbeat => withLedger((l) => l.heartbeat()!);
+    // A `pds schedule run` on a server: another host, another pid.
+    const server: SchedulerIdentity = { pid: 999_999, host: 'pds-server.example' };
+    try {
+      const service = createConsoleService({ home: home.home });
+      const starts: string[] = [];
+      const start: LoadStarter = async (env, options) => {
+        const s = await service.begin(env, options, { origin: 'scheduler' });
+        starts.push(s.runId);
+        return { runId: s.runId, done: s.done };
+      };
+      const logs: LogEntry[] = [];
+      const clock = manualClock('2026-02-01T00:00:00Z');
+      const app = new Scheduler({ home: home.home, clock, start, yieldToOthers: true, log: (e) => logs.push(e) });
+      const said = () => logs.map((e) => e.msg).filter((m) => /^(leaving|taking over)/.test(m));
+
+      // Nobody else beats yet: the app beats (and has counted the nightly slot from its start).
+      await app.tick();
+      assert.equal(heartbeat().pid, process.pid);
+
+      // The server starts at 01:59 and fires the 02:00 slot itself.
+      withLedger((l) => l.beat(new Date('2026-02-01T01:59:00Z'), new Date('2026-02-01T01:59:00Z'), new Date('2026-02-01T02:00:00Z'), server));
+      withLedger((l) => l.recordSlot('nightly', new Date('2026-02-01T02:00:00Z'), 'started', { at: new Date('2026-02-01T02:00:00Z'), runId: 'server-run' }));
+      withLedger((l) => l.beat(new Date('2026-02-01T02:00:00Z'), new Date('2026-02-01T01:59:00Z'), new Date('2026-02-02T02:00:00Z'), server));
+      for (const at of ['2026-02-01T02:00:30Z', '2026-02-01T02:01:00Z']) {
+        clock.set(at);
+        await app.tick();
+        await app.idle();
+      }
+      assert.deepEqual(starts, [], 'no load while the server’s heartbeat is alive');
+      assert.deepEqual([heartbeat().pid, heartbeat().host, heartbeat().beatAt], [server.pid, server.host, '2026-02-01T02:00:00.000Z'], 'no beat over the server’s');
+      assert.deepEqual(said(), ['leaving local to the scheduler of process 999999 on pds-server.example'], 'said once');
+
+      // The server stops cleanly the next day at 00:00; the app takes over on 3 February at 09:00:
+      // the 2 February slot is missed, the 3 February one caught up; the server's slot stays its own.
+      withLedger((l) => l.beat(new Date('2026-02-02T00:00:00Z'), new Date('2026-02-01T01:59:00Z'), null, server));
+      withLedger((l) => l.stopped(new Date('2026-02-02T00:00:00Z'), server));
+      assert.equal(schedulerStateOf(heartbeat(), new Date('2026-02-02T00:00:30Z')).state, 'stopped');
+      clock.set('2026-02-03T09:00:00Z');
+      await app.tick();
+      await app.idle();
+      assert.equal(starts.length, 1, 'one catch-up load');
+      assert.deepEqual(
+        slotsOf(home.home).map((s) => [s.slotAt.slice(0, 10), s.outcome, s.runId]),
+        [
+          ['2026-02-01', 'started', 'server-run'],
+          ['2026-02-02', 'missed', null],
+          ['2026-02-03', 'caught-up', starts[0]],
+        ],
+      );
+      assert.deepEqual([heartbeat().pid, heartbeat().stoppedAt], [process.pid, null]);
+      assert.equal((await service.listEnvironments())[0]!.lastRun?.runId, starts[0]);
+      assert.equal((await service.listEnvironments())[0]!.lastRun?.status, 'succeeded');
+
+      // The server comes back at 10:00 and fires 4 February itself, then dies without a word: once its
+      // heartbeat is stale, the app takes over again without firing that slot a second time.
+      withLedger((l) => l.beat(new Date('2026-02-03T10:00:00Z'), new Date('2026-02-03T10:00:00Z'), new Date('2026-02-04T02:00:00Z'), server));
+      clock.set('2026-02-03T10:00:30Z');
+      await app.tick();
+      withLedger((l) => l.recordSlot('nightly', new Date('2026-02-04T02:00:00Z'), 'started', { at: new Date('2026-02-04T02:00:00Z'), runId: 'server-run-2' }));
+      withLedger((l) => l.beat(new Date('2026-02-04T02:00:00Z'), new Date('2026-02-03T10:00:00Z'), new Date('2026-02-05T02:00:00Z'), server));
+      clock.set('2026-02-04T02:01:00Z');
+      await app.tick();
+      assert.equal(heartbeat().pid, server.pid);
+      clock.set('2026-02-04T03:00:00Z');
+      assert.equal(schedulerStateOf(heartbeat(), clock.now()).state, 'stale');
+      await app.tick();
+      await app.idle();
+      assert.equal(starts.length, 1, 'the server’s 4 February slot is not fired again');
+      assert.equal(heartbeat().pid, process.pid);
+      clock.set('2026-02-05T02:00:00Z');
+      await app.tick();
+      await app.idle();
+      assert.equal(starts.length, 2);
+      assert.deepEqual(slotsOf(home.home).slice(-2).map((s) => [s.slotAt.slice(0, 10), s.outcome, s.runId]), [
+        ['2026-02-04', 'started', 'server-run-2'],
+        ['2026-02-05', 'started', starts[1]],
+      ]);
+      assert.deepEqual(said(), [
+        'leaving local to the scheduler of process 999999 on pds-server.example',
+        'taking over local: the other scheduler stopped',
+        'leaving local to the scheduler of process 999999 on pds-server.example',
+        'taking over local: the other scheduler is no longer beating',
+      ]);
+
+      // Stopping marks the app's own heartbeat stopped, never another's.
+      const stop = new AbortController();
+      stop.abort();
+      await app.run(stop.signal);
+      assert.equal(heartbeat().stoppedAt, '2026-02-05T02:00:00.000Z');
+      withLedger((l) => l.beat(new Date('2026-02-05T02:30:00Z'), new Date('2026-02-05T02:30:00Z'), null, server));
+      await app.run(stop.signal);
+      assert.equal(heartbeat().stoppedAt, null, 'the server’s heartbeat is left alone');
+    } finally {
+      await home.remove();
+    }
+  });
+
+  test('without yieldToOthers (pds schedule run) another process’s live heartbeat does not hold the slot back', async () => {
+    const home = await homeWithSchedule(['- { name: nightly, cron: "0 2 * * *", timezone: UTC, load: events }']);
+    try {
+      const { start, started } = recordingStarter();
+      const clock = manualClock('2026-02-01T01:00:00Z');
+      const scheduler = new Scheduler({ home: home.home, clock, start });
+      const l = ScheduleLedger.open(environmentPaths(home.home, 'local').ledger);
+      l.beat(new Date('2026-02-01T01:59:30Z'), new Date('2026-02-01T01:00:00Z'), null, { pid: 999_999, host: 'pds-server.example' });
+      l.close();
+      clock.set('2026-02-01T02:00:00Z');
+      await scheduler.tick();
+      await scheduler.idle();
+      assert.equal(started.length, 1);
+      assert.deepEqual(slotsOf(home.home).map((s) => s.outcome), ['started']);
     } finally {
       await home.remove();
     }
