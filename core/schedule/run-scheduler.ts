@@ -4,11 +4,15 @@
  * for missed slots, the delivery watch after each load, and log lines in `PDS_HOME/logs`.
  * Stopping (SIGTERM): the signal cancels the load in hand (its open load rolled back; the next
  * run finishes the data), and the CLI exits within its grace period whatever a server does.
+ *
+ * The same wiring (`scheduleLoads`) runs in the desktop app's engine host while its "Run
+ * schedules while the app is open" setting is on, its loads started through the console's
+ * handlers (their events reach the window) and yielding to a `pds schedule run` that is alive.
  */
 import { join } from 'node:path';
 import { environmentPaths, getEnvironment, loadConfig } from '../config/config-store.js';
 import type { EnvironmentConfig } from '../config/config-schema.js';
-import type { RunResult } from '../domain/results.js';
+import type { RunOptions, RunResult } from '../domain/results.js';
 import { ConfigError } from '../errors/index.js';
 import { createConsoleService } from '../service/console-service.js';
 import { alertForDelivery, alertForRun, alertForSlot, deliverAlert, type Alert, type AlertOutcome } from './alerts.js';
@@ -81,10 +85,46 @@ export async function alertAfterRun(home: string, env: string, result: RunResult
   await afterRun(home, { type: 'run-ended', env, schedule: 'manual', result }, config, new Date(), log);
 }
 
-/** Runs the scheduler in the foreground until `signal` aborts. */
-export async function runScheduler(options: RunSchedulerOptions): Promise<void> {
+/** Starts a load with an origin; throws RUN_IN_PROGRESS when the environment's run lock is held. */
+export type RunBeginner = (env: string, options: RunOptions, origin: string) => Promise<{ runId: string; done: Promise<RunResult> }>;
+
+export interface ScheduleLoadsOptions {
+  home: string;
+  /** Environments to schedule; default every environment with schedules in config.yaml, read again at each tick. */
+  envs?: string[];
+  signal: AbortSignal;
+  /** How loads start (origin `scheduler`): the engine's service, or the console handlers of the desktop app's engine host. */
+  begin: RunBeginner;
+  /** Leave an environment to another scheduler whose heartbeat is alive (the desktop app). */
+  yieldToOthers?: boolean;
+  logFormat?: 'text' | 'json';
+  clock?: Clock;
+  /** Where stderr lines go (default process.stderr). */
+  stderr?: (line: string) => void;
+}
+
+/**
+ * The scheduler with its loads, alerts, delivery watch and log lines in `PDS_HOME/logs`, until
+ * `signal` aborts (a load in progress then finishes unless its own signal cancels it, and the
+ * heartbeats are marked stopped). Used by `pds schedule run` and the desktop app's engine host.
+ */
+export async function scheduleLoads(options: ScheduleLoadsOptions): Promise<void> {
   const clock = options.clock ?? systemClock;
   const log = createLogger({ dir: join(options.home, 'logs'), format: options.logFormat, stderr: options.stderr, now: () => clock.now() });
+  const scheduler = new Scheduler({
+    home: options.home,
+    envs: options.envs,
+    clock,
+    log,
+    yieldToOthers: options.yieldToOthers,
+    start: (env, runOptions) => options.begin(env, runOptions, 'scheduler'),
+    notify: (notice, envConfig) => afterRun(options.home, notice, envConfig, clock.now(), log),
+  });
+  await scheduler.run(options.signal);
+}
+
+/** Runs the scheduler in the foreground until `signal` aborts. */
+export async function runScheduler(options: RunSchedulerOptions): Promise<void> {
   const config = await loadConfig(options.home);
   const envs = options.envs?.length ? options.envs : Object.keys(config.environments).filter((e) => (config.environments[e]!.schedules ?? []).some((s) => s.enabled));
   for (const env of envs) getEnvironment(config, env);
@@ -95,16 +135,16 @@ export async function runScheduler(options: RunSchedulerOptions): Promise<void> 
     });
   }
   const service = createConsoleService({ home: options.home, signal: options.signal });
-  const scheduler = new Scheduler({
+  await scheduleLoads({
     home: options.home,
     envs,
-    clock,
-    log,
-    start: async (env, runOptions) => {
-      const started = await service.begin(env, runOptions, { origin: 'scheduler' });
+    signal: options.signal,
+    logFormat: options.logFormat,
+    clock: options.clock,
+    stderr: options.stderr,
+    begin: async (env, runOptions, origin) => {
+      const started = await service.begin(env, runOptions, { origin });
       return { runId: started.runId, done: started.done };
     },
-    notify: (notice, envConfig) => afterRun(options.home, notice, envConfig, clock.now(), log),
   });
-  await scheduler.run(options.signal);
 }

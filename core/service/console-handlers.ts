@@ -1,10 +1,12 @@
 /**
  * The console's handlers (`ConsoleHandlers` of core/contract/methods.ts): what `pds serve` and the
  * desktop app's worker call with validated named arguments. Composed from method groups, one file
- * each (runs, reports, environments, keys, connections), over one shared context.
+ * each (runs, reports, environments, keys, connections), over one shared context. The desktop
+ * app's engine host also runs the environments' schedules through them (`runSchedules`).
  */
 import { resolveHome } from '../config/config-store.js';
 import type { ConsoleHandlers, RunEvent, RunEventSource } from '../contract/methods.js';
+import { scheduleLoads } from '../schedule/run-scheduler.js';
 import { createConsoleService } from './console-service.js';
 import { createHandlerContext, type HandlerContext } from './handler-context.js';
 import { connectionMethods } from './connection-methods.js';
@@ -23,7 +25,17 @@ export interface ConsoleHandlersOptions {
   origin?: string;
 }
 
-export type ConsoleEngine = ConsoleHandlers & RunEventSource & { close(): Promise<void> };
+export type ConsoleEngine = ConsoleHandlers &
+  RunEventSource & {
+    /**
+     * Runs the environments' schedules until `signal` aborts (the desktop app's engine host; not a
+     * contract method): the scheduler of `pds schedule run` (core/schedule/run-scheduler.ts), its
+     * loads started here (the run lock, origin `scheduler`, their events published like a started
+     * run's, cancelled by `close`).
+     */
+    runSchedules(options: { signal: AbortSignal; yieldToOthers?: boolean }): Promise<void>;
+    close(): Promise<void>;
+  };
 
 /** Methods the engine's service answers as they are. */
 function serviceMethods(ctx: HandlerContext): Pick<ConsoleHandlers, 'listEnvironments'> {
@@ -48,12 +60,28 @@ export function createConsoleHandlers(options: ConsoleHandlersOptions = {}): Con
     ...queryMethods(ctx),
     ...privacyMethods(ctx),
   });
+  let closed = false;
   return {
     ...handlers,
     subscribe(onEvent: (event: RunEvent) => void, subscribeOptions?: { afterSeq?: number }) {
       return ctx.hub.subscribe(onEvent, subscribeOptions);
     },
+    runSchedules({ signal, yieldToOthers }) {
+      return scheduleLoads({
+        home,
+        signal,
+        yieldToOthers,
+        begin: async (env, runOptions, origin) => {
+          const started = await ctx.service.begin(env, runOptions, { origin, onEvent: (event) => ctx.hub.publishLocal(event) });
+          ctx.hub.addLocal(started.runId, started.controller, started.done.catch(() => undefined));
+          // A slot that fired as the engine closed: cancelled like the runs `close` found.
+          if (closed) started.controller.abort();
+          return { runId: started.runId, done: started.done };
+        },
+      });
+    },
     async close() {
+      closed = true;
       await ctx.hub.close();
     },
   };

@@ -9,6 +9,9 @@
  * works (at once when the dead host had started; at the next call when it never did, so a host
  * that cannot start is not restarted in a loop). How the host is started is given (`spawn`): an Electron `utilityProcess` in the app, a
  * `worker_threads` worker or a forked child under Node.
+ *
+ * It remembers the "Run schedules while the app is open" setting (`setSchedules`) and tells each
+ * host as soon as it is ready, so a host restarted after a crash schedules again.
  */
 import { ContractError, type ConsoleHandlers, type ContractErrorData, type Envelope, type RunEvent, CONSOLE_METHOD_NAMES } from '../../core/contract/methods.js';
 import { unwrapEnvelope } from '../../core/contract/client.js';
@@ -42,6 +45,11 @@ export interface EngineClient {
   readonly pid: number | undefined;
   /** Waits until the current host said it is ready. */
   ready(): Promise<void>;
+  /**
+   * The "Run schedules while the app is open" setting: sent to the host (started if need be when
+   * on) and again to every host started after it (a restart after a crash).
+   */
+  setSchedules(enabled: boolean): void;
   /** Closes the host (its runs are cancelled and waited for), then stops restarting it. */
   close(): Promise<void>;
 }
@@ -73,6 +81,7 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
   let current: Host | undefined;
   let closing = false;
   let closedOnce: (() => void) | undefined;
+  let schedules = false;
 
   const start = (): Host => {
     const proc = options.spawn();
@@ -82,6 +91,7 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
       switch (message.type) {
         case 'ready':
           host.pid = message.pid;
+          if (schedules) proc.post({ type: 'schedules', enabled: true });
           markReady();
           break;
         case 'result': {
@@ -182,6 +192,13 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
     },
     async ready() {
       await host().ready;
+    },
+    setSchedules(enabled) {
+      if (closing || enabled === schedules) return;
+      schedules = enabled;
+      // A host not ready yet is told when it is (see 'ready'); a host is started to schedule.
+      const h = enabled ? host() : current;
+      if (h?.pid !== undefined) h.process.post({ type: 'schedules', enabled });
     },
     async close() {
       closing = true;

@@ -9,6 +9,13 @@
  * - a Node `worker_threads` worker (`workerData.PDS_ENGINE_HOST`), or
  * - a `child_process.fork` child (`PDS_ENGINE_HOST=1` in its environment): how it is tested here.
  *
+ * Told `schedules` with `enabled: true` (the app's "Run schedules while the app is open" setting),
+ * it runs the scheduler of `pds schedule run` over the same handlers: loads under the same run
+ * lock, origin `scheduler`, their events pushed like any run's, alerts, log lines in
+ * `PDS_HOME/logs`; an environment a live `pds schedule run` beats for is left to it. Told `false`
+ * it stops scheduling (a load in progress finishes; the heartbeats read stopped); `close` stops it
+ * too, after cancelling the runs in progress.
+ *
  * It starts only when marked as a host; importing it (a test, the bundler) starts nothing.
  * The home folder is `PDS_HOME` (or the `home` of `workerData`), as for the CLI.
  */
@@ -16,7 +23,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { dispatch } from '../../core/contract/dispatch.js';
 import { createConsoleHandlers, type ConsoleEngine } from '../../core/service/console-handlers.js';
 import { ContractError } from '../../core/contract/methods.js';
-import { setKeychainResolver, setSecretStore } from '../../core/service/desktop-secrets.js';
+import { resolveHome, setKeychainResolver, setSecretStore } from '../../core/service/desktop-secrets.js';
 import { ENGINE_HOST_MARKER, type HostEndpoint, type HostRequest } from './protocol.js';
 
 export interface EngineHostOptions {
@@ -30,8 +37,32 @@ export interface EngineHostOptions {
  * events are pushed from the start (main forwards them to the window).
  */
 export function serveEngine(endpoint: HostEndpoint, options: EngineHostOptions = {}): Promise<void> {
-  const engine: ConsoleEngine = createConsoleHandlers({ home: options.home, origin: options.origin ?? 'desktop' });
+  const home = resolveHome(options.home);
+  const engine: ConsoleEngine = createConsoleHandlers({ home, origin: options.origin ?? 'desktop' });
   const unsubscribe = engine.subscribe((event) => endpoint.post({ type: 'event', event }));
+
+  // The scheduler while the setting is on; turning it on and off is applied in order (on after
+  // off waits for the load the stopped scheduler was finishing).
+  let closing = false;
+  let scheduling: { controller: AbortController; done: Promise<void> } | undefined;
+  let schedulesChanged: Promise<void> = Promise.resolve();
+  const stopScheduling = async (): Promise<void> => {
+    const current = scheduling;
+    scheduling = undefined;
+    if (!current) return;
+    current.controller.abort();
+    await current.done;
+  };
+  const setSchedules = (enabled: boolean): Promise<void> =>
+    (schedulesChanged = schedulesChanged.then(async () => {
+      if (!enabled || closing) return stopScheduling();
+      if (scheduling) return;
+      const controller = new AbortController();
+      const done = engine.runSchedules({ signal: controller.signal, yieldToOthers: true }).catch((error: unknown) => {
+        console.error('pds: the scheduler stopped:', error instanceof Error ? error.message : error);
+      });
+      scheduling = { controller, done };
+    }));
 
   // `keychain:` secrets are decrypted by main (only it holds safeStorage), on demand.
   let nextSecret = 1;
@@ -56,7 +87,6 @@ export function serveEngine(endpoint: HostEndpoint, options: EngineHostOptions =
   );
 
   return new Promise<void>((resolveClosed) => {
-    let closing = false;
     endpoint.onMessage((message: HostRequest) => {
       if (message === null || typeof message !== 'object') return;
       if (message.type === 'call') {
@@ -67,10 +97,18 @@ export function serveEngine(endpoint: HostEndpoint, options: EngineHostOptions =
         secretWaiters.delete(message.id);
         if (message.value !== undefined) waiter?.resolve(message.value);
         else waiter?.reject(new ContractError(message.error ?? { code: 'SECRET_MISSING', message: 'The desktop app could not read a secret of its keychain.' }));
+      } else if (message.type === 'schedules') {
+        if (!closing) void setSchedules(message.enabled === true);
       } else if (message.type === 'close' && !closing) {
         closing = true;
         unsubscribe();
-        void engine.close().finally(() => {
+        // No new slot fires; the runs in progress (scheduled ones too) are cancelled, then the
+        // scheduler marks its heartbeats stopped.
+        scheduling?.controller.abort();
+        void engine
+          .close()
+          .then(() => setSchedules(false))
+          .finally(() => {
           endpoint.post({ type: 'closed' });
           resolveClosed();
         });

@@ -4,7 +4,9 @@
  * `worker_threads` worker or a `child_process.fork` child. Plain structured-clone data only.
  *
  * - main → host: `call` (a console method by name, its arguments, a request id), `secret-answer`
- *   (the value of a `keychain:` reference the host asked for), `close`.
+ *   (the value of a `keychain:` reference the host asked for), `schedules` (the "Run schedules
+ *   while the app is open" setting: the host runs the environments' schedules or stops doing so),
+ *   `close`.
  * - host → main: `ready`, `result` (the request id and the method's envelope), `event` (a run
  *   event, pushed as it happens), `secret-request` (a `keychain:` reference to decrypt: only main
  *   holds Electron's safeStorage), `secret-store` (a secret set from the console, to keep in the
@@ -15,6 +17,7 @@ import type { ContractErrorData, Envelope, RunEvent } from '../../core/contract/
 export type HostRequest =
   | { type: 'call'; id: number; method: string; args: unknown }
   | { type: 'secret-answer'; id: number; value?: string; error?: ContractErrorData }
+  | { type: 'schedules'; enabled: boolean }
   | { type: 'close' };
 
 export type HostMessage =
