@@ -2,6 +2,8 @@
  * The desktop app's main process: one instance, one window showing the console from the packaged
  * files over `app://`, the engine in a utility process, IPC checked per call. Every decision is a
  * pure function of policy.ts (unit-tested under Node); this file only wires them into Electron.
+ * The File menu's "Run schedules while the app is open" (userData/settings.json, off by default)
+ * is passed to the engine host, which then runs the environments' schedules.
  *
  * Bundled by build/build-electron.mjs into dist/electron/main.mjs; `npm run app` starts it in
  * development (DevTools allowed), a packaged build never is.
@@ -25,12 +27,14 @@ import {
   isTrustedSender,
   menuTemplate,
   navigationDecision,
+  parseSettings,
   permissionCheckAnswer,
   permissionRequestAnswer,
   PRIVILEGED_SCHEMES,
   resolveAppRequest,
   restoreBounds,
   saveBounds,
+  serializeSettings,
   START_URL,
   windowOptions,
 } from './policy.js';
@@ -96,6 +100,11 @@ if (!app.requestSingleInstanceLock()) {
       isTrusted: (event) => isTrustedSender(senderInfo(event), window?.webContents.id),
     });
 
+    // The setting is read before the window: the host schedules even while the page loads.
+    const settingsFile = join(app.getPath('userData'), 'settings.json');
+    const settings = parseSettings(await readFile(settingsFile, 'utf8').catch(() => undefined));
+    engine.setSchedules(settings.runSchedules);
+
     const stateFile = join(app.getPath('userData'), 'window-state.json');
     const saved = await readFile(stateFile, 'utf8').catch(() => undefined);
     const bounds = restoreBounds(saved, screen.getAllDisplays().map((d) => d.workArea));
@@ -117,10 +126,18 @@ if (!app.requestSingleInstanceLock()) {
           dev,
           mac: process.platform === 'darwin',
           productName: PRODUCT_NAME,
+          runSchedules: settings.runSchedules,
           actions: {
             about: () => void dialog.showMessageBox({ type: 'info', title: `About ${PRODUCT_NAME}`, message: aboutText(PRODUCT_NAME, version, process.versions), buttons: ['OK'] }),
             openDocs: () => void shell.openExternal(DOCS_URL),
             openDataFolder: () => void shell.openPath(home),
+            toggleRunSchedules: (checked) => {
+              settings.runSchedules = checked;
+              engine.setSchedules(checked);
+              void mkdir(dirname(settingsFile), { recursive: true })
+                .then(() => writeFile(settingsFile, serializeSettings(settings)))
+                .catch((error: unknown) => console.error('pds: the settings could not be saved:', error));
+            },
           },
         }),
       ),

@@ -2,7 +2,8 @@
  * Every security and window decision of the desktop app, as pure functions: the window's options,
  * the `app://` protocol (its privileges, how a URL maps to a file of the packaged console, the
  * headers of its answers), which links may open in the system browser, the answers to permission
- * requests, which IPC senders are trusted, the menu and the remembered window bounds.
+ * requests, which IPC senders are trusted, the menu, the remembered window bounds and the app's
+ * settings (userData/settings.json: "Run schedules while the app is open", off by default).
  *
  * `main.ts` only wires these into Electron, so a unit test under Node (without Electron's binary)
  * asserts each setting (test/unit/electron-policy.test.ts). Types only from `electron`: nothing of
@@ -213,17 +214,35 @@ export interface MenuActions {
   about(): void;
   openDocs(): void;
   openDataFolder(): void;
+  /** The "Run schedules while the app is open" item was clicked: its new state. */
+  toggleRunSchedules(checked: boolean): void;
 }
 
-/** File, Edit, View, Help; the View menu's DevTools item only in development. */
-export function menuTemplate(options: { dev: boolean; mac: boolean; productName: string; actions: MenuActions }): MenuItemConstructorOptions[] {
+/** The File menu's checkbox of the `runSchedules` setting. */
+export const RUN_SCHEDULES_LABEL = 'Run schedules while the app is open';
+
+/**
+ * File, Edit, View, Help; the View menu's DevTools item only in development. The File menu holds
+ * the "Run schedules while the app is open" checkbox, checked as `runSchedules` says.
+ */
+export function menuTemplate(options: { dev: boolean; mac: boolean; productName: string; runSchedules: boolean; actions: MenuActions }): MenuItemConstructorOptions[] {
   const { actions } = options;
   const view: MenuItemConstructorOptions[] = [{ role: 'reload' }, { role: 'forceReload' }];
   if (options.dev) view.push({ role: 'toggleDevTools' });
   view.push({ type: 'separator' }, { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' });
   return [
     ...(options.mac ? [{ label: options.productName, submenu: [{ label: `About ${options.productName}`, click: actions.about }, { type: 'separator' as const }, { role: 'quit' as const }] }] : []),
-    { label: 'File', submenu: [{ label: 'Open the data folder', click: actions.openDataFolder }, { type: 'separator' }, options.mac ? { role: 'close' } : { role: 'quit' }] },
+    {
+      label: 'File',
+      submenu: [
+        { label: 'Open the data folder', click: actions.openDataFolder },
+        { type: 'separator' },
+        // Electron flips a checkbox's `checked` before calling its click handler.
+        { id: 'run-schedules', label: RUN_SCHEDULES_LABEL, type: 'checkbox', checked: options.runSchedules, click: (item) => actions.toggleRunSchedules(item.checked) },
+        { type: 'separator' },
+        options.mac ? { role: 'close' } : { role: 'quit' },
+      ],
+    },
     { label: 'Edit', submenu: [{ role: 'undo' }, { role: 'redo' }, { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }] },
     { label: 'View', submenu: view },
     { label: 'Help', submenu: [{ label: 'edX research data documentation', click: actions.openDocs }, { type: 'separator' }, { label: `About ${options.productName}`, click: actions.about }] },
@@ -281,4 +300,33 @@ export function restoreBounds(text: string | undefined, displays: readonly Displ
 /** The JSON saved when the window closes. */
 export function saveBounds(bounds: { x: number; y: number; width: number; height: number }, maximized: boolean): string {
   return `${JSON.stringify({ x: bounds.x, y: bounds.y, width: bounds.width, height: bounds.height, maximized })}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The app's settings (userData/settings.json)
+
+export interface DesktopSettings {
+  /** Run the environments' schedules while the app is open (README "The desktop app"); off by default. */
+  runSchedules: boolean;
+}
+
+export const DEFAULT_SETTINGS: Readonly<DesktopSettings> = { runSchedules: false };
+
+/** The settings from the saved JSON (`text`, undefined when none): anything missing, unreadable or not a boolean → the default (off). */
+export function parseSettings(text: string | undefined): DesktopSettings {
+  if (text === undefined) return { ...DEFAULT_SETTINGS };
+  let saved: unknown;
+  try {
+    saved = JSON.parse(text);
+  } catch {
+    return { ...DEFAULT_SETTINGS };
+  }
+  if (saved === null || typeof saved !== 'object' || Array.isArray(saved)) return { ...DEFAULT_SETTINGS };
+  const runSchedules = (saved as Record<string, unknown>).runSchedules;
+  return { runSchedules: runSchedules === true };
+}
+
+/** The JSON saved when a setting changes. */
+export function serializeSettings(settings: DesktopSettings): string {
+  return `${JSON.stringify({ runSchedules: settings.runSchedules === true })}\n`;
 }

@@ -2,7 +2,8 @@
  * The desktop app's policies (electron/main/policy.ts), asserted under Node without Electron: the
  * window's options from the one factory, the app:// protocol (privileges, path resolution, the
  * CSP `pds serve` uses), navigation and the external-link allow-list, permission answers, trusted
- * IPC senders, the menu and the remembered bounds. Also what main.ts wires: that it uses only these.
+ * IPC senders, the menu (with the "Run schedules while the app is open" checkbox), the remembered
+ * bounds and the app's settings (off by default). Also what main.ts wires: that it uses only these.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -16,18 +17,22 @@ import {
   APP_ORIGIN,
   appResponseHeaders,
   DEFAULT_BOUNDS,
+  DEFAULT_SETTINGS,
   DOCS_URL,
   isAllowedExternalUrl,
   isDevelopment,
   isTrustedSender,
   menuTemplate,
   navigationDecision,
+  parseSettings,
   permissionCheckAnswer,
   permissionRequestAnswer,
   PRIVILEGED_SCHEMES,
   resolveAppRequest,
   restoreBounds,
+  RUN_SCHEDULES_LABEL,
   saveBounds,
+  serializeSettings,
   START_URL,
   windowOptions,
 } from '../../electron/main/policy.js';
@@ -181,9 +186,9 @@ describe('desktop app policies', () => {
 
   test('the menu: File, Edit, View, Help with About; DevTools only in development', () => {
     const calls: string[] = [];
-    const actions = { about: () => calls.push('about'), openDocs: () => calls.push('docs'), openDataFolder: () => calls.push('folder') };
+    const actions = { about: () => calls.push('about'), openDocs: () => calls.push('docs'), openDataFolder: () => calls.push('folder'), toggleRunSchedules: () => calls.push('toggle') };
     for (const dev of [false, true]) {
-      const menu = menuTemplate({ dev, mac: false, productName: 'Platform Data Store', actions });
+      const menu = menuTemplate({ dev, mac: false, productName: 'Platform Data Store', runSchedules: false, actions });
       assert.deepEqual(menu.map((m) => m.label), ['File', 'Edit', 'View', 'Help']);
       const items = (label: string) => menu.find((m) => m.label === label)!.submenu as { role?: string; label?: string; click?: () => void }[];
       assert.equal(items('View').some((i) => i.role === 'toggleDevTools'), dev);
@@ -191,9 +196,42 @@ describe('desktop app policies', () => {
       about.click!();
     }
     assert.deepEqual(calls, ['about', 'about']);
-    const mac = menuTemplate({ dev: false, mac: true, productName: 'Platform Data Store', actions });
+    const mac = menuTemplate({ dev: false, mac: true, productName: 'Platform Data Store', runSchedules: false, actions });
     assert.deepEqual(mac.map((m) => m.label), ['Platform Data Store', 'File', 'Edit', 'View', 'Help']);
     assert.match(aboutText('Platform Data Store', '0.1.0', { electron: '38.8.6', chrome: '140', node: '22' }), /^Platform Data Store 0\.1\.0\nElectron 38\.8\.6/);
+  });
+
+  test('the File menu has the "Run schedules while the app is open" checkbox, checked as the setting says, and clicking it passes the new state', () => {
+    const toggled: boolean[] = [];
+    const actions = { about: () => {}, openDocs: () => {}, openDataFolder: () => {}, toggleRunSchedules: (checked: boolean) => toggled.push(checked) };
+    for (const [mac, runSchedules] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+      const menu = menuTemplate({ dev: false, mac, productName: 'Platform Data Store', runSchedules, actions });
+      const file = menu.find((m) => m.label === 'File')!.submenu as { id?: string; label?: string; type?: string; checked?: boolean; click?: (item: { checked: boolean }) => void }[];
+      const items = file.filter((i) => i.label === RUN_SCHEDULES_LABEL);
+      assert.equal(items.length, 1);
+      const [item] = items;
+      assert.equal(item!.label, 'Run schedules while the app is open');
+      assert.equal(item!.type, 'checkbox');
+      assert.equal(item!.checked, runSchedules);
+      // Electron has flipped `checked` when it calls click.
+      item!.click!({ checked: !runSchedules });
+    }
+    assert.deepEqual(toggled, [true, false, true, false]);
+  });
+
+  test('settings: off when there is no file, when it is corrupt or holds anything but true; a saved setting reads back', () => {
+    assert.deepEqual(DEFAULT_SETTINGS, { runSchedules: false });
+    for (const text of [undefined, '', '{', 'null', '[]', '[true]', '"runSchedules"', '42', '{}', '{"runSchedules":"true"}', '{"runSchedules":1}', '{"runSchedules":null}', '{"other":true}', '\u0000\u0001garbage']) {
+      assert.deepEqual(parseSettings(text), { runSchedules: false }, String(text));
+    }
+    assert.deepEqual(parseSettings('{"runSchedules":true}'), { runSchedules: true });
+    assert.deepEqual(parseSettings('{"runSchedules":true,"unknown":5}'), { runSchedules: true });
+    for (const runSchedules of [true, false]) {
+      const text = serializeSettings({ runSchedules });
+      assert.ok(text.endsWith('\n'));
+      assert.deepEqual(JSON.parse(text), { runSchedules });
+      assert.deepEqual(parseSettings(text), { runSchedules });
+    }
   });
 
   test('main.ts takes every decision from the policy module and its window from the one factory', async () => {
@@ -215,6 +253,12 @@ describe('desktop app policies', () => {
       'registerConsoleIpc(ipcMain',
       'isTrustedSender(senderInfo(event)',
       'utilityProcess.fork(',
+      "join(app.getPath('userData'), 'settings.json')",
+      'parseSettings(',
+      'serializeSettings(settings)',
+      'engine.setSchedules(settings.runSchedules)',
+      'engine.setSchedules(checked)',
+      'runSchedules: settings.runSchedules',
     ]) {
       assert.ok(main.includes(wiring), wiring);
     }
