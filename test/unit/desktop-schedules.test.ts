@@ -1,8 +1,8 @@
 /**
  * The desktop app's "Run schedules while the app is open" under Node, without Electron's binary:
  * main's engine client and the engine host as a forked child (the module the utility process
- * runs), on a home whose hourly schedule would catch up at once (its previous slot recorded an
- * hour before the last one). Never told, the host runs nothing; told to, it loads with origin
+ * runs), on a home whose daily schedule's slot was a few minutes ago and whose previous slot
+ * (yesterday's) is recorded: a scheduler catches up at once, and the next slot is a day away. Never told, the host runs nothing; told to, it loads with origin
  * `scheduler` through the same handlers (events reach main in order), beats a heartbeat with its
  * pid and logs in PDS_HOME/logs; told to stop, the heartbeat reads stopped (a load in progress
  * finishes first); a host killed and restarted is told again by the client, and schedules.
@@ -24,11 +24,13 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
 
-/** A home whose hourly schedule's last recorded slot is two hours back: the scheduler catches up the newest one at its first tick. */
+/** A home whose daily schedule fired five minutes ago (yesterday's slot recorded): the scheduler catches it up at its first tick. */
 async function homeDueNow(options: { files?: number; linesPerFile?: number } = {}): Promise<ConsoleHome> {
   const h = await createConsoleHome({ files: options.files ?? 2, linesPerFile: options.linesPerFile ?? 20 });
+  const slot = new Date(Math.floor((Date.now() - 5 * MINUTE) / MINUTE) * MINUTE);
   cleanups.push(() => h.remove());
   await writeFile(
     join(h.home, 'config.yaml'),
@@ -42,14 +44,14 @@ async function homeDueNow(options: { files?: number; linesPerFile?: number } = {
       '      relational: { type: sqlite }',
       '      events: { type: sqlite }',
       '    schedules:',
-      '      - { name: hourly, cron: "0 * * * *", timezone: UTC, load: events }',
+      `      - { name: daily, cron: "${slot.getUTCMinutes()} ${slot.getUTCHours()} * * *", timezone: UTC, load: events }`,
       '',
     ].join('\n'),
   );
-  const before = new Date(Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR);
+  const yesterday = new Date(slot.getTime() - DAY);
   const l = ScheduleLedger.open(environmentPaths(h.home, 'local').ledger);
   try {
-    l.recordSlot('hourly', before, 'started', { at: before, runId: 'an-earlier-run' });
+    l.recordSlot('daily', yesterday, 'started', { at: yesterday, runId: 'an-earlier-run' });
   } finally {
     l.close();
   }
@@ -134,7 +136,7 @@ describe('desktop app: run schedules while the app is open (under Node)', () => 
       }
     })();
     assert.equal(slots[0]!.runId, started.runId);
-    assert.match(slots[0]!.outcome, /^(started|caught-up)$/);
+    assert.deepEqual([slots[0]!.schedule, slots[0]!.outcome], ['daily', 'caught-up']);
 
     const beat = heartbeatOf(h.home);
     assert.equal(beat?.pid, d.client.pid);
