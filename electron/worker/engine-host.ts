@@ -109,9 +109,9 @@ export function serveEngine(endpoint: HostEndpoint, options: EngineHostOptions =
           .close()
           .then(() => setSchedules(false))
           .finally(() => {
-          endpoint.post({ type: 'closed' });
-          resolveClosed();
-        });
+            endpoint.post({ type: 'closed' });
+            resolveClosed();
+          });
       }
     });
     endpoint.post({ type: 'ready', pid: process.pid });
