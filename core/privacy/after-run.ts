@@ -28,7 +28,8 @@ type PrivacyOptions = { home: string; env: string; config: EnvironmentConfig; pa
 /** User ids of the learners edX renamed `retired__user_…` that the relational store still holds. */
 async function renamedLearners(targets: ErasureTargets): Promise<number[]> {
   if (!(await targets.relational.tables()).includes('auth_user')) return [];
-  const rows = await targets.relational.all<{ id: unknown }>("SELECT DISTINCT id FROM auth_user WHERE username LIKE 'retired\\_\\_user\\_%' ESCAPE '\\' OR email LIKE 'retired\\_\\_user\\_%' ESCAPE '\\'");
+  // `!` escapes LIKE's wildcards alike in SQLite and MariaDB (a backslash would escape the quote in MariaDB).
+  const rows = await targets.relational.all<{ id: unknown }>("SELECT DISTINCT id FROM auth_user WHERE username LIKE 'retired!_!_user!_%' ESCAPE '!' OR email LIKE 'retired!_!_user!_%' ESCAPE '!'");
   return rows.map((r) => Number(r.id)).filter((n) => Number.isSafeInteger(n));
 }
 

@@ -17,7 +17,8 @@ import { after, before, describe, test } from 'node:test';
 import * as mariadb from 'mariadb';
 import { EJSON } from 'bson';
 import { MongoClient } from 'mongodb';
-import { loadConfig, saveConfig } from '../../core/config/config-store.js';
+import { environmentPaths, loadConfig, saveConfig } from '../../core/config/config-store.js';
+import { forgetRetired } from '../../core/privacy/after-run.js';
 import { environmentSchema } from '../../core/config/config-schema.js';
 import { runDemo } from '../../core/demo/run-demo.js';
 import { createConsoleHandlers, type ConsoleEngine } from '../../core/service/console-handlers.js';
@@ -244,5 +245,35 @@ describe('pds forget on MariaDB + MongoDB (demo delivery)', { timeout: 600_000 }
     await service.load(ENV, files.filter((f) => !optIn.includes(f)), {});
     await service.load(ENV, optIn, {});
     for (const [t, rows] of await dump()) for (const row of rows) assert.ok(!mentions(row, learner), `${t} names the learner after a reload: ${row.slice(0, 200)}`);
+  });
+
+  test('a learner gone from the MariaDB snapshot while their MongoDB events remain is found as retired and erased', async () => {
+    const client = await MongoClient.connect(mongo.uri);
+    try {
+      const events = client.db(MONGO_DB).collection('events');
+      const recorded = (await sql<{ user_id: number }>('SELECT user_id FROM pds_snapshot_learners')).map((r) => Number(r.user_id));
+      let gone: number | undefined;
+      for (const id of recorded) if ((await sql("SELECT id FROM auth_user WHERE id = ? AND username NOT LIKE 'retired%'", [id])).length > 0 && (await events.countDocuments({ _user: id })) > 0) gone = gone ?? id;
+      assert.ok(gone !== undefined, 'a recorded learner with events in MongoDB');
+      // The checks after each run worked on MariaDB: no notice says they could not.
+      const ledger = new Database(environmentPaths(home, ENV).ledger, { readonly: true });
+      const said = (ledger.prepare("SELECT data FROM run_events WHERE type = 'notice'").all() as { data: string }[]).map((n) => n.data);
+      ledger.close();
+      assert.ok(said.some((n) => /edX has retired/.test(n)) && !said.some((n) => /could not/.test(n)), said.join('\n'));
+      // What a newer snapshot without them does to the tables (the SQLite tests load a real one).
+      await sql('DELETE FROM auth_user WHERE id = ?', [gone]);
+      const config = await loadConfig(home);
+      const opts = { home, env: ENV, config: config.environments[ENV]!, paths: environmentPaths(home, ENV), actor: 'os:test' };
+      const dry = await forgetRetired({ ...opts, dryRun: true });
+      assert.match(dry.description, /1 gone from every course of the weekly snapshot/);
+      assert.ok(dry.results.some((r) => r.stores.some((s) => s.store.startsWith('MongoDB') && s.rows > 0)));
+      const done = await forgetRetired(opts);
+      assert.ok(done.totalRows > 0);
+      assert.equal(await events.countDocuments({ _user: gone }), 0);
+      assert.equal((await sql('SELECT user_id FROM pds_snapshot_learners WHERE user_id = ?', [gone])).length, 0);
+      assert.equal((await forgetRetired({ ...opts, dryRun: true })).learners, 0, 'nobody edX retired is left');
+    } finally {
+      await client.close();
+    }
   });
 });

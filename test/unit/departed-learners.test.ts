@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { environmentPaths, loadConfig, saveConfig } from '../../core/config/config-store.js';
+import { DEFAULT_RETENTION } from '../../core/config/unattended-schema.js';
 import { generateDemoData } from '../../core/demo/generate-package.js';
 import { DEMO_ENV, runDemo } from '../../core/demo/run-demo.js';
 import { listZipMembers, openZipMember } from '../../core/formats/weekly-zip.js';
@@ -149,7 +150,7 @@ describe('learners gone from a new snapshot while their events remain', () => {
 
   test('a purge of old snapshot rows is not taken for learners edX removed', async () => {
     const config = await loadConfig(home);
-    config.environments[DEMO_ENV]!.retention = { ...config.environments[DEMO_ENV]!.retention, snapshots: '4w' };
+    config.environments[DEMO_ENV]!.retention = { ...DEFAULT_RETENTION, ...config.environments[DEMO_ENV]!.retention, snapshots: '4w' };
     await saveConfig(home, config);
     const r = await runPds(['--home', home, 'purge', '--env', DEMO_ENV], {});
     assert.equal(r.code, 0, r.stderr);
