@@ -336,7 +336,13 @@ export async function runCli(argv: string[]): Promise<number> {
         print(Boolean(opts.json), r, () => {
           if (r.learners === 0) return `Environment ${r.env} holds no learner edX has retired.`;
           const head = r.dryRun ? `Dry run: erasing the ${r.learners} learner(s) edX has retired (${r.description}) would remove ${r.totalRows} row(s).` : `Erased the ${r.learners} learner(s) edX has retired (${r.description}): ${r.totalRows} row(s) removed; see pds audit.`;
-          return [head, ...r.results.map((x) => formatForget(x).split('\n').slice(1).join('\n')).filter(Boolean)].join('\n');
+          // Rows per table and store, summed over the learners.
+          const rows = new Map<string, number>();
+          for (const s of r.results.flatMap((x) => x.stores)) {
+            const where = `${s.target}  (${s.store})`;
+            rows.set(where, (rows.get(where) ?? 0) + s.rows);
+          }
+          return [head, ...[...rows].map(([where, n]) => `  ${String(n).padStart(8)}  ${where}`)].join('\n');
         });
       } finally {
         await release();
