@@ -41,7 +41,7 @@ const results = await Promise.all([
   esbuild.build({ ...common, entryPoints: { main: 'electron/main/main.ts', 'engine-host': 'electron/worker/engine-host.ts' }, format: 'esm', outExtension: { '.js': '.mjs' }, external }),
   // The SQLite store's thread, which the engine starts as `./store-thread.js` beside its own module.
   esbuild.build({ ...common, entryPoints: { 'store-thread': 'core/stores/sqlite/store-thread.ts' }, format: 'esm', external }),
-  // The preload bundles what it imports of the contract (the method names come with their zod schemas).
+  // The preload bundles what it imports of the contract: the plain list of method names, no schema.
   esbuild.build({ ...common, entryPoints: { preload: 'electron/preload/preload.ts' }, format: 'cjs', outExtension: { '.js': '.cjs' }, external: ['electron'] }),
 ]);
 const outputs = results.flatMap((r) => Object.entries(r.metafile.outputs)).filter(([file]) => !file.endsWith('.map'));

@@ -12,7 +12,9 @@
  * Pure: no Node API (the renderer and the preload import it).
  */
 import type { ConsoleTransport } from './client.js';
-import { CONSOLE_METHOD_NAMES, type ArgsOf, type ConsoleMethodName, type Envelope, type ResultOf, type RunEvent } from './methods.js';
+// The names from their plain list, the rest as types only: the preload bundles no schema.
+import { CONSOLE_METHOD_NAMES, type ConsoleMethodName } from './method-names.js';
+import type { ArgsOf, Envelope, ResultOf, RunEvent } from './methods.js';
 
 /** The IPC channel of one method: `pds:<method>` (one `ipcMain.handle` each). */
 export const methodChannel = (name: ConsoleMethodName): `pds:${ConsoleMethodName}` => `pds:${name}`;

@@ -28,6 +28,8 @@ describe('desktop app bundles', () => {
     for (const file of ['main.mjs', 'preload.cjs', 'engine-host.mjs', 'store-thread.js']) assert.ok(existsSync(`${root}dist/electron/${file}`), file);
     const preload = await readFile(`${root}dist/electron/preload.cjs`, 'utf8');
     assert.deepEqual([...new Set([...preload.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1]))], ['electron']);
+    // The window's preload carries the method names, not the contract's schemas.
+    assert.ok(!preload.includes('ZodError') && preload.includes('"listAudit"'), 'the preload holds the method names and no zod');
     const main = await readFile(`${root}dist/electron/main.mjs`, 'utf8');
     assert.ok(/from\s*"electron"/.test(main), 'main imports electron, left out of the bundle');
     assert.ok(!/loadFile\(|loadURL\("http/.test(main), 'main never loads a file: or http page');
