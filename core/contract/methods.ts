@@ -276,6 +276,13 @@ export const activeRunSchema = z.object({
   current: z.object({ key: z.string(), stage: z.string(), bytes: z.number().optional(), rows: z.number().optional() }).nullable(),
 });
 
+/**
+ * A notice a run gave (retention, data protection, a cancel), kept with the run: the `notice` run
+ * event without its stream fields, shown with the run's report wherever it is read.
+ */
+export const runNoticeSchema = z.object({ level: z.enum(['info', 'warning']), message: z.string(), time: instant });
+export type RunNoticeView = z.output<typeof runNoticeSchema>;
+
 // ---------------------------------------------------------------------------------------------
 // Run events (the live stream: server-sent events over HTTP, a port message in Electron)
 
@@ -391,8 +398,8 @@ export const CONSOLE_METHODS = {
   // Reports
   getReport: method(
     z.object({ env: envName, runId: z.string().optional(), filter: reportFilterSchema.default({}), sort: reportSortSchema.optional(), ...page }),
-    z.object({ run: runSummarySchema, total: z.number(), counts: z.record(z.string(), z.number()), files: z.array(fileResultSchema) }),
-    'One run’s per-file outcomes (the newest run by default), filtered, sorted (default: the order the run handled them) and paged.',
+    z.object({ run: runSummarySchema, total: z.number(), counts: z.record(z.string(), z.number()), files: z.array(fileResultSchema), notices: z.array(runNoticeSchema) }),
+    'One run’s per-file outcomes (the newest run by default), filtered, sorted (default: the order the run handled them) and paged, with the run’s notices (retention, data protection, a cancel) in the order they were given.',
   ),
   getFileHistory: method(
     z.object({ env: envName, key: z.string() }),

@@ -64,6 +64,14 @@ export interface StoredRunEvent {
   data: Record<string, unknown>;
 }
 
+/** A run-level notice (`RunRecorder.notice`) as the ledger keeps it: shown with the run's report. */
+export interface RunNotice {
+  level: 'info' | 'warning';
+  message: string;
+  /** When it was recorded (ISO 8601). */
+  time: string;
+}
+
 const now = (): string => new Date().toISOString();
 
 export class Ledger {
@@ -294,6 +302,25 @@ export class Ledger {
         continue;
       }
       out.push({ seq: r.seq as number, runId: r.run_id as string, type: r.type as string, at: r.at as string, data });
+    }
+    return out;
+  }
+
+  /**
+   * The notices of one run (retention, data protection, a cancel), in the order they were
+   * recorded; one whose data cannot be read, or is not a notice, is left out.
+   */
+  runNotices(runId: string): RunNotice[] {
+    const out: RunNotice[] = [];
+    for (const r of this.db.prepare(`SELECT at, data FROM run_events WHERE run_id = ? AND type = 'notice' ORDER BY seq`).all(runId) as { at: string; data: string }[]) {
+      let data: Record<string, unknown> | null;
+      try {
+        data = JSON.parse(r.data) as Record<string, unknown> | null;
+      } catch {
+        continue;
+      }
+      if (!data || (data.level !== 'info' && data.level !== 'warning') || typeof data.message !== 'string') continue;
+      out.push({ level: data.level, message: data.message, time: r.at });
     }
     return out;
   }

@@ -1,6 +1,7 @@
 /**
- * Report methods of the console: a run's per-file outcomes (filtered, sorted, paged), one file's history,
- * its rejected lines, where an environment stands, and what has landed in its stores.
+ * Report methods of the console: a run's per-file outcomes (filtered, sorted, paged) and its notices,
+ * one file's history, its rejected lines, where an environment stands, and what has landed in its
+ * stores.
  */
 import { existsSync } from 'node:fs';
 import type { ConsoleHandlers } from '../contract/methods.js';
@@ -71,7 +72,7 @@ export function reportMethods(ctx: HandlerContext): ReportMethods {
         ? ctx.withLedger(env, (l) => {
             const id = runId ?? l.latestRunId();
             const run = id ? l.getRun(id) : undefined;
-            return run ? { run, files: l.runFiles(run.runId) } : undefined;
+            return run ? { run, files: l.runFiles(run.runId), notices: l.runNotices(run.runId) } : undefined;
           })
         : undefined;
       if (!found) {
@@ -88,7 +89,8 @@ export function reportMethods(ctx: HandlerContext): ReportMethods {
         found.files.filter((f) => matchesFilter(f, filter)),
         sort,
       );
-      return { run: runSummaryData(found.run), total: files.length, counts, files: files.slice(offset, offset + limit).map(fileResultView) };
+      // The run's notices (retention, data protection, a cancel) on every page: few, and said once per run.
+      return { run: runSummaryData(found.run), total: files.length, counts, files: files.slice(offset, offset + limit).map(fileResultView), notices: found.notices };
     },
 
     async getFileHistory({ env, key }) {
