@@ -4,6 +4,7 @@
 import { displayName } from '../domain/files.js';
 import { isFlagged, type FileResult, type RunResult } from '../domain/results.js';
 import { runSummaryView, type EnvironmentStatus, type RunReport, type RunSummaryView } from '../contract/console-api.js';
+import type { RunNoticeView } from '../contract/methods.js';
 
 const n = (x: number): string => x.toLocaleString('en');
 
@@ -22,12 +23,25 @@ function fileLine(f: FileResult): string {
   return `${f.status.toUpperCase().padEnd(8)}${f.key}${what ? `  (${what})` : ''}${counts}`;
 }
 
-/** The per-file report: flagged files first with their reasons and line numbers. */
-export function formatReport(run: RunSummaryView, files: FileResult[], options: { all?: boolean } = {}): string {
+/**
+ * A run's notices (retention, data protection, a cancel), one a line after its mark, in the order
+ * the run gave them; nothing at all when it gave none.
+ */
+export function formatNotices(notices: readonly RunNoticeView[]): string[] {
+  if (notices.length === 0) return [];
+  return ['', 'Notices:', ...notices.map((x) => `  ${x.level.padEnd(9)}${x.message}`)];
+}
+
+/**
+ * The per-file report: the run's summary and its notices, then flagged files with their reasons
+ * and line numbers.
+ */
+export function formatReport(run: RunSummaryView, files: FileResult[], options: { all?: boolean; notices?: readonly RunNoticeView[] } = {}): string {
   const lines: string[] = [];
   lines.push(`Run ${run.runId} (${run.env}): ${run.status}; started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}`);
   lines.push(`Files: ${formatTotals(run.totals)}`);
   if (run.error) lines.push(`The run could not run: ${run.error.message}${run.error.hint ? `\n  → ${run.error.hint}` : ''}`);
+  lines.push(...formatNotices(options.notices ?? []));
   const flagged = files.filter(isFlagged);
   const withWarnings = files.filter((f) => f.warnings.length > 0 && f.status !== 'failed');
   if (flagged.length > 0) {
@@ -54,11 +68,12 @@ export function formatReport(run: RunSummaryView, files: FileResult[], options: 
   return lines.join('\n');
 }
 
-export function formatRunResult(result: RunResult): string {
+/** `pds run` and `pds load`: the plan of a dry run, then the run's report with the notices it gave. */
+export function formatRunResult(result: RunResult, notices: readonly RunNoticeView[] = []): string {
   const head = result.options.dryRun
     ? [`Dry run: ${result.planned.length} files would be processed, ${result.upToDate} are up to date.`, ...result.planned.map((p) => `  ${p.why.padEnd(10)} ${p.key} (${n(p.size)} bytes)`)]
     : [];
-  return [...head, formatReport(runSummaryView(result), result.files)].join('\n');
+  return [...head, formatReport(runSummaryView(result), result.files, { notices })].join('\n');
 }
 
 export function formatRuns(runs: RunSummaryView[]): string {
@@ -66,8 +81,9 @@ export function formatRuns(runs: RunSummaryView[]): string {
   return runs.map((r) => `${r.runId}  ${r.status.padEnd(10)} ${r.startedAt}  ${formatTotals(r.totals)}`).join('\n');
 }
 
-export function formatReportView(report: RunReport, all: boolean): string {
-  return formatReport(report.run, report.files, { all });
+/** `pds report`: the run's summary, its notices, then its files. */
+export function formatReportView(report: RunReport & { notices?: readonly RunNoticeView[] }, all: boolean): string {
+  return formatReport(report.run, report.files, { all, notices: report.notices });
 }
 
 /** `pds status`: where the environment stands, and every file that needs attention. */

@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCodeFor, type RunOptions } from '../domain/results.js';
 import { dateOptionsProblem, type DateOptions } from '../domain/datetime.js';
 import { ConfigError, PdsError } from '../errors/index.js';
-import type { ResultOf } from '../contract/methods.js';
+import type { ResultOf, RunNoticeView } from '../contract/methods.js';
 import { createConsoleHandlers, type ConsoleEngine } from '../service/console-handlers.js';
 import { createConsoleService, type ConsoleService } from '../service/console-service.js';
 import { runDemo } from '../demo/run-demo.js';
@@ -20,6 +20,7 @@ import { acquireRunLock } from '../service/run-lock.js';
 import { environmentGrants, refreshEnvironmentPseudonyms } from '../privacy/pseudonym-commands.js';
 import { appendAuditEntry, osActor } from '../privacy/privacy-ledger.js';
 import { existsSync } from 'node:fs';
+import { Ledger } from '../ledger/ledger.js';
 import { keychainSecretsByEnvironment } from '../config/secret-files.js';
 import { join, resolve } from 'node:path';
 import { formatReportView, formatRunResult, formatRuns, formatStatus } from './format.js';
@@ -75,6 +76,27 @@ function formatForget(r: ResultOf<'forgetLearner'>): string {
   if (r.alreadyErased) return `That learner was already erased from ${r.env}; nothing of theirs is left.`;
   const head = r.dryRun ? `Dry run: erasing that learner from ${r.env} would remove ${r.totalRows} row(s):` : `Erased that learner from ${r.env}: ${r.totalRows} row(s) removed (erasure ${r.erasureId ?? 'not recorded: nothing changed'}).`;
   return [head, ...r.stores.map((s) => `  ${String(s.rows).padStart(8)}  ${s.target}  (${s.store})`)].join('\n');
+}
+
+/**
+ * The notices a finished run gave (retention, data protection, a cancel), read back from the
+ * environment's ledger. A ledger that cannot be read now is said on stderr: the run's result
+ * stands, and `pds report` shows the notices later.
+ */
+function runNotices(home: string | undefined, env: string, runId: string): RunNoticeView[] {
+  const path = environmentPaths(resolveHome(home), env).ledger;
+  if (!existsSync(path)) return [];
+  try {
+    const ledger = Ledger.open(path);
+    try {
+      return ledger.runNotices(runId);
+    } finally {
+      ledger.close();
+    }
+  } catch (error) {
+    process.stderr.write(`pds: the run's notices could not be read (see pds report --env ${env} ${runId}): ${error instanceof Error ? error.message : String(error)}\n`);
+    return [];
+  }
 }
 
 /** A run's report with every file (the console's report, read page by page). */
@@ -172,7 +194,8 @@ export async function runCli(argv: string[]): Promise<number> {
         log?.(event);
       });
       progress.stop();
-      print(Boolean(opts.json), result, () => formatRunResult(result));
+      const notices = runNotices(program.opts().home, opts.env, result.runId);
+      print(Boolean(opts.json), { ...result, notices }, () => formatRunResult(result, notices));
       exitCode = exitCodeFor(result);
       // An alert that cannot be sent is logged by alertAfterRun and never changes the run's exit code.
       if (opts.alert && !opts.dryRun) await alertAfterRun(resolveHome(program.opts().home), opts.env, result, { logFormat: opts.logFormat }).catch((error: unknown) => {
@@ -192,7 +215,8 @@ export async function runCli(argv: string[]): Promise<number> {
     const progress = createProgressView({ quiet: opts.quiet || opts.json });
     const result = await service().load(opts.env, files, { snapshotDate: opts.snapshotDate, dryRun: opts.dryRun }, progress.onProgress);
     progress.stop();
-    print(Boolean(opts.json), result, () => formatRunResult(result));
+    const notices = runNotices(program.opts().home, opts.env, result.runId);
+    print(Boolean(opts.json), { ...result, notices }, () => formatRunResult(result, notices));
     exitCode = exitCodeFor(result);
   });
 
