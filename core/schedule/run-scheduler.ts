@@ -1,7 +1,8 @@
 /**
  * `pds schedule run`: the scheduler wired to the engine's service (loads started with origin
  * `scheduler`, under the environment's run lock), alerts for runs that ended flagged or failed and
- * for missed slots, the delivery watch after each load, and log lines in `PDS_HOME/logs`.
+ * for missed slots, the delivery watch after each load, and log lines in `PDS_HOME/logs` (a
+ * load's notices among them).
  * Stopping (SIGTERM): the signal cancels the load in hand (its open load rolled back; the next
  * run finishes the data), and the CLI exits within its grace period whatever a server does.
  *
@@ -14,6 +15,7 @@ import { environmentPaths, getEnvironment, loadConfig } from '../config/config-s
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import type { RunOptions, RunResult } from '../domain/results.js';
 import { ConfigError } from '../errors/index.js';
+import { Ledger, type RunNotice } from '../ledger/ledger.js';
 import { createConsoleService } from '../service/console-service.js';
 import { alertForDelivery, alertForRun, alertForSlot, deliverAlert, type Alert, type AlertOutcome } from './alerts.js';
 import { systemClock, type Clock } from './cron-times.js';
@@ -44,13 +46,37 @@ export async function raiseAlert(home: string, env: string, config: EnvironmentC
   }
 }
 
-/** After a load: an alert for a flagged or failed run (a succeeded one clears those), and the delivery watch. */
+/**
+ * The notices a run gave (retention, data protection, a cancel), one log line each (`warn` for a
+ * warning), so that a server without a console keeps them in `PDS_HOME/logs`.
+ */
+function logRunNotices(home: string, env: string, schedule: string, runId: string, log: (e: LogEntry) => void): void {
+  let notices: RunNotice[];
+  try {
+    const ledger = Ledger.open(environmentPaths(home, env).ledger);
+    try {
+      notices = ledger.runNotices(runId);
+    } finally {
+      ledger.close();
+    }
+  } catch (error) {
+    log({ level: 'error', msg: `the notices of run ${runId} could not be read (pds report --env ${env} ${runId} shows them): ${error instanceof Error ? error.message : String(error)}`, env, schedule, runId });
+    return;
+  }
+  for (const n of notices) log({ level: n.level === 'warning' ? 'warn' : 'info', msg: `run notice: ${n.message}`, env, schedule, runId, noticeAt: n.time });
+}
+
+/**
+ * After a load: its notices in the log, an alert for a flagged or failed run (a succeeded one
+ * clears those), and the delivery watch.
+ */
 export async function afterRun(home: string, notice: SchedulerNotice, config: EnvironmentConfig, at: Date, log: (e: LogEntry) => void): Promise<void> {
   if (notice.type === 'slot-missed') {
     await raiseAlert(home, notice.env, config, alertForSlot(notice, config.alerts), at, log);
     return;
   }
   const { env, result } = notice;
+  logRunNotices(home, env, notice.schedule, result.runId, log);
   const alert = alertForRun(env, result, config.alerts);
   const ledger = ScheduleLedger.open(environmentPaths(home, env).ledger);
   let late: ReturnType<typeof watchDeliveries>;
