@@ -1,5 +1,6 @@
 /**
- * One run's per-file outcomes, served page by page (a run of 10,000 files never loads whole):
+ * One run's per-file outcomes, served page by page (a run of 10,000 files never loads whole), under
+ * the notices the run gave (retention, data protection, a cancel; a warning marked in words too):
  * filter by status, kind, course and code; sort the whole run by a column (the server sorts before
  * paging); export the whole filtered table as CSV, in that order;
  * open a file for its reason, rejected lines and history; retry one file or every file of a code.
@@ -163,6 +164,16 @@ export function ReportScreen() {
         </div>
       )}
       {run?.error && <ErrorNote error={{ ...run.error, action: 'none' }} />}
+      {report.data && report.data.notices.length > 0 && (
+        <ul className="notices" aria-label="Notices of this run">
+          {report.data.notices.map((n, i) => (
+            <li key={i} className={n.level === 'warning' ? 'text-warn' : undefined}>
+              {n.level === 'warning' ? 'Warning: ' : ''}
+              {n.message}
+            </li>
+          ))}
+        </ul>
+      )}
       <form className="filters" onSubmit={applyText} aria-label="Filter the report">
         {filterSelect('Status', status, FILE_STATUSES, setStatus)}
         {filterSelect('Kind', kind, FILE_KINDS, setKind)}

@@ -3,9 +3,10 @@
  * playwright-core, against a real `pds serve` child process whose environment reads a
  * GnuPG-encrypted edX delivery with faults from MinIO. Everything is done through the screens:
  * create the environment in the form (an invalid field shows its error first), import the key,
- * test the connections (one fails with its reason), start a run and watch its progress move, open a
- * flagged file for its reason and a rejected line's text, export the report, retry by code, cancel a
- * long run, watch a run started from the command line, switch to the dark theme.
+ * test the connections (one fails with its reason), start a run and watch its progress move, read
+ * the run's notices on its report, open a flagged file for its reason and a rejected line's text,
+ * export the report, retry by code, cancel a long run, watch a run started from the command line,
+ * switch to the dark theme.
  *
  * Every API response body is scanned for the key passphrase and the S3 secret (none may appear).
  * Screenshots of every screen go to `test-output/screens/`; with `PDS_UPDATE_SCREENS=1` the
@@ -201,6 +202,14 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
     firstRunReport = new URL(page.url()).hash;
     firstRunLoaded = /([\d,]+) loaded/.exec((await page.locator('.run-line .pills').textContent()) ?? '')?.[1] ?? '';
     assert.ok(firstRunLoaded, 'the report counts the loaded files');
+    // The run's notices stand above the file table: the delivery's roster has learners edX retired.
+    const notices = page.getByRole('list', { name: 'Notices of this run' });
+    await notices.getByRole('listitem').filter({ hasText: /learner\(s\) edX has retired \(\d+ renamed retired__user_…\) are still held/ }).waitFor();
+    assert.ok(await page.evaluate(() => {
+      const list = document.querySelector('ul.notices');
+      const table = document.querySelector('.report-table');
+      return list !== null && table !== null && (list.compareDocumentPosition(table) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+    }), 'the notices come before the file table');
     await shot('report');
 
     // The CSV export holds every file of the run, with the run's start in UTC.
@@ -339,6 +348,7 @@ describe('the console in Chromium against pds serve', { timeout: 900_000 }, () =
     await page.evaluate((hash) => (location.hash = hash), firstRunReport);
     await page.getByRole('heading', { level: 1, name: /^Report/ }).waitFor();
     await page.locator('.report-table tbody tr').nth(10).waitFor();
+    await page.getByRole('list', { name: 'Notices of this run' }).getByText(/edX has retired/).waitFor();
     await shot('report-dark');
     await go('Environments');
     await shot('environments-dark');
