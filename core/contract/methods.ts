@@ -10,6 +10,7 @@
  *
  * Pure: zod only, no Node API (the renderer imports this file).
  */
+import { CONSOLE_METHOD_NAMES, type ConsoleMethodName } from './method-names.js';
 import { z } from 'zod';
 import { FILE_KINDS } from '../domain/files.js';
 import { FILE_STATUSES, RUN_STATUSES } from '../domain/results.js';
@@ -468,8 +469,15 @@ export const CONSOLE_METHODS = {
   listAudit: method(z.object({ env: envName, limit: z.number().int().min(1).max(5000).default(500) }), z.array(auditEntrySchema), 'Who did what and when: runs, exports, personal-data queries, erasures, purges, configuration and key changes; newest first.'),
 } as const;
 
-export type ConsoleMethodName = keyof typeof CONSOLE_METHODS;
-export const CONSOLE_METHOD_NAMES = Object.keys(CONSOLE_METHODS) as ConsoleMethodName[];
+// The plain list of the names (what the desktop preload bundles) names exactly these methods:
+// a method added here and not there, or there and not here, fails to compile.
+type ListedName = (typeof CONSOLE_METHOD_NAMES)[number];
+type DefinedName = keyof typeof CONSOLE_METHODS;
+const everyDefinedMethodIsListed: readonly ListedName[] = [] as DefinedName[];
+const everyListedMethodIsDefined: readonly DefinedName[] = [] as ListedName[];
+void everyDefinedMethodIsListed;
+void everyListedMethodIsDefined;
+export { CONSOLE_METHOD_NAMES, type ConsoleMethodName };
 
 /** Named arguments of a method as a caller writes them (defaults may be left out). */
 export type ArgsOf<M extends ConsoleMethodName> = z.input<(typeof CONSOLE_METHODS)[M]['args']>;

@@ -9,6 +9,7 @@ import { createConsoleClient, type ConsoleTransport } from '../../core/contract/
 import { dispatch, INTERNAL_MESSAGE, toContractError } from '../../core/contract/dispatch.js';
 import { consoleHint, guidanceFor, namesCliCommand } from '../../core/contract/error-guidance.js';
 import {
+  CONSOLE_METHODS,
   CONSOLE_METHOD_NAMES,
   ContractError,
   type ArgsOf,
@@ -101,6 +102,10 @@ function loopback(handlers: ConsoleHandlers): ConsoleTransport {
 }
 
 describe('every method has a route and a client function', () => {
+  test('the plain list of method names (what the desktop preload bundles) is the contract\'s methods, in order', () => {
+    assert.deepEqual([...CONSOLE_METHOD_NAMES], Object.keys(CONSOLE_METHODS));
+  });
+
   test('each method resolves to its HTTP route, and nothing else does', () => {
     for (const name of CONSOLE_METHOD_NAMES) {
       assert.equal(API_ROUTES[name], `/api/${name}`);
