@@ -16,6 +16,8 @@ import { displayName } from '../domain/files.js';
 import { isFlagged, type RunProgress, type RunResult } from '../domain/results.js';
 import type { ConsoleService } from '../service/console-service.js';
 import { generateDemoData } from './generate-package.js';
+import { formatNotices } from '../cli/format.js';
+import { Ledger } from '../ledger/ledger.js';
 
 export const DEMO_ENV = 'demo';
 
@@ -95,6 +97,13 @@ export async function runDemo(service: ConsoleService, options: DemoOptions = {}
       lines.push(`    ${f.code ? `[${f.code}] ` : ''}${f.reason ?? ''}`);
       if (f.rejectedLines?.length) lines.push(`    lines ${f.rejectedLines.slice(0, 8).map((r) => r.line).join(', ')}${f.rejectedLines.length > 8 ? ', …' : ''}`);
     }
+  }
+  // What the run said besides its files (learners edX retired, retention), as pds run prints it.
+  const ledger = Ledger.open(environmentPaths(home, DEMO_ENV).ledger);
+  try {
+    lines.push(...formatNotices(ledger.runNotices(result.runId)));
+  } finally {
+    ledger.close();
   }
   lines.push('', `Full report: pds report --env ${DEMO_ENV}    Query: sqlite3 ${environmentPaths(home, DEMO_ENV).sqlite}`);
   return { result, summary: lines.join('\n') };

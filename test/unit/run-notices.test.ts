@@ -73,10 +73,11 @@ describe('Ledger.runNotices', () => {
 describe('the notices of the demo environment’s runs', { timeout: 300_000 }, () => {
   let home: string;
   let demo: RunResult;
+  let demoSummary: string;
 
   before(async () => {
     home = await mkdtemp(join(tmpdir(), 'pds-run-notices-demo-'));
-    ({ result: demo } = await runDemo(createConsoleService({ home })));
+    ({ result: demo, summary: demoSummary } = await runDemo(createConsoleService({ home })));
   });
   after(async () => {
     if (home) await rm(home, { recursive: true, force: true });
@@ -92,6 +93,10 @@ describe('the notices of the demo environment’s runs', { timeout: 300_000 }, (
     } finally {
       ledger.close();
     }
+  });
+
+  test('pds demo’s summary lists them before the pointer to the full report', () => {
+    assert.match(demoSummary, /\n\nNotices:\n {2}info {5}2 learner\(s\) edX has retired[^\n]+\n\nFull report: pds report --env demo/);
   });
 
   test('pds run prints the run’s notices after its summary in text, and gives them in --json', async () => {
