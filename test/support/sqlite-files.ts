@@ -1,11 +1,13 @@
 /**
  * SQLite files for tests: a temporary folder removed after the test file, a fresh path per call,
- * and a store factory whose stores all open one shared file (what the store contract needs).
+ * a store factory whose stores all open one shared file (what the store contract needs), and a
+ * read-only query for checks.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import Database from 'better-sqlite3';
 
 export function temporarySqliteFiles(prefix: string): {
   newPath(): string;
@@ -27,4 +29,14 @@ export function temporarySqliteFiles(prefix: string): {
         });
     },
   };
+}
+
+/** The rows of one query on a SQLite file opened read-only (and closed again) for a check. */
+export function queryFile<T>(path: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
 }

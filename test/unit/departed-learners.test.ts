@@ -21,6 +21,7 @@ import { SNAPSHOT_LEARNERS_TABLE } from '../../core/privacy/departed-learners.js
 import { PrivacyLedger } from '../../core/privacy/privacy-ledger.js';
 import { createConsoleService } from '../../core/service/console-service.js';
 import { zipOf } from '../support/zip.js';
+import { queryFile } from '../support/sqlite-files.js';
 import { runPds } from '../support/pds-cli.js';
 
 let home: string;
@@ -28,12 +29,7 @@ let work: string;
 const paths = () => environmentPaths(home, DEMO_ENV);
 
 function all<T>(sql: string, ...params: unknown[]): T[] {
-  const db = new Database(paths().sqlite, { readonly: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
+  return queryFile<T>(paths().sqlite, sql, ...params);
 }
 
 function notices(runId: string): string[] {

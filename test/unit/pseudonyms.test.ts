@@ -21,6 +21,7 @@ import { DEMO_ENV, runDemo } from '../../core/demo/run-demo.js';
 import { openErasureTargets } from '../../core/privacy/erasure-targets.js';
 import { PrivacyLedger, privacySecret } from '../../core/privacy/privacy-ledger.js';
 import { AGGREGATE_VIEWS, grantStatements, pseudoViews, pseudonymOf, pseudonymiseTable, refreshPseudonyms } from '../../core/privacy/pseudonyms.js';
+import { queryFile } from '../support/sqlite-files.js';
 import { createConsoleService } from '../../core/service/console-service.js';
 
 let home: string;
@@ -29,12 +30,7 @@ const paths = () => environmentPaths(home, DEMO_ENV);
 const identifiers: string[] = [];
 
 function all<T>(sql: string, ...params: unknown[]): T[] {
-  const db = new Database(paths().sqlite, { readonly: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
+  return queryFile<T>(paths().sqlite, sql, ...params);
 }
 
 before(async () => {

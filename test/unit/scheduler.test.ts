@@ -58,6 +58,18 @@ function slotsOf(home: string): ReturnType<ScheduleLedger['slots']> {
   }
 }
 
+
+/** Starts real loads on `home` with origin scheduler, keeping their run ids in `starts`. */
+function serviceStarter(home: string): { start: LoadStarter; starts: string[]; service: ReturnType<typeof createConsoleService> } {
+  const service = createConsoleService({ home });
+  const starts: string[] = [];
+  const start: LoadStarter = async (env, options) => {
+    const s = await service.begin(env, options, { origin: 'scheduler' });
+    starts.push(s.runId);
+    return { runId: s.runId, done: s.done };
+  };
+  return { start, starts, service };
+}
 /** Ticks at every wake-up the scheduler asks for until `until`; returns the option sets it started. */
 async function runUntil(scheduler: Scheduler, clock: ReturnType<typeof manualClock>, until: string): Promise<void> {
   for (;;) {
@@ -142,11 +154,7 @@ describe('scheduler', () => {
   test('a slot while a load of the environment runs is skipped and recorded; the next slot loads; a dead holder’s lock is taken over', async () => {
     const home = await homeWithSchedule(['- { name: nightly, cron: "0 2 * * *", timezone: UTC, load: events }']);
     try {
-      const service = createConsoleService({ home: home.home });
-      const start: LoadStarter = async (env, options) => {
-        const s = await service.begin(env, options, { origin: 'scheduler' });
-        return { runId: s.runId, done: s.done };
-      };
+      const { start, service } = serviceStarter(home.home);
       const clock = manualClock('2026-02-01T01:00:00Z');
       const scheduler = new Scheduler({ home: home.home, clock, start });
       const lockPath = join(environmentPaths(home.home, 'local').root, 'run.lock');
@@ -192,13 +200,7 @@ describe('scheduler', () => {
   test('after downtime the scheduler catches up exactly once: the missed nights are recorded, one load runs', async () => {
     const home = await homeWithSchedule(['- { name: nightly, cron: "30 1 * * *", timezone: Europe/London, load: events }']);
     try {
-      const service = createConsoleService({ home: home.home });
-      const starts: string[] = [];
-      const start: LoadStarter = async (env, options) => {
-        const s = await service.begin(env, options, { origin: 'scheduler' });
-        starts.push(s.runId);
-        return { runId: s.runId, done: s.done };
-      };
+      const { start, starts } = serviceStarter(home.home);
       const clock = manualClock('2026-02-01T00:00:00Z');
       const first = new Scheduler({ home: home.home, clock, start });
       clock.set('2026-02-01T01:30:00Z');
@@ -252,13 +254,7 @@ describe('scheduler', () => {
     // A `pds schedule run` on a server: another host, another pid.
     const server: SchedulerIdentity = { pid: 999_999, host: 'pds-server.example' };
     try {
-      const service = createConsoleService({ home: home.home });
-      const starts: string[] = [];
-      const start: LoadStarter = async (env, options) => {
-        const s = await service.begin(env, options, { origin: 'scheduler' });
-        starts.push(s.runId);
-        return { runId: s.runId, done: s.done };
-      };
+      const { start, starts, service } = serviceStarter(home.home);
       const logs: LogEntry[] = [];
       const clock = manualClock('2026-02-01T00:00:00Z');
       const app = new Scheduler({ home: home.home, clock, start, yieldToOthers: true, log: (e) => logs.push(e) });
