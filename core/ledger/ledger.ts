@@ -18,6 +18,7 @@ import {
   type RunStatus,
 } from '../domain/results.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { osUser } from './actor.js';
 import { preparePrivateFile } from '../privacy/private-files.js';
 
 /** What the ledger knows about one file. */
@@ -119,7 +120,7 @@ export class Ledger {
   }
 
   /**
-   * Starts a run record, naming who started it and this process. Runs left `running` by a killed
+   * Starts a run record, naming who started it (its origin and this process's OS account) and this process. Runs left `running` by a killed
    * process are marked `failed` first (the caller holds the environment's run lock).
    */
   startRun(env: string, options: RunOptions, meta: { origin?: string } = {}): { runId: string; startedAt: string } {
@@ -130,8 +131,8 @@ export class Ledger {
         .prepare(`UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE status = 'running'`)
         .run(startedAt, JSON.stringify({ code: 'RUN_INTERRUPTED', message: 'The run was interrupted (process ended) before it finished; the next run completed its work.' }));
       this.db
-        .prepare('INSERT INTO runs (id, env, started_at, status, options, origin, pid) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(runId, env, startedAt, 'running', JSON.stringify(options), meta.origin ?? null, process.pid);
+        .prepare('INSERT INTO runs (id, env, started_at, status, options, origin, pid, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(runId, env, startedAt, 'running', JSON.stringify(options), meta.origin ?? null, process.pid, osUser());
     })();
     return { runId, startedAt };
   }

@@ -7,22 +7,16 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { userInfo } from 'node:os';
 import Database from 'better-sqlite3';
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import { resolveSecret, type EnvironmentPaths } from '../config/config-store.js';
 import type { LearnerKey } from '../domain/personal-data.js';
 import { Ledger } from '../ledger/ledger.js';
 import { preparePrivateFile } from './private-files.js';
+import { runActor } from '../ledger/actor.js';
 
 /** Who does something: the OS user running the CLI, or a console session. */
-export function osActor(): string {
-  try {
-    return `os:${userInfo().username}`;
-  } catch {
-    return `os:uid-${process.getuid?.() ?? 'unknown'}`;
-  }
-}
+export { osActor } from '../ledger/actor.js';
 
 /** The file holding a generated privacy secret when the environment configures none. */
 export function privacySecretPath(paths: EnvironmentPaths): string {
@@ -142,7 +136,8 @@ export class PrivacyLedger {
 
   /**
    * The log, newest first. With `withRuns`, every run of the ledger is listed too (action `run`,
-   * actor its origin: cli, console or scheduler), `seq` 0: runs are recorded in their own table.
+   * actor the account that ran it and how: `os:<user>` from the CLI, `console:<user>`,
+   * `scheduler:<user>`, `desktop:<user>`), `seq` 0: runs are recorded in their own table.
    */
   audit(options: { since?: string; limit?: number; withRuns?: boolean } = {}): AuditEntry[] {
     const limit = options.limit ?? 1000;
@@ -152,14 +147,15 @@ export class PrivacyLedger {
     const entries = rows.map((r) => ({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, detail: JSON.parse(r.detail) as Record<string, unknown> }));
     if (!options.withRuns) return entries;
     const runs = this.db
-      .prepare('SELECT id, started_at, finished_at, status, origin, options FROM runs WHERE started_at >= ? ORDER BY started_at DESC LIMIT ?')
-      .all(options.since ?? '', limit) as { id: string; started_at: string; finished_at: string | null; status: string; origin: string | null; options: string }[];
+      .prepare('SELECT id, started_at, finished_at, status, origin, os_user, options FROM runs WHERE started_at >= ? ORDER BY started_at DESC LIMIT ?')
+      .all(options.since ?? '', limit) as { id: string; started_at: string; finished_at: string | null; status: string; origin: string | null; os_user: string | null; options: string }[];
     const runEntries: AuditEntry[] = runs.map((r) => ({
       seq: 0,
       at: r.started_at,
-      actor: r.origin ?? 'cli',
+      // The account and how it started the run; a run recorded before accounts were kept: its origin.
+      actor: r.os_user ? runActor(r.origin, r.os_user) : (r.origin ?? 'cli'),
       action: 'run',
-      detail: { runId: r.id, status: r.status, finishedAt: r.finished_at, options: JSON.parse(r.options) as unknown },
+      detail: { runId: r.id, status: r.status, finishedAt: r.finished_at, origin: r.origin ?? 'cli', options: JSON.parse(r.options) as unknown },
     }));
     return [...entries, ...runEntries].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : b.seq - a.seq)).slice(0, limit);
   }

@@ -19,7 +19,7 @@ import { DEMO_ENV, runDemo } from '../../core/demo/run-demo.js';
 import { Quarantine } from '../../core/pipeline/quarantine.js';
 import { readQuarantineLines } from '../../core/pipeline/quarantine-reader.js';
 import { environmentDecryptor, environmentKeySources } from '../../core/privacy/environment-keys.js';
-import { PrivacyLedger } from '../../core/privacy/privacy-ledger.js';
+import { PrivacyLedger, osActor } from '../../core/privacy/privacy-ledger.js';
 import { createConsoleHandlers, type ConsoleEngine } from '../../core/service/console-handlers.js';
 import { createConsoleService } from '../../core/service/console-service.js';
 
@@ -220,8 +220,11 @@ describe('pds forget on SQLite (demo delivery)', () => {
     const username = other!.find((v) => typeof v === 'string' && /^[a-z]+_[a-z]+\d+$/.test(v)) as string;
     await handlers.queryLearner({ env: DEMO_ENV, learner: username });
     const log = await handlers.listAudit({ env: DEMO_ENV, limit: 100 });
-    assert.ok(log.some((e) => e.action === 'run'));
-    assert.ok(log.some((e) => e.action === 'erasure' && /^os:/.test(e.actor)));
+    // A run names the account that ran it, as an erasure does: the demo's run came from the CLI's service.
+    const run = log.find((e) => e.action === 'run');
+    assert.equal(run?.actor, osActor());
+    assert.equal(run?.detail.origin, 'cli');
+    assert.ok(log.some((e) => e.action === 'erasure' && e.actor === osActor()));
     const query = log.find((e) => e.action === 'query');
     assert.deepEqual(query?.detail, { env: DEMO_ENV, method: 'queryLearner' });
     assert.ok(!JSON.stringify(log).includes(username));
