@@ -130,6 +130,18 @@ export class PrivacyLedger {
     return new Set((this.db.prepare('SELECT hash FROM erased_learners').all() as { hash: string }[]).map((r) => r.hash));
   }
 
+  /** The fingerprints of the settings as pds last saw them (config-audit.ts); undefined before the first run. */
+  configSeen(): Record<string, string> | undefined {
+    const row = this.db.prepare('SELECT fingerprints FROM config_seen WHERE id = 1').get() as { fingerprints: string } | undefined;
+    return row ? (JSON.parse(row.fingerprints) as Record<string, string>) : undefined;
+  }
+
+  saveConfigSeen(fingerprints: Record<string, string>, at = new Date().toISOString()): void {
+    this.db
+      .prepare('INSERT INTO config_seen (id, at, fingerprints) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at, fingerprints = excluded.fingerprints')
+      .run(at, JSON.stringify(fingerprints));
+  }
+
   appendAudit(actor: string, action: string, detail: Record<string, unknown>, at = new Date().toISOString()): void {
     this.db.prepare('INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)').run(at, actor, action, JSON.stringify(detail));
   }

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runSummaryView, type DataSummary, type DbCheck, type EnvironmentStatus, type EnvironmentSummary, type KeySummary } from '../contract/console-api.js';
 import { timeoutsOf, type EnvironmentConfig, type Timeouts } from '../config/config-schema.js';
-import { environmentPaths, getEnvironment, loadConfig, resolveHome, resolvePath, resolveSecret } from '../config/config-store.js';
+import { configPath, environmentPaths, getEnvironment, loadConfig, resolveHome, resolvePath, resolveSecret } from '../config/config-store.js';
 import { SECRET_FIELD_PATHS, secretRefAt } from '../config/config-document.js';
 import { describeS3Source, s3SourceConfigFor, type S3SourceSettings } from '../config/s3-settings.js';
 import { secretStateOf } from '../config/secret-files.js';
@@ -17,6 +17,7 @@ import { createOpenPgpDecryptor } from '../crypto/openpgp-decryptor.js';
 import { environmentKeySources } from '../privacy/environment-keys.js';
 import { ErasedFilter } from '../privacy/erased-filter.js';
 import { afterRunPrivacy } from '../privacy/after-run.js';
+import { auditSettingsEditedOutside } from '../privacy/config-audit.js';
 import type { Decryptor, KeyInfo } from '../crypto/ports.js';
 import { dateOptionsProblem } from '../domain/datetime.js';
 import type { PlannedFile, RunOptions, RunProgress, RunResult } from '../domain/results.js';
@@ -164,6 +165,12 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
       throw error;
     }
     const runLedger = ledger;
+    try {
+      // config.yaml edited by hand since pds last saw it: the audit log says which settings changed.
+      auditSettingsEditedOutside({ ledgerPath: paths.ledger, configFile: configPath(home), env, config, runId: started.runId });
+    } catch {
+      // The audit of hand edits never stops a run; the next run compares again.
+    }
     const controller = new AbortController();
     const signal = AbortSignal.any([controller.signal, ...[options.signal, opts.signal].filter((s): s is AbortSignal => s !== undefined)]);
     const recorder = new RunRecorder({ ledger: runLedger, runId: started.runId, env, origin: opts.origin ?? 'cli', controller, listener: opts.onEvent });

@@ -8,6 +8,7 @@ import { privacyInventory } from '../privacy/inventory-doc.js';
 import { environmentPaths } from '../config/config-store.js';
 import { appendAuditEntry, PrivacyLedger, osActor, type AuditEntry } from '../privacy/privacy-ledger.js';
 import type { HandlerContext } from './handler-context.js';
+import { recordSettingsSeen } from '../privacy/config-audit.js';
 import { acquireRunLock } from './run-lock.js';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -96,7 +97,12 @@ export function withAudit(ctx: HandlerContext, handlers: ConsoleHandlers): Conso
       if (env !== undefined) {
         try {
           // An environment that never ran has no ledger yet: nothing is created just to log.
-          if (ctx.hasLedger(env)) appendAuditEntry(environmentPaths(ctx.home, env).ledger, actorOf(ctx), rule.action, { env, ...rule.detail(args, result) });
+          if (ctx.hasLedger(env)) {
+            const ledgerPath = environmentPaths(ctx.home, env).ledger;
+            appendAuditEntry(ledgerPath, actorOf(ctx), rule.action, { env, ...rule.detail(args, result) });
+            // A change pds made is recorded above: the next run does not report it as made outside pds.
+            if (rule.action === 'config' && name !== 'deleteEnvironment') recordSettingsSeen(ledgerPath, (await ctx.environment(env)).config);
+          }
         } catch {
           // An environment just deleted has no folder to log into; the call itself succeeded.
         }
