@@ -8,10 +8,12 @@
  *
  * After each run the ids recorded there but held by no course's `auth_user` any more are departed
  * when the event store or a designated event table still has rows of theirs; the others (nothing
- * left of them) leave the record. Departed learners stay recorded, so they are reported after every
- * run until they are erased (erasure removes their row like any other row naming them) or come
- * back in a later snapshot. A purge of old snapshot rows (`pds purge`) is not a departure: the
- * learners whose last `auth_user` rows a purge removed leave the record with them.
+ * left of them) leave the record. That look at the events happens once per learner, the run that
+ * finds them gone (the raw `events` table of SQLite has no index on `user_id`: a scan): the
+ * record marks them departed (`departed_at`), and they are reported after every run until they
+ * are erased (erasure removes their row like any other row naming them) or come back in a later
+ * snapshot. A purge of old snapshot rows (`pds purge`) is not a departure: the learners whose last
+ * `auth_user` rows a purge removed leave the record with them.
  */
 import { DESIGNATED_TABLES } from '../domain/tables.js';
 import type { SqlValue } from '../domain/records.js';
@@ -49,8 +51,8 @@ async function snapshotIds(db: SqlTarget): Promise<Set<number>> {
 async function createRecord(db: SqlTarget): Promise<void> {
   await db.run(
     db.dialect === 'sqlite'
-      ? `CREATE TABLE IF NOT EXISTS ${quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE)} (user_id INTEGER PRIMARY KEY)`
-      : `CREATE TABLE IF NOT EXISTS ${quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE)} (user_id BIGINT PRIMARY KEY)`,
+      ? `CREATE TABLE IF NOT EXISTS ${quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE)} (user_id INTEGER PRIMARY KEY, departed_at TEXT)`
+      : `CREATE TABLE IF NOT EXISTS ${quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE)} (user_id BIGINT PRIMARY KEY, departed_at CHAR(24) NULL) CHARACTER SET ascii`,
   );
 }
 
@@ -82,22 +84,28 @@ async function withEvents(targets: ErasureTargets, candidates: readonly number[]
  * the record brought up to date (see the module comment). The first check only records: nothing is
  * known of earlier snapshots. No `auth_user` table yet: nothing to compare, nothing recorded.
  */
-export async function departedLearners(targets: ErasureTargets): Promise<number[]> {
+export async function departedLearners(targets: ErasureTargets, now = new Date()): Promise<number[]> {
   const db = targets.relational;
   const tables = new Set(await db.tables());
   if (!tables.has('auth_user')) return [];
   const current = await snapshotIds(db);
   const first = !tables.has(SNAPSHOT_LEARNERS_TABLE);
   if (first) await createRecord(db);
-  const recorded = first ? new Set<number>() : ids(await db.all<{ id: unknown }>(`SELECT user_id AS id FROM ${quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE)}`));
-  const gone = [...recorded].filter((id) => !current.has(id));
-  const departed = gone.length > 0 ? await withEvents(targets, gone) : new Set<number>();
   const t = quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE);
+  const rows = first ? [] : await db.all<{ id: unknown; departed_at: unknown }>(`SELECT user_id AS id, departed_at FROM ${t}`);
+  const recorded = ids(rows);
+  const known = ids(rows.filter((r) => r.departed_at !== null));
+  // Gone since the last run: their events are looked for once.
+  const gone = [...recorded].filter((id) => !current.has(id) && !known.has(id));
+  const departed = gone.length > 0 ? await withEvents(targets, gone) : new Set<number>();
+  const returned = [...known].filter((id) => current.has(id));
   await db.transaction(async () => {
     for (const part of chunks(gone.filter((id) => !departed.has(id)))) await db.run(`DELETE FROM ${t} WHERE ${inList(db, 'user_id', part)}`, part);
+    for (const part of chunks([...departed])) await db.run(`UPDATE ${t} SET departed_at = ? WHERE ${inList(db, 'user_id', part)}`, [now.toISOString(), ...part]);
+    for (const part of chunks(returned)) await db.run(`UPDATE ${t} SET departed_at = NULL WHERE ${inList(db, 'user_id', part)}`, part);
     for (const part of chunks([...current].filter((id) => !recorded.has(id)))) await db.run(`INSERT INTO ${t} (user_id) VALUES ${part.map(() => '(?)').join(', ')}`, part);
   });
-  return [...departed].sort((a, b) => a - b);
+  return [...departed, ...[...known].filter((id) => !current.has(id))].sort((a, b) => a - b);
 }
 
 /** For a purge of old snapshot rows: the user ids of the `auth_user` rows about to be removed. */

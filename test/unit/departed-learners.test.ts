@@ -110,10 +110,12 @@ describe('learners gone from a new snapshot while their events remain', () => {
     assert.match(said, /pds forget --env demo --retired/);
     const recorded = new Set(all<{ user_id: number }>(`SELECT user_id FROM ${SNAPSHOT_LEARNERS_TABLE}`).map((r) => r.user_id));
     assert.ok(recorded.has(withEvents), 'a departed learner stays recorded until erased');
+    const [mark] = all<{ departed_at: string | null }>(`SELECT departed_at FROM ${SNAPSHOT_LEARNERS_TABLE} WHERE user_id = ?`, withEvents);
+    assert.ok(mark?.departed_at, 'marked departed: later runs report them without looking at the events again');
     assert.ok(!recorded.has(withoutEvents), 'a learner with nothing left leaves the record');
   });
 
-  test('pds forget --retired --dry-run counts them and changes nothing', async () => {
+  test('pds forget --retired --dry-run counts them (known departed, not looked for again) and changes nothing', async () => {
     const before = all<{ n: number }>('SELECT COUNT(*) AS n FROM events')[0]!.n;
     const r = await runPds(['--home', home, 'forget', '--env', DEMO_ENV, '--retired', '--dry-run', '--json'], {});
     assert.equal(r.code, 0, r.stderr);
