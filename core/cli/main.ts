@@ -357,6 +357,7 @@ export async function runCli(argv: string[]): Promise<number> {
       const release = opts.dryRun || !existsSync(paths.root) ? async () => undefined : await acquireRunLock(join(paths.root, 'run.lock'), opts.env);
       try {
         const r = await forgetRetired({ home, env: opts.env, config, paths, dryRun: Boolean(opts.dryRun), actor: osActor() });
+        if (r.failed.length > 0) exitCode = 1;
         print(Boolean(opts.json), r, () => {
           if (r.learners === 0) return `Environment ${r.env} holds no learner edX has retired.`;
           const head = r.dryRun ? `Dry run: erasing the ${r.learners} learner(s) edX has retired (${r.description}) would remove ${r.totalRows} row(s).` : `Erased the ${r.learners} learner(s) edX has retired (${r.description}): ${r.totalRows} row(s) removed; see pds audit.`;
@@ -366,7 +367,8 @@ export async function runCli(argv: string[]): Promise<number> {
             const where = `${s.target}  (${s.store})`;
             rows.set(where, (rows.get(where) ?? 0) + s.rows);
           }
-          return [head, ...[...rows].map(([where, n]) => `  ${String(n).padStart(8)}  ${where}`)].join('\n');
+          const failed = r.failed.map((f) => `  could not be erased: ${f}`);
+          return [head, ...[...rows].map(([where, n]) => `  ${String(n).padStart(8)}  ${where}`), ...failed].join('\n');
         });
       } finally {
         await release();
@@ -382,7 +384,15 @@ export async function runCli(argv: string[]): Promise<number> {
     .action(async (opts: { env: string; dryRun?: boolean; json?: boolean }) => {
       const home = resolveHome(program.opts().home);
       const config = getEnvironment(await loadConfig(home), opts.env);
-      const r = await purge({ home, env: opts.env, config, paths: environmentPaths(home, opts.env), dryRun: Boolean(opts.dryRun), actor: osActor() });
+      const paths = environmentPaths(home, opts.env);
+      // Not while a run loads (the run's own checks read the snapshot the purge changes).
+      const release = opts.dryRun || !existsSync(paths.root) ? async () => undefined : await acquireRunLock(join(paths.root, 'run.lock'), opts.env);
+      let r: Awaited<ReturnType<typeof purge>>;
+      try {
+        r = await purge({ home, env: opts.env, config, paths, dryRun: Boolean(opts.dryRun), actor: osActor() });
+      } finally {
+        await release();
+      }
       print(Boolean(opts.json), r, () => {
         const cut = Object.entries(r.cutoffs).map(([k, v]) => `${k} before ${v}`);
         if (cut.length === 0) return `Environment ${r.env} keeps everything: no retention age is set (retention.events, retention.designated, retention.snapshots).`;

@@ -11,7 +11,7 @@
  */
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import type { EnvironmentPaths } from '../config/config-store.js';
-import { departedLearners } from './departed-learners.js';
+import { departedLearners, type Departures } from './departed-learners.js';
 import { openErasureTargets, type ErasureTargets } from './erasure-targets.js';
 import { forgetLearner, type ForgetResult } from './forget.js';
 import { privacySecret } from './privacy-ledger.js';
@@ -23,7 +23,16 @@ export interface PrivacyNotice {
   message: string;
 }
 
-type PrivacyOptions = { home: string; env: string; config: EnvironmentConfig; paths: EnvironmentPaths; actor: string };
+type PrivacyOptions = {
+  home: string;
+  env: string;
+  config: EnvironmentConfig;
+  paths: EnvironmentPaths;
+  /** Who acts, as the audit log names them (`os:<user>`, `scheduler:<user>`…). */
+  actor: string;
+  /** How the run was started (`cli`, `console`, `scheduler`, `desktop`): scheduled runs also purge. */
+  origin?: string;
+};
 
 /** User ids of the learners edX renamed `retired__user_…` that the relational store still holds. */
 async function renamedLearners(targets: ErasureTargets): Promise<number[]> {
@@ -36,41 +45,53 @@ async function renamedLearners(targets: ErasureTargets): Promise<number[]> {
 /** The learners edX has retired that the stores still hold, both kinds (see the module comment). */
 export interface RetiredLearners {
   renamed: number[];
-  departed: number[];
+  departed: Departures;
 }
 
-async function findRetired(targets: ErasureTargets): Promise<RetiredLearners> {
-  const departed = await departedLearners(targets);
-  const renamed = (await renamedLearners(targets)).filter((id) => !departed.includes(id));
-  return { renamed, departed };
+async function findRetired(targets: ErasureTargets, dryRun = false): Promise<RetiredLearners> {
+  // Renamed learners are still in auth_user: never among the departed.
+  return { departed: await departedLearners(targets, { dryRun }), renamed: await renamedLearners(targets) };
 }
 
-function describeRetired(r: RetiredLearners): string {
-  return [
-    r.renamed.length > 0 ? `${r.renamed.length} renamed retired__user_…` : '',
-    r.departed.length > 0 ? `${r.departed.length} gone from every course of the weekly snapshot while their events remain` : '',
-  ]
-    .filter(Boolean)
-    .join(', ');
+function describeRetired(renamed: number, departed: number): string {
+  return [renamed > 0 ? `${renamed} renamed retired__user_…` : '', departed > 0 ? `${departed} gone from every course of the weekly snapshot while their events remain` : ''].filter(Boolean).join(', ');
+}
+
+/** Erases each learner (reason `retired`); one that fails does not stop the others. */
+async function eraseEach(opts: PrivacyOptions, ids: readonly number[], dryRun: boolean): Promise<{ results: ForgetResult[]; failed: string[] }> {
+  const results: ForgetResult[] = [];
+  const failed: string[] = [];
+  for (const id of ids) {
+    try {
+      results.push(await forgetLearner({ ...opts, user: String(id), dryRun, reason: 'retired' }));
+    } catch (error) {
+      failed.push((error as Error).message);
+    }
+  }
+  return { results, failed };
 }
 
 /**
- * `pds forget --retired`: erases (or, in a dry run, counts) every learner edX has retired that the
- * stores still hold, each recorded as an erasure with reason `retired`.
+ * `pds forget --retired`: erases (or, in a dry run, counts; the dry run changes nothing, the record
+ * of the snapshot's learners included) every learner edX has retired that the stores still hold,
+ * each recorded as an erasure with reason `retired`. The operator asked: many departures at once
+ * are erased too.
  */
-export async function forgetRetired(opts: PrivacyOptions & { dryRun?: boolean }): Promise<{ env: string; dryRun: boolean; learners: number; description: string; totalRows: number; results: ForgetResult[] }> {
+export async function forgetRetired(
+  opts: PrivacyOptions & { dryRun?: boolean },
+): Promise<{ env: string; dryRun: boolean; learners: number; description: string; totalRows: number; results: ForgetResult[]; failed: string[] }> {
+  const dryRun = opts.dryRun === true;
   const targets = await openErasureTargets(opts.home, opts.env, opts.config, opts.paths);
-  let retired: RetiredLearners = { renamed: [], departed: [] };
+  let retired: RetiredLearners = { renamed: [], departed: { ids: [], newly: 0, plausible: true } };
   if (targets) {
     try {
-      retired = await findRetired(targets);
+      retired = await findRetired(targets, dryRun);
     } finally {
       await targets.close();
     }
   }
-  const results: ForgetResult[] = [];
-  for (const id of [...retired.renamed, ...retired.departed]) results.push(await forgetLearner({ ...opts, user: String(id), dryRun: opts.dryRun, reason: 'retired' }));
-  return { env: opts.env, dryRun: opts.dryRun === true, learners: results.length, description: describeRetired(retired), totalRows: results.reduce((n, r) => n + r.totalRows, 0), results };
+  const { results, failed } = await eraseEach(opts, [...retired.renamed, ...retired.departed.ids], dryRun);
+  return { env: opts.env, dryRun, learners: results.length, description: describeRetired(retired.renamed.length, retired.departed.ids.length), totalRows: results.reduce((n, r) => n + r.totalRows, 0), results, failed };
 }
 
 /** Refreshes the pseudonyms; reports (or erases) retired learners; scheduled runs purge. */
@@ -93,7 +114,7 @@ export async function afterRunPrivacy(opts: PrivacyOptions): Promise<PrivacyNoti
     notices.push({ level: 'warning', message: `The pseudonymised views or the record of the snapshot's learners could not be brought up to date: ${(error as Error).message}` });
   }
   const r = opts.config.retention;
-  if (opts.actor === 'scheduler' && (r?.events || r?.designated || r?.snapshots)) {
+  if (opts.origin === 'scheduler' && (r?.events || r?.designated || r?.snapshots)) {
     // Scheduled loads also apply the retention ages (what pds purge does by hand).
     try {
       const purged = await purge({ ...opts, dryRun: false });
@@ -102,23 +123,31 @@ export async function afterRunPrivacy(opts: PrivacyOptions): Promise<PrivacyNoti
       notices.push({ level: 'warning', message: `Retention could not purge old rows: ${(error as Error).message}` });
     }
   }
-  const ids = retired ? [...retired.renamed, ...retired.departed] : [];
-  if (retired && ids.length > 0) {
-    const what = describeRetired(retired);
-    if (opts.config.privacy?.eraseRetired) {
-      try {
-        let rows = 0;
-        for (const id of ids) rows += (await forgetLearner({ ...opts, user: String(id), reason: 'retired' })).totalRows;
-        notices.push({ level: 'info', message: `${ids.length} learner(s) edX has retired (${what}) were erased (privacy.eraseRetired): ${rows} row(s) removed; see pds audit.` });
-      } catch (error) {
-        notices.push({ level: 'warning', message: `Learners edX has retired could not be erased: ${(error as Error).message}` });
-      }
-    } else {
-      notices.push({
-        level: 'info',
-        message: `${ids.length} learner(s) edX has retired (${what}) are still held with their events. Erase them with pds forget --env ${opts.env} --retired (--dry-run first to see what goes), or set privacy.eraseRetired: true to erase them after each run.`,
-      });
-    }
+  if (!retired) return notices;
+  const { renamed, departed } = retired;
+  const held = renamed.length + departed.ids.length;
+  if (held === 0) return notices;
+  if (!departed.plausible) {
+    notices.push({
+      level: 'warning',
+      message: `${departed.newly} learners left the weekly snapshot at once while their events remain: more than retirements explain. Check this delivery's auth_user, student_courseenrollment and auth_userprofile files (partial or empty?). They are not erased automatically; pds forget --env ${opts.env} --retired --dry-run lists what erasing them would remove.`,
+    });
   }
+  if (opts.config.privacy?.eraseRetired) {
+    // Departures too many at once wait for the operator; renamed learners are certain.
+    const ids = departed.plausible ? [...renamed, ...departed.ids] : renamed;
+    const { results, failed } = await eraseEach(opts, ids, false);
+    const rows = results.reduce((n, x) => n + x.totalRows, 0);
+    if (results.length > 0) {
+      const what = describeRetired(renamed.length, departed.plausible ? departed.ids.length : 0);
+      notices.push({ level: 'info', message: `${results.length} learner(s) edX has retired (${what}) were erased (privacy.eraseRetired): ${rows} row(s) removed; see pds audit.` });
+    }
+    if (failed.length > 0) notices.push({ level: 'warning', message: `${failed.length} learner(s) edX has retired could not be erased (the next run tries again): ${failed[0]}` });
+    return notices;
+  }
+  notices.push({
+    level: 'info',
+    message: `${held} learner(s) edX has retired (${describeRetired(renamed.length, departed.ids.length)}) are still held with their events. Erase them with pds forget --env ${opts.env} --retired (--dry-run first to see what goes), or set privacy.eraseRetired: true to erase them after each run.`,
+  });
   return notices;
 }

@@ -3,10 +3,11 @@
  * that removed the account rather than renaming it `retired__user_…`), yet the tracking logs pds
  * already loaded still carry them. A full snapshot replaces the previous one of its course
  * (docs/architecture.md), so nothing in the relational tables remembers that they were there; a
- * bookkeeping table does: `pds_snapshot_learners (user_id)`, the user ids of `auth_user` as of the
- * last check, in the relational store beside the tables it summarises.
+ * bookkeeping table does: `pds_snapshot_learners (user_id, departed_at)`, the learners of the
+ * snapshot as of the last check (in `auth_user`, enrolled or with a profile, in any course), in the
+ * relational store beside the tables it summarises.
  *
- * After each run the ids recorded there but held by no course's `auth_user` any more are departed
+ * After each run the ids recorded there but held by none of those tables any more are departed
  * when the event store or a designated event table still has rows of theirs; the others (nothing
  * left of them) leave the record. That look at the events happens once per learner, the run that
  * finds them gone (the raw `events` table of SQLite has no index on `user_id`: a scan): the
@@ -19,14 +20,28 @@ import { DESIGNATED_TABLES } from '../domain/tables.js';
 import type { SqlValue } from '../domain/records.js';
 import { quoteIdent, type ErasureTargets, type SqlTarget } from './erasure-targets.js';
 
-/** The bookkeeping table of the learners last seen in `auth_user`. */
+/** The bookkeeping table of the learners last seen in the snapshot. */
 export const SNAPSHOT_LEARNERS_TABLE = 'pds_snapshot_learners';
 
-const CHUNK = 500;
+/**
+ * The snapshot tables a learner is looked for in: one learner edX deleted is gone from all three,
+ * while a learner whose `auth_user` line was rejected (a partial load) is still enrolled.
+ */
+const LEARNER_TABLES: readonly (readonly [table: string, column: string])[] = [
+  ['auth_user', 'id'],
+  ['student_courseenrollment', 'user_id'],
+  ['auth_userprofile', 'user_id'],
+];
 
-function chunks<T>(values: readonly T[]): T[][] {
+/**
+ * More departures than this at once (and more than 2% of the learners recorded) look like a
+ * broken delivery rather than learners edX removed: they are reported, never erased automatically.
+ */
+export const DEPARTURES_AT_ONCE = 20;
+
+export function chunks<T>(values: readonly T[], size = 400): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < values.length; i += CHUNK) out.push(values.slice(i, i + CHUNK));
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
   return out;
 }
 
@@ -44,8 +59,14 @@ function inList(db: SqlTarget, column: string, values: readonly SqlValue[]): str
   return `${quoteIdent(db.dialect, column)} IN (${values.map(() => '?').join(', ')})`;
 }
 
-async function snapshotIds(db: SqlTarget): Promise<Set<number>> {
-  return ids(await db.all<{ id: unknown }>(`SELECT DISTINCT id FROM ${quoteIdent(db.dialect, 'auth_user')}`));
+/** The learners of the snapshot: in `auth_user`, enrolled, or with a profile, in any course. */
+async function snapshotIds(db: SqlTarget, tables: ReadonlySet<string>): Promise<Set<number>> {
+  const out = new Set<number>();
+  for (const [table, column] of LEARNER_TABLES) {
+    if (!tables.has(table)) continue;
+    for (const id of ids(await db.all<{ id: unknown }>(`SELECT DISTINCT ${quoteIdent(db.dialect, column)} AS id FROM ${quoteIdent(db.dialect, table)}`))) out.add(id);
+  }
+  return out;
 }
 
 async function createRecord(db: SqlTarget): Promise<void> {
@@ -56,6 +77,19 @@ async function createRecord(db: SqlTarget): Promise<void> {
   );
 }
 
+/** The user ids among `candidates` that one table holds: by chunks of ids, or one pass when they are many. */
+async function heldIn(db: SqlTarget, table: string, candidates: readonly number[]): Promise<Set<number>> {
+  const t = quoteIdent(db.dialect, table);
+  if (candidates.length > 2000) {
+    // One pass over the table rather than a scan per chunk (the raw events have no user_id index).
+    const wanted = new Set(candidates);
+    return new Set([...ids(await db.all<{ id: unknown }>(`SELECT DISTINCT user_id AS id FROM ${t} WHERE user_id IS NOT NULL`))].filter((id) => wanted.has(id)));
+  }
+  const found = new Set<number>();
+  for (const part of chunks(candidates)) for (const id of ids(await db.all<{ id: unknown }>(`SELECT DISTINCT user_id AS id FROM ${t} WHERE ${inList(db, 'user_id', part)}`, part))) found.add(id);
+  return found;
+}
+
 /** Of `candidates`, those the event store or a designated event table still has rows of. */
 async function withEvents(targets: ErasureTargets, candidates: readonly number[]): Promise<Set<number>> {
   const found = new Set<number>();
@@ -63,14 +97,10 @@ async function withEvents(targets: ErasureTargets, candidates: readonly number[]
   const tables = new Set(await rel.tables());
   const left = (): number[] => candidates.filter((id) => !found.has(id));
   for (const table of DESIGNATED_TABLES) {
-    if (!tables.has(table) || left().length === 0) continue;
-    for (const part of chunks(left())) {
-      for (const id of ids(await rel.all<{ id: unknown }>(`SELECT DISTINCT user_id AS id FROM ${quoteIdent(rel.dialect, table)} WHERE ${inList(rel, 'user_id', part)}`, part))) found.add(id);
-    }
+    if (tables.has(table) && left().length > 0) for (const id of await heldIn(rel, table, left())) found.add(id);
   }
   if (left().length > 0 && targets.sqlEvents && (await targets.sqlEvents.tables()).includes('events')) {
-    const ev = targets.sqlEvents;
-    for (const part of chunks(left())) for (const id of ids(await ev.all<{ id: unknown }>(`SELECT DISTINCT user_id AS id FROM events WHERE ${inList(ev, 'user_id', part)}`, part))) found.add(id);
+    for (const id of await heldIn(targets.sqlEvents, 'events', left())) found.add(id);
   }
   if (left().length > 0 && targets.mongo) {
     const events = targets.mongo.db.collection(targets.mongo.name('events'));
@@ -79,45 +109,67 @@ async function withEvents(targets: ErasureTargets, candidates: readonly number[]
   return found;
 }
 
+/** What the check found: the departed learners, how many of them left since the last check, and whether that many at once is plausible. */
+export interface Departures {
+  /** User ids of every learner recorded as departed whose data remains. */
+  ids: number[];
+  /** Of them, found gone by this check. */
+  newly: number;
+  /** False when more left at once than `DEPARTURES_AT_ONCE` and 2% of the learners: report, do not erase. */
+  plausible: boolean;
+}
+
 /**
- * The user ids of the learners who left every course's `auth_user` while their events remain, and
- * the record brought up to date (see the module comment). The first check only records: nothing is
+ * The learners who left the snapshot while their events remain, and the record brought up to date
+ * (see the module comment); a dry run changes nothing. The first check only records: nothing is
  * known of earlier snapshots. No `auth_user` table yet: nothing to compare, nothing recorded.
  */
-export async function departedLearners(targets: ErasureTargets, now = new Date()): Promise<number[]> {
+export async function departedLearners(targets: ErasureTargets, options: { dryRun?: boolean; now?: Date } = {}): Promise<Departures> {
+  const none: Departures = { ids: [], newly: 0, plausible: true };
   const db = targets.relational;
   const tables = new Set(await db.tables());
-  if (!tables.has('auth_user')) return [];
-  const current = await snapshotIds(db);
+  if (!tables.has('auth_user')) return none;
+  const current = await snapshotIds(db, tables);
   const first = !tables.has(SNAPSHOT_LEARNERS_TABLE);
+  if (first && options.dryRun) return none;
   if (first) await createRecord(db);
   const t = quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE);
   const rows = first ? [] : await db.all<{ id: unknown; departed_at: unknown }>(`SELECT user_id AS id, departed_at FROM ${t}`);
   const recorded = ids(rows);
   const known = ids(rows.filter((r) => r.departed_at !== null));
-  // Gone since the last run: their events are looked for once.
+  // Gone since the last check: their events are looked for once.
   const gone = [...recorded].filter((id) => !current.has(id) && !known.has(id));
   const departed = gone.length > 0 ? await withEvents(targets, gone) : new Set<number>();
-  const returned = [...known].filter((id) => current.has(id));
-  await db.transaction(async () => {
-    for (const part of chunks(gone.filter((id) => !departed.has(id)))) await db.run(`DELETE FROM ${t} WHERE ${inList(db, 'user_id', part)}`, part);
-    for (const part of chunks([...departed])) await db.run(`UPDATE ${t} SET departed_at = ? WHERE ${inList(db, 'user_id', part)}`, [now.toISOString(), ...part]);
-    for (const part of chunks(returned)) await db.run(`UPDATE ${t} SET departed_at = NULL WHERE ${inList(db, 'user_id', part)}`, part);
-    for (const part of chunks([...current].filter((id) => !recorded.has(id)))) await db.run(`INSERT INTO ${t} (user_id) VALUES ${part.map(() => '(?)').join(', ')}`, part);
-  });
-  return [...departed, ...[...known].filter((id) => !current.has(id))].sort((a, b) => a - b);
+  if (!options.dryRun) {
+    const returned = [...known].filter((id) => current.has(id));
+    const at = (options.now ?? new Date()).toISOString();
+    const insert = db.dialect === 'sqlite' ? 'INSERT OR IGNORE' : 'INSERT IGNORE';
+    await db.transaction(async () => {
+      for (const part of chunks(gone.filter((id) => !departed.has(id)))) await db.run(`DELETE FROM ${t} WHERE ${inList(db, 'user_id', part)}`, part);
+      for (const part of chunks([...departed])) await db.run(`UPDATE ${t} SET departed_at = ? WHERE ${inList(db, 'user_id', part)}`, [at, ...part]);
+      for (const part of chunks(returned)) await db.run(`UPDATE ${t} SET departed_at = NULL WHERE ${inList(db, 'user_id', part)}`, part);
+      for (const part of chunks([...current].filter((id) => !recorded.has(id)))) await db.run(`${insert} INTO ${t} (user_id) VALUES ${part.map(() => '(?)').join(', ')}`, part);
+    });
+  }
+  const all = [...departed, ...[...known].filter((id) => !current.has(id))].sort((a, b) => a - b);
+  return { ids: all, newly: departed.size, plausible: departed.size <= Math.max(DEPARTURES_AT_ONCE, recorded.size * 0.02) };
 }
 
-/** For a purge of old snapshot rows: the user ids of the `auth_user` rows about to be removed. */
+/** For a purge of old snapshot rows: the user ids of the learners' rows about to be removed. */
 export async function purgedSnapshotCandidates(db: SqlTarget, before: string): Promise<number[]> {
-  if (!(await db.tables()).includes('auth_user')) return [];
-  return [...ids(await db.all<{ id: unknown }>(`SELECT DISTINCT id FROM ${quoteIdent(db.dialect, 'auth_user')} WHERE snapshot_date < ?`, [before]))];
+  const tables = new Set(await db.tables());
+  const out = new Set<number>();
+  for (const [table, column] of LEARNER_TABLES) {
+    if (!tables.has(table)) continue;
+    for (const id of ids(await db.all<{ id: unknown }>(`SELECT DISTINCT ${quoteIdent(db.dialect, column)} AS id FROM ${quoteIdent(db.dialect, table)} WHERE snapshot_date < ?`, [before]))) out.add(id);
+  }
+  return [...out];
 }
 
-/** After that purge: those of `candidates` no `auth_user` row holds any more leave the record (a purge is not a departure). */
+/** After that purge: those of `candidates` the snapshot no longer holds leave the record (a purge is not a departure). */
 export async function forgetPurgedSnapshotLearners(db: SqlTarget, candidates: readonly number[]): Promise<void> {
   if (candidates.length === 0 || !(await db.tables()).includes(SNAPSHOT_LEARNERS_TABLE)) return;
-  const current = await snapshotIds(db);
+  const current = await snapshotIds(db, new Set(await db.tables()));
   const purged = candidates.filter((id) => !current.has(id));
   const t = quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE);
   for (const part of chunks(purged)) await db.run(`DELETE FROM ${t} WHERE ${inList(db, 'user_id', part)}`, part);

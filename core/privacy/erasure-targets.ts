@@ -73,17 +73,40 @@ class SqliteTarget implements SqlTarget {
   }
 }
 
+/**
+ * A MariaDB database over one connection, made again when the server or the connector dropped it
+ * while pds worked elsewhere: the connector's socket time-out counts silence, and an erasure can
+ * spend minutes in MongoDB between two statements. A drop is caught (never an uncaught error); a
+ * statement inside a transaction on a dropped connection fails as it should.
+ */
 class MariaDbTarget implements SqlTarget {
   readonly dialect = 'mariadb' as const;
+  private conn: import('mariadb').Connection | undefined;
+  private inTransaction = false;
   constructor(
-    private readonly conn: import('mariadb').Connection,
+    private readonly connect: () => Promise<import('mariadb').Connection>,
     readonly label: string,
   ) {}
+  /** Connects once, before the first statement (a wrong password is said at open). */
+  async open(): Promise<this> {
+    await this.connection();
+    return this;
+  }
+  private async connection(): Promise<import('mariadb').Connection> {
+    if (this.conn?.isValid()) return this.conn;
+    if (this.inTransaction) throw new Error(`the connection to ${this.label} was lost during a transaction; nothing of it was committed`);
+    const conn = await this.connect();
+    conn.on('error', () => {
+      if (this.conn === conn) this.conn = undefined;
+    });
+    this.conn = conn;
+    return conn;
+  }
   async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return (await this.conn.query(sql, params)) as T[];
+    return (await (await this.connection()).query(sql, params)) as T[];
   }
   async run(sql: string, params: SqlValue[] = []): Promise<number> {
-    const r = (await this.conn.query(sql, params)) as { affectedRows?: number };
+    const r = (await (await this.connection()).query(sql, params)) as { affectedRows?: number };
     return Number(r.affectedRows ?? 0);
   }
   async tables(): Promise<string[]> {
@@ -95,21 +118,26 @@ class MariaDbTarget implements SqlTarget {
     return rows.map((r) => r.c);
   }
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.conn.beginTransaction();
+    const conn = await this.connection();
+    await conn.beginTransaction();
+    this.inTransaction = true;
     try {
       const out = await fn();
-      await this.conn.commit();
+      await conn.commit();
       return out;
     } catch (error) {
-      await this.conn.rollback().catch(() => undefined);
+      await conn.rollback().catch(() => undefined);
       throw error;
+    } finally {
+      this.inTransaction = false;
     }
   }
   async scrub(): Promise<void> {
     // InnoDB purges deleted records itself; nothing to do from a client.
   }
   async close(): Promise<void> {
-    await this.conn.end().catch(() => undefined);
+    await this.conn?.end().catch(() => undefined);
+    this.conn = undefined;
   }
 }
 
@@ -159,9 +187,9 @@ export async function openErasureTargets(home: string, env: string, config: Envi
       const { connectionConfig } = await import('../stores/mariadb/mariadb-connection.js');
       const mariadb = await import('mariadb');
       const options = await mariaDbOptions(env, r, home, (ref, path) => resolveSecret(ref, home, path), config);
-      const conn = await mariadb.createConnection(connectionConfig(options, true));
-      relational = new MariaDbTarget(conn, `MariaDB ${options.database}`);
-      opened.push(relational);
+      const target = await new MariaDbTarget(() => mariadb.createConnection(connectionConfig(options, true)), `MariaDB ${options.database}`).open();
+      opened.push(target);
+      relational = target;
     }
     if (!relational) return undefined;
     const e = config.targets.events;

@@ -24,6 +24,7 @@ import { ConfigError } from '../errors/index.js';
 import { isEncryptedQuarantine, quarantineIndexPath, type QuarantineIndexHeader } from '../pipeline/quarantine.js';
 import { readQuarantineLines } from '../pipeline/quarantine-reader.js';
 import { environmentDecryptor, environmentKeySources } from './environment-keys.js';
+import { chunks } from './departed-learners.js';
 import { openErasureTargets, quoteIdent, type ErasureTargets, type MongoTarget, type SqlTarget } from './erasure-targets.js';
 import { PrivacyLedger, learnerHash, privacySecret, type ErasureStoreCount, type LearnerKeyKind } from './privacy-ledger.js';
 
@@ -66,13 +67,6 @@ export interface ForgetResult {
   erasureId?: string;
 }
 
-const CHUNK = 400;
-
-function chunks<T>(values: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += CHUNK) out.push(values.slice(i, i + CHUNK));
-  return out;
-}
 
 const uniq = <T>(values: Iterable<T>): T[] => [...new Set(values)];
 

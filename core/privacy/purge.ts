@@ -88,11 +88,15 @@ export async function purge(opts: { home: string; env: string; config: Environme
       if (cutoffs.snapshots) {
         // Learners purged with their last auth_user rows have not left edX's snapshot.
         const purgedLearners = dryRun ? [] : await purgedSnapshotCandidates(rel, cutoffs.snapshots);
-        for (const def of WEEKLY_TABLES) {
-          const n = await purgeTable(rel, def.name, 'snapshot_date', cutoffs.snapshots, dryRun);
-          if (n > 0) stores.push({ store: rel.label, target: def.name, rows: n });
+        try {
+          for (const def of WEEKLY_TABLES) {
+            const n = await purgeTable(rel, def.name, 'snapshot_date', cutoffs.snapshots, dryRun);
+            if (n > 0) stores.push({ store: rel.label, target: def.name, rows: n });
+          }
+        } finally {
+          // Even when a later table fails: the learners already purged are not taken for departures.
+          await forgetPurgedSnapshotLearners(rel, purgedLearners);
         }
-        await forgetPurgedSnapshotLearners(rel, purgedLearners);
       }
       if (!dryRun) {
         await rel.scrub();

@@ -17,7 +17,7 @@ import { DEFAULT_RETENTION } from '../../core/config/unattended-schema.js';
 import { generateDemoData } from '../../core/demo/generate-package.js';
 import { DEMO_ENV, runDemo } from '../../core/demo/run-demo.js';
 import { listZipMembers, openZipMember } from '../../core/formats/weekly-zip.js';
-import { SNAPSHOT_LEARNERS_TABLE } from '../../core/privacy/departed-learners.js';
+import { DEPARTURES_AT_ONCE, SNAPSHOT_LEARNERS_TABLE } from '../../core/privacy/departed-learners.js';
 import { PrivacyLedger } from '../../core/privacy/privacy-ledger.js';
 import { createConsoleService } from '../../core/service/console-service.js';
 import { zipOf } from '../support/zip.js';
@@ -47,43 +47,58 @@ async function text(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The column naming the learner in each snapshot table a departure is read from. */
+const LEARNER_COLUMN: Record<string, string> = { auth_user: 'id', student_courseenrollment: 'user_id', auth_userprofile: 'user_id' };
+
 /**
- * A weekly package a week after the demo's, its auth_user files without the learners `ids`, put
- * where the demo environment reads its deliveries.
+ * A weekly package a week after the demo's, put where the environment `homeDir` reads its
+ * deliveries, without the learners `ids` in every table edX deletes a learner from, and without
+ * the learners `authUserOnly` in auth_user alone (as when their line there is rejected).
  */
-async function newerPackageWithout(ids: readonly number[]): Promise<void> {
-  const out = join(work, 'newer');
+async function newerPackageWithout(homeDir: string, ids: readonly number[], authUserOnly: readonly number[] = []): Promise<void> {
+  const out = await mkdtemp(join(work, 'newer-'));
   await generateDemoData({ outDir: out, packageDate: '2026-06-14', days: 1, eventsPerDay: 20 });
   const zipPath = join(out, 'course-data', 'demox-2026-06-14.zip');
   const entries: { name: string; data: string }[] = [];
-  let removed = 0;
+  const removed = new Set<number>();
   for (const m of await listZipMembers(zipPath)) {
     let data = await text(await openZipMember(zipPath, m.name));
-    if (/-auth_user-/.test(m.name)) {
-      const lines = data.split('\n');
-      const kept = lines.filter((line, i) => i === 0 || !ids.includes(Number(line.split('\t')[0])));
-      removed += lines.length - kept.length;
-      data = kept.join('\n');
+    const table = Object.keys(LEARNER_COLUMN).find((t) => m.name.includes(`-${t}-`));
+    if (table) {
+      const out = table === 'auth_user' ? [...ids, ...authUserOnly] : ids;
+      const [header, ...rows] = data.split('\n');
+      const at = header!.split('\t').indexOf(LEARNER_COLUMN[table]!);
+      assert.ok(at >= 0, `${m.name} has a ${LEARNER_COLUMN[table]} column`);
+      const kept = rows.filter((line) => {
+        const id = Number(line.split('\t')[at]);
+        if (!out.includes(id)) return true;
+        removed.add(id);
+        return false;
+      });
+      data = [header, ...kept].join('\n');
     }
     entries.push({ name: m.name, data });
   }
-  assert.ok(removed >= ids.length, 'the newer package held the learners before they were taken out');
-  await writeFile(join(home, 'demo', 'source', 'course-data', 'demox-2026-06-14.zip'), await zipOf(entries));
+  assert.equal(removed.size, ids.length + authUserOnly.length, 'the newer package held the learners before they were taken out');
+  await writeFile(join(homeDir, 'demo', 'source', 'course-data', 'demox-2026-06-14.zip'), await zipOf(entries));
 }
 
 let withEvents: number;
 let withoutEvents: number;
+/** A learner whose auth_user line is missing (as when it is rejected) but who is still enrolled. */
+let stillEnrolled: number;
 
 before(async () => {
   home = await mkdtemp(join(tmpdir(), 'pds-departed-'));
   work = await mkdtemp(join(tmpdir(), 'pds-departed-work-'));
   await runDemo(createConsoleService({ home }));
   const active = all<{ id: number }>(
-    "SELECT u.id FROM auth_user u JOIN events e ON e.user_id = u.id WHERE u.username NOT LIKE 'retired\\_\\_%' ESCAPE '\\' GROUP BY u.id ORDER BY COUNT(*) DESC LIMIT 1",
+    "SELECT u.id FROM auth_user u JOIN events e ON e.user_id = u.id WHERE u.username NOT LIKE 'retired\\_\\_%' ESCAPE '\\' GROUP BY u.id ORDER BY COUNT(*) DESC LIMIT 2",
   );
   const silent = all<{ id: number }>("SELECT id FROM auth_user WHERE username NOT LIKE 'retired\\_\\_%' ESCAPE '\\' AND id NOT IN (SELECT user_id FROM events WHERE user_id IS NOT NULL) ORDER BY id LIMIT 1");
-  assert.ok(active[0] && silent[0], 'the demo has learners with and without events');
-  withEvents = active[0].id;
+  assert.ok(active[1] && silent[0], 'the demo has learners with and without events');
+  withEvents = active[0]!.id;
+  stillEnrolled = active[1]!.id;
   withoutEvents = silent[0].id;
 });
 after(async () => {
@@ -99,11 +114,13 @@ describe('learners gone from a new snapshot while their events remain', () => {
   });
 
   test('are reported after the newer snapshot loads; a learner with no events left is not', async () => {
-    await newerPackageWithout([withEvents, withoutEvents]);
+    // Learners edX deleted leave every table; an auth_user line alone missing (a rejected line) is no departure.
+    await newerPackageWithout(home, [withEvents, withoutEvents], [stillEnrolled]);
     const service = createConsoleService({ home });
     const result = await service.run(DEMO_ENV, { only: 'weekly' });
     assert.notEqual(result.status, 'failed');
-    assert.equal(all('SELECT id FROM auth_user WHERE id IN (?, ?)', withEvents, withoutEvents).length, 0, 'the newer snapshot replaced the older one');
+    assert.equal(all('SELECT id FROM auth_user WHERE id IN (?, ?, ?)', withEvents, withoutEvents, stillEnrolled).length, 0, 'the newer snapshot replaced the older one');
+    assert.ok(all('SELECT user_id FROM student_courseenrollment WHERE user_id = ?', stillEnrolled).length > 0);
     assert.ok(all('SELECT event_id FROM events WHERE user_id = ?', withEvents).length > 0, 'their events remain');
     const said = notices(result.runId).join('\n');
     assert.match(said, /1 gone from every course of the weekly snapshot while their events remain/);
@@ -113,6 +130,8 @@ describe('learners gone from a new snapshot while their events remain', () => {
     const [mark] = all<{ departed_at: string | null }>(`SELECT departed_at FROM ${SNAPSHOT_LEARNERS_TABLE} WHERE user_id = ?`, withEvents);
     assert.ok(mark?.departed_at, 'marked departed: later runs report them without looking at the events again');
     assert.ok(!recorded.has(withoutEvents), 'a learner with nothing left leaves the record');
+    const [enrolled] = all<{ departed_at: string | null }>(`SELECT departed_at FROM ${SNAPSHOT_LEARNERS_TABLE} WHERE user_id = ?`, stillEnrolled);
+    assert.equal(enrolled?.departed_at, null, 'a learner still enrolled has not left, whatever auth_user says');
   });
 
   test('pds forget --retired --dry-run counts them (known departed, not looked for again) and changes nothing', async () => {
@@ -135,6 +154,7 @@ describe('learners gone from a new snapshot while their events remain', () => {
     const result = await createConsoleService({ home }).run(DEMO_ENV, {});
     assert.match(notices(result.runId).join('\n'), /were erased \(privacy\.eraseRetired\)/);
     assert.equal(all('SELECT event_id FROM events WHERE user_id = ?', withEvents).length, 0);
+    assert.ok(all('SELECT event_id FROM events WHERE user_id = ?', stillEnrolled).length > 0, 'a learner still enrolled keeps their events');
     assert.equal(all(`SELECT user_id FROM ${SNAPSHOT_LEARNERS_TABLE} WHERE user_id = ?`, withEvents).length, 0);
     const ledger = PrivacyLedger.open(paths().ledger);
     try {
@@ -156,5 +176,43 @@ describe('learners gone from a new snapshot while their events remain', () => {
     assert.equal(all(`SELECT user_id FROM ${SNAPSHOT_LEARNERS_TABLE}`).length, 0);
     const result = await createConsoleService({ home }).run(DEMO_ENV, {});
     assert.ok(!notices(result.runId).some((n) => /retired/.test(n)), notices(result.runId).join('\n'));
+  });
+});
+
+describe('many learners leaving the snapshot at once', () => {
+  test('are reported with a warning and never erased automatically, even with privacy.eraseRetired', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'pds-departed-many-'));
+    try {
+      await runDemo(createConsoleService({ home: other }));
+      const q = <T>(sql: string, ...params: unknown[]): T[] => queryFile<T>(environmentPaths(other, DEMO_ENV).sqlite, sql, ...params);
+      const many = q<{ id: number }>(
+        "SELECT u.id FROM auth_user u WHERE u.username NOT LIKE 'retired\\_\\_%' ESCAPE '\\' AND EXISTS (SELECT 1 FROM events e WHERE e.user_id = u.id) GROUP BY u.id ORDER BY u.id",
+      ).map((r) => r.id);
+      assert.ok(many.length > DEPARTURES_AT_ONCE, `the demo has more than ${DEPARTURES_AT_ONCE} learners with events (${many.length})`);
+      await newerPackageWithout(other, many);
+      const config = await loadConfig(other);
+      config.environments[DEMO_ENV]!.privacy = { eraseRetired: true };
+      await saveConfig(other, config);
+      const result = await createConsoleService({ home: other }).run(DEMO_ENV, { only: 'weekly' });
+      const said = (() => {
+        const db = new Database(environmentPaths(other, DEMO_ENV).ledger, { readonly: true });
+        try {
+          return (db.prepare("SELECT data FROM run_events WHERE type = 'notice' AND run_id = ?").all(result.runId) as { data: string }[]).map((n) => n.data).join('\n');
+        } finally {
+          db.close();
+        }
+      })();
+      assert.match(said, new RegExp(`${many.length} learners left the weekly snapshot at once`));
+      assert.match(said, /not erased automatically/);
+      assert.equal(q<{ n: number }>(`SELECT COUNT(DISTINCT user_id) AS n FROM events WHERE user_id IN (${many.map(() => '?').join(', ')})`, ...many)[0]!.n, many.length, 'every one of them keeps their events');
+      const ledger = PrivacyLedger.open(environmentPaths(other, DEMO_ENV).ledger);
+      try {
+        assert.ok(ledger.erasures().length <= 2, 'only the renamed retired learners were erased');
+      } finally {
+        ledger.close();
+      }
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 });
