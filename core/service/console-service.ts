@@ -18,6 +18,7 @@ import { environmentKeySources } from '../privacy/environment-keys.js';
 import { ErasedFilter } from '../privacy/erased-filter.js';
 import { afterRunPrivacy } from '../privacy/after-run.js';
 import { auditSettingsEditedOutside } from '../privacy/config-audit.js';
+import { osUser, runActor } from '../ledger/actor.js';
 import type { Decryptor, KeyInfo } from '../crypto/ports.js';
 import { dateOptionsProblem } from '../domain/datetime.js';
 import type { PlannedFile, RunOptions, RunProgress, RunResult } from '../domain/results.js';
@@ -167,7 +168,7 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
     const runLedger = ledger;
     try {
       // config.yaml edited by hand since pds last saw it: the audit log says which settings changed.
-      auditSettingsEditedOutside({ ledgerPath: paths.ledger, configFile: configPath(home), env, config, runId: started.runId });
+      auditSettingsEditedOutside({ ledgerPath: paths.ledger, configFile: configPath(home), env, noticedBy: `run ${started.runId}` });
     } catch {
       // The audit of hand edits never stops a run; the next run compares again.
     }
@@ -219,7 +220,7 @@ export function createConsoleService(options: ConsoleServiceOptions = {}): Conso
         }
         if (!runOptions.dryRun && result.status !== 'failed' && result.status !== 'cancelled') {
           // Pseudonyms up to date; retired learners reported or erased (README "Data protection").
-          for (const n of await afterRunPrivacy({ home, env, config, paths, actor: opts.origin ?? 'cli' })) recorder.notice(n.level, n.message);
+          for (const n of await afterRunPrivacy({ home, env, config, paths, actor: runActor(opts.origin, osUser()), origin: opts.origin ?? 'cli' })) recorder.notice(n.level, n.message);
         }
         return result;
       } finally {

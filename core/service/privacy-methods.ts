@@ -5,10 +5,10 @@
 import type { ConsoleHandlers } from '../contract/methods.js';
 import { forgetLearner } from '../privacy/forget.js';
 import { privacyInventory } from '../privacy/inventory-doc.js';
-import { environmentPaths } from '../config/config-store.js';
+import { configPath, environmentPaths } from '../config/config-store.js';
 import { appendAuditEntry, PrivacyLedger, osActor, type AuditEntry } from '../privacy/privacy-ledger.js';
 import type { HandlerContext } from './handler-context.js';
-import { recordSettingsSeen } from '../privacy/config-audit.js';
+import { auditSettingsEditedOutside, recordSettingsSeen } from '../privacy/config-audit.js';
 import { acquireRunLock } from './run-lock.js';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -92,8 +92,17 @@ export function withAudit(ctx: HandlerContext, handlers: ConsoleHandlers): Conso
   for (const [name, rule] of Object.entries(AUDITED) as [keyof ConsoleHandlers, AuditRule][]) {
     const inner = handlers[name] as (args: Record<string, unknown>) => Promise<unknown>;
     out[name] = async (args: Record<string, unknown>) => {
-      const result = await inner(args);
       const env = typeof args.env === 'string' ? args.env : undefined;
+      const check = env !== undefined && rule.action === 'config' && ctx.hasLedger(env) ? { ledgerPath: environmentPaths(ctx.home, env).ledger, configFile: configPath(ctx.home), env } : undefined;
+      if (check) {
+        try {
+          // A hand edit made before this change is recorded as such, not taken for the console's.
+          auditSettingsEditedOutside({ ...check, noticedBy: `console ${name}` });
+        } catch {
+          // The audit never stops the change; the next run compares again.
+        }
+      }
+      const result = await inner(args);
       if (env !== undefined) {
         try {
           // An environment that never ran has no ledger yet: nothing is created just to log.
@@ -101,7 +110,7 @@ export function withAudit(ctx: HandlerContext, handlers: ConsoleHandlers): Conso
             const ledgerPath = environmentPaths(ctx.home, env).ledger;
             appendAuditEntry(ledgerPath, actorOf(ctx), rule.action, { env, ...rule.detail(args, result) });
             // A change pds made is recorded above: the next run does not report it as made outside pds.
-            if (rule.action === 'config' && name !== 'deleteEnvironment') recordSettingsSeen(ledgerPath, (await ctx.environment(env)).config);
+            if (check && name !== 'deleteEnvironment') recordSettingsSeen(check);
           }
         } catch {
           // An environment just deleted has no folder to log into; the call itself succeeded.

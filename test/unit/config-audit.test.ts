@@ -2,7 +2,8 @@
  * Settings changed outside pds reach the audit log: config.yaml edited by hand between two runs
  * is recorded at the next run as a `config` entry by `outside pds`, naming the settings that
  * changed (never their values), once; a change made through the console is recorded as the
- * console's and not again as made outside pds.
+ * console's and not again as made outside pds, and a hand edit made before it is recorded as a
+ * hand edit when the console change comes.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -49,7 +50,7 @@ describe('settings changed outside pds', () => {
     assert.equal(more.length, 0);
     assert.equal(entry?.detail.method, 'edited outside pds');
     assert.deepEqual(entry?.detail.settings, ['description', 'retention']);
-    assert.equal(entry?.detail.noticedByRun, run.runId);
+    assert.equal(entry?.detail.noticedBy, `run ${run.runId}`);
     assert.ok(!JSON.stringify(entry).includes('Edited in an editor') && !JSON.stringify(entry).includes('7y'), 'no value of a setting');
     await service.run(DEMO_ENV, {});
     assert.equal((await outsideEntries()).length, 1, 'a change is reported once');
@@ -62,5 +63,18 @@ describe('settings changed outside pds', () => {
     assert.ok(log.some((e) => e.action === 'config' && e.actor.startsWith('console:') && e.detail.method === 'updateEnvironment'));
     await createConsoleService({ home }).run(DEMO_ENV, {});
     assert.equal((await outsideEntries()).length, 1);
+  });
+
+  test('a hand edit made before a console change is recorded as such, not taken for the console\'s', async () => {
+    const file = configPath(home);
+    await writeFile(file, `${await readFile(file, 'utf8')}    alerts: { repeatDays: 3 }\n`);
+    const view = await handlers.getEnvironment({ env: DEMO_ENV });
+    await handlers.updateEnvironment({ env: DEMO_ENV, revision: view.revision, settings: { ...view.settings, description: 'Changed in the console again' } });
+    const outside = await outsideEntries();
+    assert.equal(outside.length, 2);
+    assert.deepEqual(outside[0]!.detail.settings, ['alerts']);
+    assert.equal(outside[0]!.detail.noticedBy, 'console updateEnvironment');
+    await createConsoleService({ home }).run(DEMO_ENV, {});
+    assert.equal((await outsideEntries()).length, 2, 'the console\'s own change is not reported at the next run');
   });
 });

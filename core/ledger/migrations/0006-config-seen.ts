@@ -1,5 +1,5 @@
 /**
- * The environment's settings as pds last saw them, as one keyed fingerprint per top-level setting
+ * The environment's settings as pds last saw them, as one SHA-256 fingerprint per top-level setting
  * (never the values): a run that finds them changed by something other than pds (config.yaml
  * edited by hand) writes the change to the audit log.
  */
