@@ -9,7 +9,7 @@
  * development (DevTools allowed), a packaged build never is.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, safeStorage, screen, session, shell, utilityProcess } from 'electron';
@@ -102,6 +102,7 @@ if (!app.requestSingleInstanceLock()) {
 
     // The setting is read before the window: the host schedules even while the page loads.
     const settingsFile = join(app.getPath('userData'), 'settings.json');
+    let savingSettings: Promise<void> = Promise.resolve();
     const settings = parseSettings(await readFile(settingsFile, 'utf8').catch(() => undefined));
     engine.setSchedules(settings.runSchedules);
 
@@ -134,8 +135,14 @@ if (!app.requestSingleInstanceLock()) {
             toggleRunSchedules: (checked) => {
               settings.runSchedules = checked;
               engine.setSchedules(checked);
-              void mkdir(dirname(settingsFile), { recursive: true })
-                .then(() => writeFile(settingsFile, serializeSettings(settings)))
+              // One save after another, each whole (a temporary file renamed): the file ends as the menu shows.
+              const text = serializeSettings(settings);
+              savingSettings = savingSettings
+                .then(async () => {
+                  await mkdir(dirname(settingsFile), { recursive: true });
+                  await writeFile(`${settingsFile}.tmp`, text);
+                  await rename(`${settingsFile}.tmp`, settingsFile);
+                })
                 .catch((error: unknown) => console.error('pds: the settings could not be saved:', error));
             },
           },
