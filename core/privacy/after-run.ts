@@ -82,7 +82,7 @@ export async function forgetRetired(
 ): Promise<{ env: string; dryRun: boolean; learners: number; description: string; totalRows: number; results: ForgetResult[]; failed: string[] }> {
   const dryRun = opts.dryRun === true;
   const targets = await openErasureTargets(opts.home, opts.env, opts.config, opts.paths);
-  let retired: RetiredLearners = { renamed: [], departed: { ids: [], newly: 0, plausible: true } };
+  let retired: RetiredLearners = { renamed: [], departed: { ids: [], newly: 0, review: [] } };
   if (targets) {
     try {
       retired = await findRetired(targets, dryRun);
@@ -127,19 +127,21 @@ export async function afterRunPrivacy(opts: PrivacyOptions): Promise<PrivacyNoti
   const { renamed, departed } = retired;
   const held = renamed.length + departed.ids.length;
   if (held === 0) return notices;
-  if (!departed.plausible) {
+  if (departed.review.length > 0) {
     notices.push({
       level: 'warning',
-      message: `${departed.newly} learners left the weekly snapshot at once while their events remain: more than retirements explain. Check this delivery's auth_user, student_courseenrollment and auth_userprofile files (partial or empty?). They are not erased automatically; pds forget --env ${opts.env} --retired --dry-run lists what erasing them would remove.`,
+      message: `${departed.review.length} learners left the weekly snapshot at once while their events remain: more than retirements explain. Check the delivery's auth_user, student_courseenrollment and auth_userprofile files (partial or empty?). They are not erased automatically; pds forget --env ${opts.env} --retired --dry-run lists what erasing them would remove.`,
     });
   }
   if (opts.config.privacy?.eraseRetired) {
     // Departures too many at once wait for the operator; renamed learners are certain.
-    const ids = departed.plausible ? [...renamed, ...departed.ids] : renamed;
+    const waiting = new Set(departed.review);
+    const erasable = departed.ids.filter((id) => !waiting.has(id));
+    const ids = [...renamed, ...erasable];
     const { results, failed } = await eraseEach(opts, ids, false);
     const rows = results.reduce((n, x) => n + x.totalRows, 0);
     if (results.length > 0) {
-      const what = describeRetired(renamed.length, departed.plausible ? departed.ids.length : 0);
+      const what = describeRetired(renamed.length, erasable.length);
       notices.push({ level: 'info', message: `${results.length} learner(s) edX has retired (${what}) were erased (privacy.eraseRetired): ${rows} row(s) removed; see pds audit.` });
     }
     if (failed.length > 0) notices.push({ level: 'warning', message: `${failed.length} learner(s) edX has retired could not be erased (the next run tries again): ${failed[0]}` });

@@ -3,7 +3,7 @@
  * that removed the account rather than renaming it `retired__user_…`), yet the tracking logs pds
  * already loaded still carry them. A full snapshot replaces the previous one of its course
  * (docs/architecture.md), so nothing in the relational tables remembers that they were there; a
- * bookkeeping table does: `pds_snapshot_learners (user_id, departed_at)`, the learners of the
+ * bookkeeping table does: `pds_snapshot_learners (user_id, departed_at, needs_review)`, the learners of the
  * snapshot as of the last check (in `auth_user`, enrolled or with a profile, in any course), in the
  * relational store beside the tables it summarises.
  *
@@ -72,8 +72,8 @@ async function snapshotIds(db: SqlTarget, tables: ReadonlySet<string>): Promise<
 async function createRecord(db: SqlTarget): Promise<void> {
   await db.run(
     db.dialect === 'sqlite'
-      ? `CREATE TABLE IF NOT EXISTS ${quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE)} (user_id INTEGER PRIMARY KEY, departed_at TEXT)`
-      : `CREATE TABLE IF NOT EXISTS ${quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE)} (user_id BIGINT PRIMARY KEY, departed_at CHAR(24) NULL) CHARACTER SET ascii`,
+      ? `CREATE TABLE IF NOT EXISTS ${quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE)} (user_id INTEGER PRIMARY KEY, departed_at TEXT, needs_review INTEGER NOT NULL DEFAULT 0)`
+      : `CREATE TABLE IF NOT EXISTS ${quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE)} (user_id BIGINT PRIMARY KEY, departed_at CHAR(24) NULL, needs_review TINYINT NOT NULL DEFAULT 0) CHARACTER SET ascii`,
   );
 }
 
@@ -109,14 +109,18 @@ async function withEvents(targets: ErasureTargets, candidates: readonly number[]
   return found;
 }
 
-/** What the check found: the departed learners, how many of them left since the last check, and whether that many at once is plausible. */
+/** What the check found: the departed learners, how many of them left since the last check, and which wait for the operator. */
 export interface Departures {
   /** User ids of every learner recorded as departed whose data remains. */
   ids: number[];
   /** Of them, found gone by this check. */
   newly: number;
-  /** False when more left at once than `DEPARTURES_AT_ONCE` and 2% of the learners: report, do not erase. */
-  plausible: boolean;
+  /**
+   * Of them, those who left with more than `DEPARTURES_AT_ONCE` others (and 2% of the learners):
+   * a broken delivery rather than retirements, so never erased automatically, only by
+   * `pds forget --retired`.
+   */
+  review: number[];
 }
 
 /**
@@ -125,7 +129,7 @@ export interface Departures {
  * known of earlier snapshots. No `auth_user` table yet: nothing to compare, nothing recorded.
  */
 export async function departedLearners(targets: ErasureTargets, options: { dryRun?: boolean; now?: Date } = {}): Promise<Departures> {
-  const none: Departures = { ids: [], newly: 0, plausible: true };
+  const none: Departures = { ids: [], newly: 0, review: [] };
   const db = targets.relational;
   const tables = new Set(await db.tables());
   if (!tables.has('auth_user')) return none;
@@ -134,25 +138,29 @@ export async function departedLearners(targets: ErasureTargets, options: { dryRu
   if (first && options.dryRun) return none;
   if (first) await createRecord(db);
   const t = quoteIdent(db.dialect, SNAPSHOT_LEARNERS_TABLE);
-  const rows = first ? [] : await db.all<{ id: unknown; departed_at: unknown }>(`SELECT user_id AS id, departed_at FROM ${t}`);
+  const rows = first ? [] : await db.all<{ id: unknown; departed_at: unknown; needs_review: unknown }>(`SELECT user_id AS id, departed_at, needs_review FROM ${t}`);
   const recorded = ids(rows);
   const known = ids(rows.filter((r) => r.departed_at !== null));
+  const reviewed = ids(rows.filter((r) => r.departed_at !== null && Number(r.needs_review) === 1));
   // Gone since the last check: their events are looked for once.
   const gone = [...recorded].filter((id) => !current.has(id) && !known.has(id));
   const departed = gone.length > 0 ? await withEvents(targets, gone) : new Set<number>();
+  const tooMany = departed.size > Math.max(DEPARTURES_AT_ONCE, recorded.size * 0.02);
   if (!options.dryRun) {
     const returned = [...known].filter((id) => current.has(id));
     const at = (options.now ?? new Date()).toISOString();
     const insert = db.dialect === 'sqlite' ? 'INSERT OR IGNORE' : 'INSERT IGNORE';
     await db.transaction(async () => {
       for (const part of chunks(gone.filter((id) => !departed.has(id)))) await db.run(`DELETE FROM ${t} WHERE ${inList(db, 'user_id', part)}`, part);
-      for (const part of chunks([...departed])) await db.run(`UPDATE ${t} SET departed_at = ? WHERE ${inList(db, 'user_id', part)}`, [at, ...part]);
-      for (const part of chunks(returned)) await db.run(`UPDATE ${t} SET departed_at = NULL WHERE ${inList(db, 'user_id', part)}`, part);
+      for (const part of chunks([...departed])) await db.run(`UPDATE ${t} SET departed_at = ?, needs_review = ? WHERE ${inList(db, 'user_id', part)}`, [at, tooMany ? 1 : 0, ...part]);
+      for (const part of chunks(returned)) await db.run(`UPDATE ${t} SET departed_at = NULL, needs_review = 0 WHERE ${inList(db, 'user_id', part)}`, part);
       for (const part of chunks([...current].filter((id) => !recorded.has(id)))) await db.run(`${insert} INTO ${t} (user_id) VALUES ${part.map(() => '(?)').join(', ')}`, part);
     });
   }
-  const all = [...departed, ...[...known].filter((id) => !current.has(id))].sort((a, b) => a - b);
-  return { ids: all, newly: departed.size, plausible: departed.size <= Math.max(DEPARTURES_AT_ONCE, recorded.size * 0.02) };
+  const stillGone = (id: number): boolean => !current.has(id);
+  const all = [...departed, ...[...known].filter(stillGone)].sort((a, b) => a - b);
+  const review = [...(tooMany ? [...departed] : []), ...[...reviewed].filter(stillGone)].sort((a, b) => a - b);
+  return { ids: all, newly: departed.size, review };
 }
 
 /** For a purge of old snapshot rows: the user ids of the learners' rows about to be removed. */

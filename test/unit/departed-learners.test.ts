@@ -205,6 +205,13 @@ describe('many learners leaving the snapshot at once', () => {
       assert.match(said, new RegExp(`${many.length} learners left the weekly snapshot at once`));
       assert.match(said, /not erased automatically/);
       assert.equal(q<{ n: number }>(`SELECT COUNT(DISTINCT user_id) AS n FROM events WHERE user_id IN (${many.map(() => '?').join(', ')})`, ...many)[0]!.n, many.length, 'every one of them keeps their events');
+      // The next run, with nothing new, still leaves them to the operator.
+      const next = await createConsoleService({ home: other }).run(DEMO_ENV, {});
+      const db = new Database(environmentPaths(other, DEMO_ENV).ledger, { readonly: true });
+      const nextSaid = (db.prepare("SELECT data FROM run_events WHERE type = 'notice' AND run_id = ?").all(next.runId) as { data: string }[]).map((n) => n.data).join('\n');
+      db.close();
+      assert.match(nextSaid, /not erased automatically/);
+      assert.equal(q<{ n: number }>(`SELECT COUNT(DISTINCT user_id) AS n FROM events WHERE user_id IN (${many.map(() => '?').join(', ')})`, ...many)[0]!.n, many.length, 'still every one of them keeps their events');
       const ledger = PrivacyLedger.open(environmentPaths(other, DEMO_ENV).ledger);
       try {
         assert.ok(ledger.erasures().length <= 2, 'only the renamed retired learners were erased');
