@@ -3,7 +3,7 @@
  */
 import { displayName } from '../domain/files.js';
 import { isFlagged, type FileResult, type RunResult } from '../domain/results.js';
-import { runSummaryView, type EnvironmentStatus, type RunReport, type RunSummaryView } from '../contract/console-api.js';
+import { formatNotices, runSummaryView, type EnvironmentStatus, type RunReport, type RunSummaryView } from '../contract/console-api.js';
 import type { RunNoticeView } from '../contract/methods.js';
 
 const n = (x: number): string => x.toLocaleString('en');
@@ -23,14 +23,6 @@ function fileLine(f: FileResult): string {
   return `${f.status.toUpperCase().padEnd(8)}${f.key}${what ? `  (${what})` : ''}${counts}`;
 }
 
-/**
- * A run's notices (retention, data protection, a cancel), one a line after its mark, in the order
- * the run gave them; nothing at all when it gave none.
- */
-export function formatNotices(notices: readonly RunNoticeView[]): string[] {
-  if (notices.length === 0) return [];
-  return ['', 'Notices:', ...notices.map((x) => `  ${x.level.padEnd(9)}${x.message}`)];
-}
 
 /**
  * The per-file report: the run's summary and its notices, then flagged files with their reasons

@@ -4,6 +4,7 @@
  * Secrets never cross: a front end sees whether a secret is set, never its value.
  */
 import type { FileResult, RunOptions, RunResult, RunStatus } from '../domain/results.js';
+import type { RunNoticeView } from './methods.js';
 
 export interface KeySummary {
   keyId: string;
@@ -107,4 +108,14 @@ export interface EnvironmentStatus {
   files: Record<string, number>;
   flagged: FlaggedFile[];
   lastRun: RunSummaryView | null;
+}
+
+/**
+ * A run's notices (retention, data protection, a cancel) as text lines for a terminal (pds run,
+ * pds report, pds demo), one a line after its mark, in the order
+ * the run gave them; nothing at all when it gave none.
+ */
+export function formatNotices(notices: readonly RunNoticeView[]): string[] {
+  if (notices.length === 0) return [];
+  return ['', 'Notices:', ...notices.map((x) => `  ${x.level.padEnd(9)}${x.message}`)];
 }

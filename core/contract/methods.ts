@@ -471,12 +471,8 @@ export const CONSOLE_METHODS = {
 
 // The plain list of the names (what the desktop preload bundles) names exactly these methods:
 // a method added here and not there, or there and not here, fails to compile.
-type ListedName = (typeof CONSOLE_METHOD_NAMES)[number];
-type DefinedName = keyof typeof CONSOLE_METHODS;
-const everyDefinedMethodIsListed: readonly ListedName[] = [] as DefinedName[];
-const everyListedMethodIsDefined: readonly DefinedName[] = [] as ListedName[];
-void everyDefinedMethodIsListed;
-void everyListedMethodIsDefined;
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+export const methodNamesAreListed: SameNames<(typeof CONSOLE_METHOD_NAMES)[number], keyof typeof CONSOLE_METHODS> = true;
 export { CONSOLE_METHOD_NAMES, type ConsoleMethodName };
 
 /** Named arguments of a method as a caller writes them (defaults may be left out). */

@@ -16,7 +16,7 @@ import { displayName } from '../domain/files.js';
 import { isFlagged, type RunProgress, type RunResult } from '../domain/results.js';
 import type { ConsoleService } from '../service/console-service.js';
 import { generateDemoData } from './generate-package.js';
-import { formatNotices } from '../cli/format.js';
+import { formatNotices } from '../contract/console-api.js';
 import { Ledger } from '../ledger/ledger.js';
 
 export const DEMO_ENV = 'demo';

@@ -65,6 +65,18 @@ export interface StoredRunEvent {
   data: Record<string, unknown>;
 }
 
+/**
+ * A second connection to an environment's ledger, created and migrated first, for the modules
+ * that keep their own tables in it (schedules, data protection).
+ */
+export function openLedgerDatabase(path: string): Database.Database {
+  Ledger.open(path).close();
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 10000');
+  return db;
+}
+
 /** A run-level notice (`RunRecorder.notice`) as the ledger keeps it: shown with the run's report. */
 export interface RunNotice {
   level: 'info' | 'warning';

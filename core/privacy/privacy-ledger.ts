@@ -11,12 +11,11 @@ import Database from 'better-sqlite3';
 import type { EnvironmentConfig } from '../config/config-schema.js';
 import { resolveSecret, type EnvironmentPaths } from '../config/config-store.js';
 import type { LearnerKey } from '../domain/personal-data.js';
-import { Ledger } from '../ledger/ledger.js';
+import { openLedgerDatabase } from '../ledger/ledger.js';
 import { preparePrivateFile } from './private-files.js';
 import { runActor } from '../ledger/actor.js';
 
 /** Who does something: the OS user running the CLI, or a console session. */
-export { osActor } from '../ledger/actor.js';
 
 /** The file holding a generated privacy secret when the environment configures none. */
 export function privacySecretPath(paths: EnvironmentPaths): string {
@@ -82,11 +81,7 @@ export class PrivacyLedger {
 
   /** Opens (creating and migrating) the environment's ledger. */
   static open(path: string): PrivacyLedger {
-    Ledger.open(path).close();
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 10000');
-    return new PrivacyLedger(db);
+    return new PrivacyLedger(openLedgerDatabase(path));
   }
 
   close(): void {

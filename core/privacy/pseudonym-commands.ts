@@ -5,7 +5,8 @@
 import { environmentPaths, getEnvironment, loadConfig, resolveHome } from '../config/config-store.js';
 import { ConfigError } from '../errors/index.js';
 import { openErasureTargets } from './erasure-targets.js';
-import { appendAuditEntry, osActor, privacySecret } from './privacy-ledger.js';
+import { appendAuditEntry, privacySecret } from './privacy-ledger.js';
+import { osActor } from '../ledger/actor.js';
 import { grantStatements, refreshPseudonyms } from './pseudonyms.js';
 import { existsSync } from 'node:fs';
 

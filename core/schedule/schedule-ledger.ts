@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
-import { Ledger } from '../ledger/ledger.js';
+import { openLedgerDatabase } from '../ledger/ledger.js';
 import { processAlive } from '../service/process-alive.js';
 
 /** How often the scheduler beats. */
@@ -70,11 +70,7 @@ export class ScheduleLedger {
 
   /** Opens the environment's ledger (creating and migrating it). */
   static open(path: string): ScheduleLedger {
-    Ledger.open(path).close();
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 10000');
-    return new ScheduleLedger(db);
+    return new ScheduleLedger(openLedgerDatabase(path));
   }
 
   close(): void {

@@ -11,13 +11,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { environmentPaths, loadConfig, saveConfig } from '../../core/config/config-store.js';
 import { DEFAULT_RETENTION } from '../../core/config/unattended-schema.js';
 import { generateDemoData } from '../../core/demo/generate-package.js';
 import { DEMO_ENV, runDemo } from '../../core/demo/run-demo.js';
 import { listZipMembers, openZipMember } from '../../core/formats/weekly-zip.js';
 import { DEPARTURES_AT_ONCE, SNAPSHOT_LEARNERS_TABLE } from '../../core/privacy/departed-learners.js';
+import { Ledger } from '../../core/ledger/ledger.js';
 import { PrivacyLedger } from '../../core/privacy/privacy-ledger.js';
 import { createConsoleService } from '../../core/service/console-service.js';
 import { zipOf } from '../support/zip.js';
@@ -32,12 +32,12 @@ function all<T>(sql: string, ...params: unknown[]): T[] {
   return queryFile<T>(paths().sqlite, sql, ...params);
 }
 
-function notices(runId: string): string[] {
-  const db = new Database(paths().ledger, { readonly: true });
+function notices(runId: string, homeDir = home): string[] {
+  const ledger = Ledger.open(environmentPaths(homeDir, DEMO_ENV).ledger);
   try {
-    return (db.prepare("SELECT data FROM run_events WHERE type = 'notice' AND run_id = ?").all(runId) as { data: string }[]).map((n) => n.data);
+    return ledger.runNotices(runId).map((n) => n.message);
   } finally {
-    db.close();
+    ledger.close();
   }
 }
 
@@ -194,22 +194,13 @@ describe('many learners leaving the snapshot at once', () => {
       config.environments[DEMO_ENV]!.privacy = { eraseRetired: true };
       await saveConfig(other, config);
       const result = await createConsoleService({ home: other }).run(DEMO_ENV, { only: 'weekly' });
-      const said = (() => {
-        const db = new Database(environmentPaths(other, DEMO_ENV).ledger, { readonly: true });
-        try {
-          return (db.prepare("SELECT data FROM run_events WHERE type = 'notice' AND run_id = ?").all(result.runId) as { data: string }[]).map((n) => n.data).join('\n');
-        } finally {
-          db.close();
-        }
-      })();
+      const said = notices(result.runId, other).join('\n');
       assert.match(said, new RegExp(`${many.length} learners left the weekly snapshot at once`));
       assert.match(said, /not erased automatically/);
       assert.equal(q<{ n: number }>(`SELECT COUNT(DISTINCT user_id) AS n FROM events WHERE user_id IN (${many.map(() => '?').join(', ')})`, ...many)[0]!.n, many.length, 'every one of them keeps their events');
       // The next run, with nothing new, still leaves them to the operator.
       const next = await createConsoleService({ home: other }).run(DEMO_ENV, {});
-      const db = new Database(environmentPaths(other, DEMO_ENV).ledger, { readonly: true });
-      const nextSaid = (db.prepare("SELECT data FROM run_events WHERE type = 'notice' AND run_id = ?").all(next.runId) as { data: string }[]).map((n) => n.data).join('\n');
-      db.close();
+      const nextSaid = notices(next.runId, other).join('\n');
       assert.match(nextSaid, /not erased automatically/);
       assert.equal(q<{ n: number }>(`SELECT COUNT(DISTINCT user_id) AS n FROM events WHERE user_id IN (${many.map(() => '?').join(', ')})`, ...many)[0]!.n, many.length, 'still every one of them keeps their events');
       const ledger = PrivacyLedger.open(environmentPaths(other, DEMO_ENV).ledger);

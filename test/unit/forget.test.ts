@@ -19,7 +19,8 @@ import { DEMO_ENV, runDemo } from '../../core/demo/run-demo.js';
 import { Quarantine } from '../../core/pipeline/quarantine.js';
 import { readQuarantineLines } from '../../core/pipeline/quarantine-reader.js';
 import { environmentDecryptor, environmentKeySources } from '../../core/privacy/environment-keys.js';
-import { PrivacyLedger, osActor } from '../../core/privacy/privacy-ledger.js';
+import { PrivacyLedger } from '../../core/privacy/privacy-ledger.js';
+import { osActor } from '../../core/ledger/actor.js';
 import { createConsoleHandlers, type ConsoleEngine } from '../../core/service/console-handlers.js';
 import { createConsoleService } from '../../core/service/console-service.js';
 
